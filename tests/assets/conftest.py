@@ -1,0 +1,40 @@
+"""Fixtures for materializing the graph with an ephemeral Dagster instance and a temporary data root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from unittest import mock
+
+import dagster as dg
+import pytest
+
+from trader_assets.definitions import defs
+from trader_core import io, layout
+from trader_core.config import RunSpec, from_mapping
+
+
+def write_spec(home: Path, data: dict) -> RunSpec:
+    spec = from_mapping(RunSpec, data)
+    io.write_json(layout.run_root(spec.run_id, home) / layout.RUN_SPEC_FILE, spec.to_dict())
+    return spec
+
+
+def materialize_run(home: Path, instance: dg.DagsterInstance, run_id: str, selection=None):
+    """Materialize ``retrain_job`` (or ``selection``) for ``run_id`` with ``home`` as TRADER_HOME."""
+    if not instance.has_dynamic_partition("runs", run_id):
+        instance.add_dynamic_partitions("runs", [run_id])
+    job = defs.resolve_job_def("retrain_job")
+    with mock.patch.dict(os.environ, {"TRADER_HOME": str(home)}):
+        return job.execute_in_process(instance=instance, partition_key=run_id, raise_on_error=False,
+                                      asset_selection=selection)
+
+
+@pytest.fixture()
+def instance():
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+SMALL_RUN = {"run_id": "small", "symbols": ["BTC-USDT-PERP", "ETH-USDT-PERP"], "start": "2026-01-01",
+             "end": "2026-01-09", "source": {"seed": 5, "depth_levels": 5}}

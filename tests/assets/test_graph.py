@@ -1,0 +1,81 @@
+"""Materialize the graph for a small synthetic run: checks pass, artifacts land where the layout says,
+a re-run is idempotent, and the locked split refuses moved boundaries."""
+
+import json
+
+from tests.assets.conftest import SMALL_RUN, materialize_run, write_spec
+from trader_core import io, layout
+from trader_core.contracts.features import FEATURE_ORDER, META_COLUMNS, feature_order_hash
+
+
+def artifact_hashes(root):
+    return {str(p.relative_to(root)): io.sha256_file(p) for p in sorted(root.rglob("*"))
+            if p.is_file() and p.suffix in (".parquet", ".json", ".md")}
+
+
+def test_small_run_materializes_with_all_checks_passing(tmp_path, instance):
+    write_spec(tmp_path, SMALL_RUN)
+    result = materialize_run(tmp_path, instance, "small")
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == 6 and all(e.passed for e in evaluations), [(e.check_name, e.metadata) for e in evaluations]
+    root = layout.run_root("small", tmp_path)
+    frame = io.read_parquet(root / "feature/feature_frame.parquet")
+    assert list(frame.columns) == list(META_COLUMNS) + list(FEATURE_ORDER)
+    assert set(frame["split_id"]) == {"fit_inner", "tune_inner", "validation_locked", "latest_stress", "embargo"}
+    assert json.loads((root / "feature/feature_order.json").read_text()) == list(FEATURE_ORDER)
+    assert io.sha256_json_obj(list(FEATURE_ORDER)) == feature_order_hash()
+    assert "# Trader Feature Quality Report" in (root / "feature/feature_quality_report.md").read_text()
+    manifest = json.loads((root / "split/split_manifest.json").read_text())
+    assert manifest["source_replay_path"].endswith("replay/replay_1m.parquet")
+    replay = io.read_parquet(root / "replay/replay_1m.parquet")
+    assert len(replay) == 2 * 8 * 1440
+
+    first = artifact_hashes(root)
+    again = materialize_run(tmp_path, instance, "small")
+    assert again.success
+    assert artifact_hashes(root) == first  # idempotent, byte-identical
+
+
+def _failures(result):
+    return [str(e.event_specific_data.error) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+
+
+def test_edited_spec_is_refused_before_anything_is_written(tmp_path, instance):
+    write_spec(tmp_path, SMALL_RUN)
+    assert materialize_run(tmp_path, instance, "small").success
+    root = layout.run_root("small", tmp_path)
+    before = artifact_hashes(root)
+    write_spec(tmp_path, SMALL_RUN | {"end": "2026-01-12"})  # edited behind the CLI's back
+    result = materialize_run(tmp_path, instance, "small")
+    assert not result.success
+    assert any("materialized with another spec" in e and "end" in e for e in _failures(result))
+    after = artifact_hashes(root)
+    after.pop("run_spec.json"), before.pop("run_spec.json")  # the edited file itself
+    assert after == before
+
+
+def test_moved_sealed_boundaries_are_refused_and_nothing_is_overwritten(tmp_path, instance):
+    write_spec(tmp_path, SMALL_RUN)
+    assert materialize_run(tmp_path, instance, "small").success
+    root = layout.run_root("small", tmp_path)
+    lock_path = root / "split/validation_lock.json"
+    lock = json.loads(lock_path.read_text())
+    lock["sealed_boundaries"]["validation_locked"][0] -= 86_400_000  # the data now implies other boundaries
+    io.write_json(lock_path, lock)
+    before = artifact_hashes(root)
+    result = materialize_run(tmp_path, instance, "small")
+    assert not result.success
+    assert any("sealed split boundaries are locked" in e for e in _failures(result))
+    after = artifact_hashes(root)
+    for rel in ("replay/replay_1m.parquet", "split/split_manifest.json", "split/validation_lock.json",
+                "feature/feature_frame.parquet"):
+        assert after[rel] == before[rel]
+
+
+def test_missing_run_spec_is_a_clear_failure(tmp_path, instance):
+    result = materialize_run(tmp_path, instance, "nospec")
+    assert not result.success
+    errors = [str(e.event_specific_data.error) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert any("trader run nospec" in e for e in errors)
+    assert not (layout.run_root("nospec", tmp_path) / "market").exists()

@@ -1,0 +1,57 @@
+"""The `trader` CLI: create and materialize a run, reuse it, refuse changed specs, list and show runs."""
+
+import json
+
+import pytest
+
+from trader_assets import cli
+from trader_core import layout
+
+
+@pytest.fixture()
+def homes(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRADER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    return tmp_path / "home"
+
+
+def test_run_reuse_refuse_list_and_show(homes, capsys):
+    args = ["run", "cli1", "--days", "6", "--symbols", "BTC-USDT-PERP", "--seed", "3"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    root = layout.run_root("cli1", homes)
+    assert f"artifacts: {root}" in out
+    assert f"feature report: {root / layout.FEATURE_REPORT_FILE}" in out
+    assert "-> feature_frame" in out and "check split_locked_unchanged: passed" in out
+    spec = json.loads((root / "run_spec.json").read_text())
+    assert spec["end"] == "2026-01-07" and spec["source"]["seed"] == 3
+
+    assert cli.main(["run", "cli1", "--select", "split_manifest"]) == 0  # reuses the stored spec
+    assert "reusing its spec" in capsys.readouterr().out
+
+    assert cli.main(["run", "cli1", "--signal", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "source.signal: 1.0 -> 0.0" in err and "new run id" in err
+
+    assert cli.main(["runs"]) == 0
+    listing = capsys.readouterr().out
+    assert "cli1" in listing and "SUCCESS" in listing
+
+    assert cli.main(["show", "cli1"]) == 0
+    shown = capsys.readouterr().out
+    assert "feature/feature_frame.parquet" in shown and "split/validation_lock.json" in shown
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["run", "x1", "--days", "2"], "too short for the split plan"),
+    (["run", "x2", "--signal", "-1"], "source.signal"),
+    (["run", "x3", "--source", "lake", "--path", "/nonexistent"], "no adapter for 'lake'"),
+    (["run", "x4", "--select", "nope"], "unknown asset"),
+    (["run", "bad/id"], "run id"),
+    (["show", "never"], "no run 'never'"),
+])
+def test_errors_are_one_line(homes, capsys, argv, needle):
+    assert cli.main(argv) != 0
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (layout.run_root("x1", homes) / "run_spec.json").exists()  # nothing written

@@ -1,0 +1,115 @@
+"""Asset checks: one property each, metadata on every result. Blocking checks stop downstream assets."""
+
+
+import warnings
+from typing import Any
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from trader_assets.assets.features import feature_frame
+from trader_assets.assets.market import replay_1m, split_manifest
+from trader_assets.partitions import runs_partitions
+from trader_assets.resources import TraderHome
+from trader_core import io, layout
+from trader_core.contracts.features import FEATURE_ORDER, META_COLUMNS, TRAINABLE_QUALITY, feature_order_hash
+from trader_core.contracts.versions import EMBARGO_SPLIT, TRAINING_SPLITS
+from trader_core.splits import sealed_boundaries
+from trader_core.stages import read_split_lock, trainable_split_counts
+
+# Partitioned asset checks (one result per run partition) are a Dagster 1.13 preview feature we rely on.
+warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
+
+
+def _result(passed: bool, **metadata: Any) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=bool(passed), metadata={k: _meta(v) for k, v in metadata.items()})
+
+
+def _meta(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return dg.MetadataValue.json(value)
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    return value
+
+
+@dg.asset_check(asset=replay_1m, blocking=True, partitions_def=runs_partitions,
+                description="No duplicate (symbol, minute) and rows sorted by symbol then time.")
+def replay_unique_sorted_minutes(replay_1m: pd.DataFrame) -> dg.AssetCheckResult:
+    dup = int(replay_1m.duplicated(["symbol", "open_time_ms"]).sum())
+    sym = replay_1m["symbol"].to_numpy()
+    ms = replay_1m["open_time_ms"].to_numpy()
+    same = sym[1:] == sym[:-1]
+    unsorted = int(np.sum(same & (ms[1:] <= ms[:-1])))
+    return _result(dup == 0 and unsorted == 0, duplicate_minutes=dup, unsorted_pairs=unsorted, rows=len(replay_1m))
+
+
+@dg.asset_check(asset=replay_1m, blocking=True, partitions_def=runs_partitions,
+                description="OHLC sanity: prices positive and finite, low <= open/close <= high, volume >= 0.")
+def replay_ohlc_sane(replay_1m: pd.DataFrame) -> dg.AssetCheckResult:
+    o, h, low, c, v = (replay_1m[k].to_numpy(dtype=float) for k in ("open", "high", "low", "close", "volume"))
+    prices = np.stack([o, h, low, c])
+    bad_price = int(np.sum(~np.isfinite(prices).all(axis=0) | (prices <= 0).any(axis=0)))
+    bad_order = int(np.sum((h < np.maximum(o, c)) | (low > np.minimum(o, c))))
+    bad_volume = int(np.sum(~(v >= 0)))
+    return _result(bad_price == 0 and bad_order == 0 and bad_volume == 0, bad_prices=bad_price,
+                   bad_high_low=bad_order, bad_volume=bad_volume)
+
+
+@dg.asset_check(asset=split_manifest, blocking=True, partitions_def=runs_partitions,
+                description="Splits ordered fit < tune < validation_locked < latest_stress, non-empty, and the "
+                            "embargo covers the longest label horizon.")
+def split_order_and_embargo(split_manifest: dict) -> dg.AssetCheckResult:
+    splits = split_manifest["splits"]
+    ids = [s["split_id"] for s in splits]
+    ordered = ids == list(TRAINING_SPLITS) and all(
+        a["end_ms"] <= b["start_ms"] for a, b in zip(splits, splits[1:])) and all(s["start_ms"] < s["end_ms"] for s in splits)
+    gaps_min = [(b["start_ms"] - a["end_ms"]) // 60_000 for a, b in zip(splits, splits[1:])]
+    horizon = split_manifest["longest_label_horizon_minutes"]
+    embargo_ok = all(g >= horizon for g in gaps_min)
+    empty = [s["split_id"] for s in splits if s["row_count"] == 0]
+    return _result(ordered and embargo_ok and not empty, split_ids=ids, embargo_gaps_minutes=gaps_min,
+                   longest_label_horizon_minutes=horizon, empty_splits=empty)
+
+
+@dg.asset_check(asset=split_manifest, blocking=True, partitions_def=runs_partitions,
+                description="Locked validation contract: the sealed boundaries equal the run's split lock.")
+def split_locked_unchanged(context: dg.AssetCheckExecutionContext, trader_home: TraderHome,
+                           split_manifest: dict) -> dg.AssetCheckResult:
+    lock = read_split_lock(trader_home.run_dir(context.partition_key))
+    current = sealed_boundaries(split_manifest)
+    if lock is None:
+        return _result(False, reason="no split lock written for this run", current=current)
+    return _result(lock["sealed_boundaries"] == current, locked=lock["sealed_boundaries"], current=current)
+
+
+@dg.asset_check(asset=feature_frame, blocking=True, partitions_def=runs_partitions,
+                description="Columns are META + FEATURE_ORDER and feature_order.json hashes to the contract hash.")
+def feature_order_hash_matches(context: dg.AssetCheckExecutionContext, trader_home: TraderHome,
+                               feature_frame: pd.DataFrame) -> dg.AssetCheckResult:
+    expected = list(META_COLUMNS) + list(FEATURE_ORDER)
+    columns_ok = list(feature_frame.columns) == expected
+    path = trader_home.run_dir(context.partition_key) / layout.FEATURE_ORDER_FILE
+    written = io.read_json(path) if path.exists() else None
+    file_hash = io.sha256_json_obj(written) if written is not None else None
+    return _result(columns_ok and file_hash == feature_order_hash(), columns_match=columns_ok,
+                   feature_order_hash=feature_order_hash(), written_hash=file_hash)
+
+
+@dg.asset_check(asset=feature_frame, blocking=True, partitions_def=runs_partitions,
+                description="Every trainable row (OK / PARTIAL_OPTIONAL) has finite features, every training split "
+                            "has trainable rows, and no embargo row is trainable in a training split.")
+def feature_trainable_rows_finite(feature_frame: pd.DataFrame) -> dg.AssetCheckResult:
+    trainable = feature_frame["data_quality_flag"].isin(list(TRAINABLE_QUALITY)).to_numpy()
+    values = feature_frame.loc[trainable, list(FEATURE_ORDER)].to_numpy(dtype=np.float64)
+    non_finite = int((~np.isfinite(values)).any(axis=1).sum())
+    counts = trainable_split_counts(feature_frame)
+    empty = [s for s, n in counts.items() if n == 0]
+    embargo_rows = int((feature_frame["split_id"] == EMBARGO_SPLIT).sum())
+    return _result(non_finite == 0 and not empty, non_finite_trainable_rows=non_finite,
+                   trainable_rows_per_split=counts, empty_training_splits=empty, embargo_rows=embargo_rows)
+
+
+CHECKS = [replay_unique_sorted_minutes, replay_ohlc_sane, split_order_and_embargo, split_locked_unchanged,
+          feature_order_hash_matches, feature_trainable_rows_finite]

@@ -1,0 +1,240 @@
+"""The ``trader`` command: create runs and materialize them without the UI.
+
+    trader run RUN_ID [--source synthetic|csv|binance-vision|binance-feed|lake] [--path DIR_OR_FILE]
+                      [--symbols A,B] [--start DATE --end DATE | --days N] [--signal S] [--seed N]
+                      [--select ASSETS] [--debug]
+    trader runs                 list runs with their last status
+    trader show RUN_ID          where a run's artifacts and reports are
+    trader ui [--port N]        start the Dagster UI on 127.0.0.1 with the project-local DAGSTER_HOME
+
+A new run id creates its partition and run spec; an existing one reuses its stored spec, and any flag
+that would change it is refused (a changed spec needs a new run id). Errors print one line and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from trader_core import layout, runs
+from trader_core.config import SOURCE_KINDS, RunSpec, from_mapping, to_mapping
+from trader_core.errors import ConfigError, TraderError
+from trader_core.market.sources import SOURCES
+
+DEMO_DAYS = 60
+
+
+def dagster_home() -> Path:
+    """``$DAGSTER_HOME`` or ``<TRADER_HOME>/dagster``, initialized with the project's dagster.yaml."""
+    home = Path(os.environ.get("DAGSTER_HOME") or layout.trader_home() / "dagster").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    template = layout.PROJECT_ROOT / "dagster.yaml"
+    if template.exists() and (not target.exists() or target.read_bytes() != template.read_bytes()):
+        shutil.copyfile(template, target)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+# ------------------------------------------------------------------------------------------ run spec
+def spec_from_args(args: argparse.Namespace, existing: RunSpec | None) -> RunSpec:
+    """The run spec for ``args``: the stored one (if any) with explicitly given flags applied."""
+    data: dict[str, Any] = to_mapping(existing) if existing else {"run_id": args.run_id}
+    source = data.setdefault("source", {})
+    if args.source is not None:
+        source["kind"] = args.source
+        if args.source != "synthetic" and existing is None:
+            data["start"] = data["end"] = None
+    for flag, key in (("path", "path"), ("signal", "signal"), ("seed", "seed")):
+        if getattr(args, flag) is not None:
+            source[key] = str(Path(args.path).resolve()) if flag == "path" else getattr(args, flag)
+    if args.symbols is not None:
+        data["symbols"] = [s.strip() for s in args.symbols.split(",") if s.strip()]
+    if args.start is not None:
+        data["start"] = args.start
+    if args.days is not None:
+        if args.end is not None:
+            raise ConfigError("--days and --end are exclusive: give one")
+        start = pd.Timestamp(data.get("start") or RunSpec.__dataclass_fields__["start"].default)
+        data["start"] = start.strftime("%Y-%m-%d")
+        data["end"] = (start + pd.Timedelta(days=args.days)).strftime("%Y-%m-%d")
+    elif args.end is not None:
+        data["end"] = args.end
+    elif existing is None and (data.get("source", {}).get("kind", "synthetic") == "synthetic") and args.start:
+        data["end"] = (pd.Timestamp(args.start) + pd.Timedelta(days=DEMO_DAYS)).strftime("%Y-%m-%d")
+    return from_mapping(RunSpec, data)
+
+
+def ensure_run(args: argparse.Namespace, home: Path) -> RunSpec:
+    existing = runs.load_spec(args.run_id, home) if runs.spec_path(args.run_id, home).exists() else None
+    spec = spec_from_args(args, existing)
+    if existing is not None:
+        changes = runs.spec_changes(to_mapping(existing), to_mapping(spec))
+        if changes:
+            raise ConfigError(f"run {args.run_id!r} exists with a different spec ({'; '.join(changes)}); "
+                              "its splits are locked: use a new run id")
+        print(f"run {spec.run_id}: reusing its spec (hash {spec.spec_hash[:12]})")
+    else:
+        if spec.source.kind not in SOURCES:
+            raise ConfigError(f"source.kind: no adapter for {spec.source.kind!r} in this version; "
+                              f"available: {sorted(SOURCES)}")
+        runs.save_new_spec(spec, home)
+        print(f"run {spec.run_id}: new spec written (hash {spec.spec_hash[:12]})")
+    return spec
+
+
+# ------------------------------------------------------------------------------------------ commands
+def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from trader_assets.definitions import defs
+    from trader_assets.partitions import RUNS_PARTITION_NAME
+
+    home = layout.trader_home()
+    job = defs.resolve_job_def("retrain_job")
+    selection = None
+    if args.select:
+        known = {k.to_user_string(): k for k in job.asset_layer.executable_asset_keys}
+        names = [s.strip() for s in args.select.split(",") if s.strip()]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(f"--select: unknown asset(s) {unknown}; known: {sorted(known)}")
+        selection = [known[n] for n in names]
+    spec = ensure_run(args, home)
+    dagster_home()
+    instance = dg.DagsterInstance.get()
+    if not instance.has_dynamic_partition(RUNS_PARTITION_NAME, spec.run_id):
+        instance.add_dynamic_partitions(RUNS_PARTITION_NAME, [spec.run_id])
+    print(f"materializing run {spec.run_id} ({spec.source.kind}, symbols {','.join(spec.symbols)}, "
+          f"{spec.start or 'first bar'} .. {spec.end or 'last bar'}) into {layout.run_root(spec.run_id, home)}")
+    result = job.execute_in_process(
+        instance=instance, partition_key=spec.run_id, asset_selection=selection, raise_on_error=False,
+        run_config={"loggers": {"progress": {}}},
+        tags={"trader/run_spec_hash": spec.spec_hash},
+    )
+    failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    print_summary(spec.run_id, home)
+    if not result.success or failed_checks:
+        names = ", ".join(e.check_name for e in failed_checks)
+        print(f"run {spec.run_id}: FAILED" + (f" (checks failed: {names})" if names else ""), file=sys.stderr)
+        return 1
+    print(f"run {spec.run_id}: succeeded")
+    return 0
+
+
+def print_summary(run_id: str, home: Path) -> None:
+    root = layout.run_root(run_id, home)
+    print(f"artifacts: {root}")
+    for rel in (*layout.ARTIFACT_PATHS.values(), layout.FEATURE_REPORT_FILE, layout.REPLAY_REPORT_FILE):
+        path = root / rel
+        if path.exists():
+            print(f"  {rel}")
+    report = root / layout.FEATURE_REPORT_FILE
+    if report.exists():
+        print(f"feature report: {report}")
+
+
+def cmd_runs(_args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    home = layout.trader_home()
+    root = layout.runs_root(home)
+    run_ids = sorted(p.name for p in root.iterdir() if (p / layout.RUN_SPEC_FILE).exists()) if root.exists() else []
+    if not run_ids:
+        print(f"no runs under {root}; create one with `trader run demo`")
+        return 0
+    dagster_home()
+    instance = dg.DagsterInstance.get()
+    print(f"{'run':<24} {'source':<10} {'window':<25} {'last status':<12} spec")
+    for run_id in run_ids:
+        spec = runs.load_spec(run_id, home)
+        records = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": run_id}), limit=1)
+        status = records[0].status.value if records else "never run"
+        window = f"{spec.start or '*'}..{spec.end or '*'}"
+        print(f"{run_id:<24} {spec.source.kind:<10} {window:<25} {status:<12} {spec.spec_hash[:12]}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    home = layout.trader_home()
+    root = layout.run_root(args.run_id, home)
+    if not (root / layout.RUN_SPEC_FILE).exists():
+        raise ConfigError(f"no run {args.run_id!r} under {layout.runs_root(home)}")
+    spec = runs.load_spec(args.run_id, home)
+    print(json.dumps({"run_id": spec.run_id, "spec_hash": spec.spec_hash, "source": dataclasses.asdict(spec.source),
+                      "symbols": list(spec.symbols), "start": spec.start, "end": spec.end}, indent=2))
+    print(f"run folder: {root}")
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        print(f"  {path.relative_to(root)}  ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    home = dagster_home()
+    exe = Path(sys.executable).with_name("dagster")
+    argv = [str(exe), "dev", "-h", "127.0.0.1", "-p", str(args.port), "-m", "trader_assets.definitions"]
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); stop with Ctrl-C or kill -TERM {os.getpid()}")
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.chdir(layout.PROJECT_ROOT)
+    os.execv(argv[0], argv)
+    return 0  # pragma: no cover - execv does not return
+
+
+# ------------------------------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trader", description="Train, backtest and gate trading models.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="create a run (if new) and materialize it")
+    run.add_argument("run_id")
+    run.add_argument("--source", choices=SOURCE_KINDS)
+    run.add_argument("--path", help="data file or folder for non-synthetic sources")
+    run.add_argument("--symbols", help="comma-separated symbols")
+    run.add_argument("--start", help="window start date (UTC, inclusive)")
+    run.add_argument("--end", help="window end date (UTC, exclusive)")
+    run.add_argument("--days", type=int, help="window length in days from --start")
+    run.add_argument("--signal", type=float, help="synthetic signal strength s >= 0 (0 = no signal)")
+    run.add_argument("--seed", type=int, help="synthetic market seed")
+    run.add_argument("--select", help="comma-separated assets to materialize (default: all)")
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("runs", help="list runs with status").set_defaults(func=cmd_runs)
+    show = sub.add_parser("show", help="where a run's artifacts and reports are")
+    show.add_argument("run_id")
+    show.set_defaults(func=cmd_show)
+    ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TraderError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"trader: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # unexpected: still one line unless --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"trader: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""The Dagster code location: assets, checks, jobs and resources of trader."""
+
+import dagster as dg
+
+from trader_assets.assets.features import feature_frame
+from trader_assets.assets.market import raw_market, replay_1m, split_manifest
+from trader_assets.checks import CHECKS
+from trader_assets.io_manager import RunArtifactIOManager
+from trader_assets.jobs import JOBS
+from trader_assets.progress import progress_logger
+from trader_assets.resources import TraderHome
+
+ASSETS = [raw_market, replay_1m, split_manifest, feature_frame]
+
+# Both read $TRADER_HOME (default: data/ in the checkout) when they are used, not at import.
+RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager()}
+
+
+defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=JOBS, resources=RESOURCES,
+                      loggers={"progress": progress_logger})

@@ -1,0 +1,14 @@
+"""Jobs: everything, and one per stage group."""
+
+import dagster as dg
+
+ALL_ASSETS = dg.AssetSelection.all()
+
+retrain_job = dg.define_asset_job("retrain_job", selection=ALL_ASSETS,
+                                  description="Materialize a run end to end (market data to the last stage built).")
+market_job = dg.define_asset_job("market_job", selection=dg.AssetSelection.groups("market"),
+                                 description="Raw market, replay and split manifest.")
+features_job = dg.define_asset_job("features_job", selection=dg.AssetSelection.groups("features"),
+                                   description="The feature frame (needs the market group materialized).")
+
+JOBS = [retrain_job, market_job, features_job]

@@ -1,0 +1,324 @@
+"""Typed, frozen configs with seed defaults, strict loading and canonical hashing.
+
+``from_mapping(cls, data)`` builds a (nested) frozen dataclass from JSON-like data. Unknown keys are
+rejected with the full dotted key path; missing keys take the defaults, so a file that only sets
+``{"labels": {"entry": {"min_expected_net_edge_bps": 3.0}}}`` still yields every default section
+(spec 7.1: merged section by section). ``config_hash`` is the sha256 of the canonical JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, TypeVar
+
+import pandas as pd
+
+from trader_core.contracts.features import sha256_json
+from trader_core.contracts.versions import RUN_SPEC_VERSION
+from trader_core.errors import ConfigError
+
+T = TypeVar("T")
+
+SOURCE_KINDS = ("synthetic", "csv", "binance-vision", "binance-feed", "lake")
+
+
+def _require(cond: bool, key: str, message: str) -> None:
+    if not cond:
+        raise ConfigError(f"{key}: {message}")
+
+
+# --------------------------------------------------------------------------------------------- labels
+@dataclass(frozen=True)
+class DirectionLabelConfig:
+    horizon_minutes: int = 45
+    long_threshold_bps: float = 5.0
+    short_threshold_bps: float = -5.0
+
+
+@dataclass(frozen=True)
+class EntryLabelConfig:
+    max_hold_minutes: int = 45
+    target_bps: float = 12.0
+    stop_bps: float = 8.0
+    min_expected_net_edge_bps: float = 3.0
+    plan_method: str = "FIXED_TARGET_STOP_V1"
+    target_method: str = "PRICE_PLAN_OUTCOME_V1"
+    min_plan_net_edge_bps: float = 0.0
+    max_entry_mae_bps: float = 12.0
+    partial_take_1_ratio: float = 0.50
+    partial_take_2_ratio: float = 0.25
+    second_target_bps: float = 24.0
+    trailing_stop_bps: float = 10.0
+    breakeven_after_first_target: bool = True
+
+
+@dataclass(frozen=True)
+class ContinueLabelConfig:
+    horizon_minutes: int = 45
+    min_expected_continue_edge_bps: float = 5.0
+
+
+@dataclass(frozen=True)
+class ExitLabelConfig:
+    horizon_minutes: int = 45
+    adverse_move_bps: float = 20.0
+    stagnation_abs_return_bps: float = 5.0
+
+
+@dataclass(frozen=True)
+class RiskLabelConfig:
+    horizon_minutes: int = 45
+    market_drawdown_bps: float = 60.0
+    position_path_risk_bps: float = 35.0
+    vol_expansion_ratio: float = 1.8
+    spike_bps: float = 80.0
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    """DEFAULT_LABEL_CONFIG of spec 7.1."""
+
+    direction: DirectionLabelConfig = field(default_factory=DirectionLabelConfig)
+    entry: EntryLabelConfig = field(default_factory=EntryLabelConfig)
+    continue_: ContinueLabelConfig = field(default_factory=ContinueLabelConfig, metadata={"key": "continue"})
+    exit: ExitLabelConfig = field(default_factory=ExitLabelConfig)
+    risk: RiskLabelConfig = field(default_factory=RiskLabelConfig)
+
+    @property
+    def longest_horizon_minutes(self) -> int:
+        """The longest forward window any label looks at; the split embargo must cover it."""
+        return max(self.direction.horizon_minutes, self.entry.max_hold_minutes, self.continue_.horizon_minutes,
+                   self.exit.horizon_minutes, self.risk.horizon_minutes)
+
+    def __post_init__(self) -> None:
+        for name in ("direction", "continue", "exit", "risk"):
+            section = self.continue_ if name == "continue" else getattr(self, name)
+            _require(1 <= section.horizon_minutes <= 1440, f"labels.{name}.horizon_minutes",
+                     f"must be in [1, 1440], got {section.horizon_minutes}")
+        _require(1 <= self.entry.max_hold_minutes <= 1440, "labels.entry.max_hold_minutes",
+                 f"must be in [1, 1440], got {self.entry.max_hold_minutes}")
+        _require(self.entry.target_bps > 0, "labels.entry.target_bps", "must be > 0")
+        _require(self.entry.stop_bps > 0, "labels.entry.stop_bps", "must be > 0")
+        _require(self.direction.long_threshold_bps >= self.direction.short_threshold_bps,
+                 "labels.direction", "long_threshold_bps must be >= short_threshold_bps")
+
+
+@dataclass(frozen=True)
+class CostConfig:
+    """DEFAULT_COST_CONFIG: total 6.5 bps per round trip (spec 7.1).
+
+    The spec fixes only the total and funding (0.5); the fee/slippage split is our decision: 4.0 bps of
+    taker fees for entry + exit and 2.0 bps of slippage.
+    """
+
+    fee_bps: float = 4.0
+    slippage_bps: float = 2.0
+    funding_cost_bps: float = 0.5
+
+    @property
+    def cost_bps(self) -> float:
+        return self.fee_bps + self.slippage_bps + self.funding_cost_bps
+
+    def __post_init__(self) -> None:
+        for name in ("fee_bps", "slippage_bps", "funding_cost_bps"):
+            _require(getattr(self, name) >= 0, f"costs.{name}", "must be >= 0")
+
+
+# ------------------------------------------------------------------------------------------ run spec
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where the raw market comes from. ``seed``/``signal``/``depth_levels`` apply to the synthetic source."""
+
+    kind: str = "synthetic"
+    path: str | None = None
+    seed: int = 7
+    signal: float = 1.0
+    depth_levels: int = 10
+
+    def __post_init__(self) -> None:
+        _require(self.kind in SOURCE_KINDS, "source.kind", f"must be one of {list(SOURCE_KINDS)}, got {self.kind!r}")
+        _require(self.kind == "synthetic" or bool(self.path), "source.path", f"is required for source {self.kind!r}")
+        _require(self.signal >= 0, "source.signal", f"must be >= 0, got {self.signal}")
+        _require(1 <= self.depth_levels <= 20, "source.depth_levels", f"must be in [1, 20], got {self.depth_levels}")
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    """Chronological split plan: day-aligned fractions of the window plus an embargo before each later split."""
+
+    fit_fraction: float = 0.60
+    tune_fraction: float = 0.15
+    validation_fraction: float = 0.125
+    stress_fraction: float = 0.125
+    embargo_minutes: int = 60
+
+    @property
+    def fractions(self) -> tuple[float, float, float, float]:
+        return (self.fit_fraction, self.tune_fraction, self.validation_fraction, self.stress_fraction)
+
+    def __post_init__(self) -> None:
+        _require(all(f > 0 for f in self.fractions), "split", "every split fraction must be > 0")
+        _require(abs(sum(self.fractions) - 1.0) < 1e-9, "split", f"fractions must sum to 1, got {sum(self.fractions)}")
+        _require(0 <= self.embargo_minutes <= 10 * 1440, "split.embargo_minutes", "must be in [0, 14400]")
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    complete_days_only: bool = True
+    #: Snapshot staleness limits (minutes) for the as-of joins; older observations count as unavailable.
+    book_max_age_minutes: int = 5
+    mark_index_max_age_minutes: int = 5
+    open_interest_max_age_minutes: int = 15
+    funding_max_age_minutes: int = 600
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that determines a run's artifacts. Stored as ``run_spec.json`` and hashed."""
+
+    run_id: str
+    source: SourceSpec = field(default_factory=SourceSpec)
+    symbols: tuple[str, ...] = ("BTC-USDT-PERP", "ETH-USDT-PERP")
+    start: str | None = "2026-01-01"
+    end: str | None = "2026-03-02"
+    split: SplitPlan = field(default_factory=SplitPlan)
+    replay: ReplayConfig = field(default_factory=ReplayConfig)
+    labels: LabelConfig = field(default_factory=LabelConfig)
+    costs: CostConfig = field(default_factory=CostConfig)
+    version: str = RUN_SPEC_VERSION
+
+    def __post_init__(self) -> None:
+        from trader_core.layout import validate_run_id
+
+        validate_run_id(self.run_id)
+        _require(len(self.symbols) > 0, "symbols", "at least one symbol is required")
+        _require(len(set(self.symbols)) == len(self.symbols), "symbols", f"duplicates in {list(self.symbols)}")
+        start, end = self.start_ts, self.end_ts
+        if self.source.kind == "synthetic":
+            _require(start is not None and end is not None, "start/end", "the synthetic source needs a window")
+        if start is not None and end is not None:
+            _require(end > start, "end", f"must be after start ({self.start} .. {self.end})")
+            days = (end - start) / pd.Timedelta(days=1)
+            _require(days >= len(self.split.fractions), "start/end",
+                     f"the window of {days:g} day(s) is too short for the split plan: it needs at least "
+                     f"{len(self.split.fractions)} whole days (one per split)")
+        _require(self.split.embargo_minutes >= self.labels.longest_horizon_minutes, "split.embargo_minutes",
+                 f"{self.split.embargo_minutes} is shorter than the longest label horizon "
+                 f"({self.labels.longest_horizon_minutes} min): a label window could cross a split boundary")
+
+    @property
+    def start_ts(self) -> pd.Timestamp | None:
+        """Window start (inclusive, UTC); None = from the first bar of the source."""
+        return None if self.start is None else parse_utc(self.start, "start")
+
+    @property
+    def end_ts(self) -> pd.Timestamp | None:
+        """Window end (exclusive, UTC); None = through the last bar of the source."""
+        return None if self.end is None else parse_utc(self.end, "end")
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_mapping(self)
+
+    @property
+    def spec_hash(self) -> str:
+        return config_hash(self)
+
+
+def parse_utc(value: str, key: str) -> pd.Timestamp:
+    """Parse an ISO date/time as UTC; naive values are read as UTC, other zones converted."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{key}: cannot parse {value!r} as a date ({exc})") from exc
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+# ------------------------------------------------------------------------------- generic (de)serializing
+def _key(f: dataclasses.Field) -> str:
+    return f.metadata.get("key", f.name)
+
+
+def to_mapping(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {_key(f): to_mapping(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, tuple):
+        return [to_mapping(v) for v in obj]
+    return obj
+
+
+def config_hash(obj: Any) -> str:
+    return sha256_json(to_mapping(obj))
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, args[0], key)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key}: expected an object, got {type(value).__name__}")
+        return from_mapping(tp, value, prefix=key)
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key}: expected a list, got {type(value).__name__}")
+        (item_tp, *_rest) = typing.get_args(tp)
+        return tuple(_coerce(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true/false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return int(value)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{key}: must be finite, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def from_mapping(cls: type[T], data: Mapping[str, Any], *, prefix: str = "") -> T:
+    """Build dataclass ``cls`` from ``data``; unknown keys raise ConfigError with their dotted path."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{prefix or cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {_key(f): f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        where = f"{prefix}." if prefix else ""
+        raise ConfigError(f"unknown config key(s) {[where + k for k in unknown]}; known: {sorted(fields)}")
+    kwargs = {}
+    for key, f in fields.items():
+        if key in data:
+            kwargs[f.name] = _coerce(data[key], hints[f.name], f"{prefix}.{key}" if prefix else key)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a required field without default
+        raise ConfigError(f"{prefix or cls.__name__}: {exc}") from exc
+
+
+def load_run_spec(path: Path) -> RunSpec:
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: run spec not found") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: invalid JSON ({exc})") from exc
+    return from_mapping(RunSpec, data)

@@ -1,0 +1,6 @@
+"""Feature frame stage: build_feature_frame (replay -> features) and its markdown quality report."""
+
+from trader_core.features.build import build_feature_frame
+from trader_core.features.report import feature_quality_report
+
+__all__ = ["build_feature_frame", "feature_quality_report"]

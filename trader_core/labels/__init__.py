@@ -1,0 +1,1 @@
+"""Labels: path statistics, price plan, direction/entry/continue/exit/risk labels."""

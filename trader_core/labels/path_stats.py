@@ -1,0 +1,491 @@
+"""Path statistics of a trade opened at a bar close and held for a fixed horizon (spec 7.2).
+
+For a start row ``t`` of a symbol: entry = ``close[t]``, the future window is rows ``t+1 .. t+h`` and
+the exit price is ``close[t+h]``. A start row is **valid**, and only valid rows are returned, when
+
+* row ``t+h`` belongs to the same symbol (a symbol with ``<= h`` rows yields nothing);
+* ``open_time_ms[t+h] - open_time_ms[t] == h * 60000``: rows are sorted and unique, so the window is
+  a contiguous 1-minute grid without a gap;
+* ``close[t]`` and every ``high``, ``low`` and ``close`` of the window are finite (spread may be NaN);
+* when ``split_ids`` is given, the split id does not change anywhere in rows ``t .. t+h``: the window
+  neither crosses a split boundary nor touches an embargo. For split ids that form contiguous blocks
+  in time this is the same as ``split_ids[t] == split_ids[t+h]``.
+
+Side-independent columns: ``future_spread_p80`` = ``np.nanquantile(spread[t+1..t+h], 0.8)`` (linear
+interpolation, NaN when the window has no spread) and ``future_realized_vol_bps`` = sample standard
+deviation (ddof=1) of the h one-minute log returns ``log(close[t+k] / close[t+k-1])``, k = 1..h, x 1e4
+(NaN for h = 1). The seed hides that formula; this one pairs with ``realized_vol_15m_bps`` of the
+feature frame (rolling ddof=1 std of log returns x 1e4).
+
+``FIXED_TARGET_STOP_V1``: the first bar whose high (LONG) / low (SHORT) reaches the target and the first
+bar whose low / high reaches the stop decide the outcome; a stop wins a tie and ``ambiguous_hit`` marks
+that both were first reached on the same bar. Gross edge is +T, -S or the timeout return.
+
+``DYNAMIC_TRAILING_V1``: partial takes r1 at T and r2 at T2, the rest rides a trailing stop (trail bps
+behind the previous bar's high/low-water mark, floored at entry when ``breakeven_after_first_target``);
+inside a bar the stop is checked before the targets. ``stop_hit`` means stopped before the first
+target; ``ambiguous_hit`` is always 0.
+
+Both methods run as numba kernels that scan each row's window forward with an early exit (the spread
+quantile keeps a sorted sliding window): O(n*h) time, O(n) memory, no n x h matrices; results are
+written straight into the preallocated output columns. Output rows are ordered by (symbol, side,
+open_time_ms): per symbol the LONG rows, then the SHORT rows, as the seed concatenated them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from trader_core.config import EntryLabelConfig
+from trader_core.contracts.replay import MINUTE_MS
+from trader_core.errors import DataContractError
+
+FIXED_TARGET_STOP = "FIXED_TARGET_STOP_V1"
+DYNAMIC_TRAILING = "DYNAMIC_TRAILING_V1"
+PLAN_METHODS = (FIXED_TARGET_STOP, DYNAMIC_TRAILING)
+SIDES = ("LONG", "SHORT")
+
+PATH_STAT_COLUMNS = (
+    "symbol", "open_time_ms", "side", "target_hit", "stop_hit", "timeout_hit", "ambiguous_hit",
+    "time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms", "gross_edge_bps", "future_return_bps",
+    "mfe_bps", "mae_bps", "future_spread_p80", "future_realized_vol_bps",
+)
+_FLAG_COLUMNS = ("target_hit", "stop_hit", "timeout_hit", "ambiguous_hit")
+_TIME_COLUMNS = ("time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
+_FLOAT_COLUMNS = ("gross_edge_bps", "future_return_bps", "mfe_bps", "mae_bps", "future_spread_p80",
+                  "future_realized_vol_bps")
+_PRICE_COLUMNS = ("high", "low", "close", "spread_bps")
+
+
+@dataclass(frozen=True)
+class PlanParams:
+    """A price plan. ``second_target_bps`` defaults to 2 x target, ``trailing_stop_bps`` to the stop.
+
+    Ratios are clipped as in the seed: r1 to [0, 1], r2 to [0, 1 - r1]. Target, stop and second target
+    must be finite and > 0, the trail finite and >= 0; an unknown method raises ValueError.
+    """
+
+    method: str
+    target_bps: float
+    stop_bps: float
+    partial_take_1_ratio: float = 0.5
+    partial_take_2_ratio: float = 0.25
+    second_target_bps: float | None = None
+    trailing_stop_bps: float | None = None
+    breakeven_after_first_target: bool = True
+
+    def __post_init__(self) -> None:
+        if self.method not in PLAN_METHODS:
+            raise ValueError(f"unsupported entry plan_method: {self.method!r} (expected one of {PLAN_METHODS})")
+        values = {
+            "target_bps": self.target_bps,
+            "stop_bps": self.stop_bps,
+            "second_target_bps": 2.0 * self.target_bps if self.second_target_bps is None else self.second_target_bps,
+            "trailing_stop_bps": self.stop_bps if self.trailing_stop_bps is None else self.trailing_stop_bps,
+            "partial_take_1_ratio": self.partial_take_1_ratio,
+            "partial_take_2_ratio": self.partial_take_2_ratio,
+        }
+        for name, value in values.items():
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value}")
+        for name in ("target_bps", "stop_bps", "second_target_bps"):
+            if values[name] <= 0:
+                raise ValueError(f"{name} must be > 0, got {values[name]}")
+        if values["trailing_stop_bps"] < 0:
+            raise ValueError(f"trailing_stop_bps must be >= 0, got {values['trailing_stop_bps']}")
+        values["partial_take_1_ratio"] = min(max(float(self.partial_take_1_ratio), 0.0), 1.0)
+        values["partial_take_2_ratio"] = min(max(float(self.partial_take_2_ratio), 0.0),
+                                             1.0 - values["partial_take_1_ratio"])
+        for name, value in values.items():
+            object.__setattr__(self, name, float(value))
+        object.__setattr__(self, "breakeven_after_first_target", bool(self.breakeven_after_first_target))
+
+    @classmethod
+    def from_entry_config(cls, config: EntryLabelConfig, target_bps: float | None = None,
+                          stop_bps: float | None = None) -> PlanParams:
+        """The plan of the label-config ``entry`` section; ``target_bps`` / ``stop_bps`` override it.
+
+        The second target and trail always come from the config (the seed read them from the merged
+        ``entry`` section, which carries explicit defaults), even when the target or stop is overridden.
+        """
+        return cls(
+            method=config.plan_method,
+            target_bps=config.target_bps if target_bps is None else target_bps,
+            stop_bps=config.stop_bps if stop_bps is None else stop_bps,
+            partial_take_1_ratio=config.partial_take_1_ratio,
+            partial_take_2_ratio=config.partial_take_2_ratio,
+            second_target_bps=config.second_target_bps,
+            trailing_stop_bps=config.trailing_stop_bps,
+            breakeven_after_first_target=config.breakeven_after_first_target,
+        )
+
+
+def compute_path_stats(replay: pd.DataFrame, *, horizon: int, plan: PlanParams,
+                       split_ids: np.ndarray | None = None, sides: tuple[str, ...] = SIDES) -> pd.DataFrame:
+    """``PATH_STAT_COLUMNS`` for every valid (start row, side); see the module docstring.
+
+    ``replay`` must be sorted by (symbol, open_time_ms) without duplicates (DataContractError otherwise).
+    ``split_ids`` (one per replay row, any hashable values) restricts windows to one split.
+    """
+    horizon = _check_horizon(horizon)
+    sides = _check_sides(sides)
+    codes, symbols = _symbol_codes(replay)
+    open_ms, high, low, close, spread = _replay_arrays(replay)
+    starts, ends = _symbol_blocks(codes, symbols, open_ms)
+    split_codes = None if split_ids is None else _split_codes(split_ids, close.size)
+    idx = _valid_rows(np.repeat(ends, ends - starts), open_ms, high, low, close, split_codes, horizon)
+    out = _OutputColumns(len(sides) * idx.size)
+    _fill(out, idx, codes, open_ms, high, low, close, spread, sides, horizon, plan)
+    return out.frame(symbols, sides)
+
+
+# --------------------------------------------------------------------------------------------- inputs
+def _check_horizon(horizon: int) -> int:
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
+    return int(horizon)
+
+
+def _check_sides(sides: tuple[str, ...]) -> tuple[str, ...]:
+    sides = tuple(sides)
+    if not sides or len(set(sides)) != len(sides) or not set(sides) <= set(SIDES):
+        raise ValueError(f"sides must be distinct values of {SIDES}, got {sides}")
+    return sides
+
+
+def _symbol_codes(replay: pd.DataFrame) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
+    """Per-row symbol code (0, 1, ... in row order) and the symbols as a str array."""
+    if "symbol" not in replay.columns:
+        raise DataContractError("replay_1m: missing columns ['symbol']")
+    codes, uniques = pd.factorize(replay["symbol"])
+    if (codes < 0).any():
+        raise DataContractError("replay_1m: column symbol has nulls")
+    return codes.astype(np.int64), pd.array(np.asarray(uniques, dtype=object), dtype="str")
+
+
+def _replay_arrays(replay: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """open_time_ms (int64) and high/low/close/spread_bps (float64, NA -> NaN)."""
+    missing = [c for c in ("open_time_ms", *_PRICE_COLUMNS) if c not in replay.columns]
+    if missing:
+        raise DataContractError(f"replay_1m: missing columns {missing}")
+    if replay["open_time_ms"].isna().any():
+        raise DataContractError("replay_1m: column open_time_ms has nulls")
+    open_ms = replay["open_time_ms"].to_numpy(dtype=np.int64)
+    return (open_ms, *(replay[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in _PRICE_COLUMNS))
+
+
+def _symbol_blocks(codes: np.ndarray, symbols: pd.api.extensions.ExtensionArray,
+                   open_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) row of each symbol; checks the (symbol, open_time_ms) order.
+
+    ``codes`` number the symbols in order of first appearance, so the rows are grouped by symbol iff
+    the codes never decrease, and then sorted by symbol iff ``symbols`` (in code order) is increasing.
+    """
+    step = np.diff(codes)
+    if (step < 0).any() or not pd.Index(symbols).is_monotonic_increasing:
+        raise DataContractError("replay_1m: rows are not sorted by symbol")
+    if np.any((step == 0) & (np.diff(open_ms) <= 0)):
+        raise DataContractError("replay_1m: open_time_ms is not strictly increasing within a symbol")
+    cuts = np.flatnonzero(step) + 1
+    if codes.size == 0:
+        return cuts, cuts
+    return np.concatenate(([0], cuts)), np.concatenate((cuts, [codes.size]))
+
+
+def _split_codes(split_ids: np.ndarray, n: int) -> np.ndarray:
+    if len(split_ids) != n:
+        raise ValueError(f"split_ids has {len(split_ids)} values for {n} replay rows")
+    return pd.factorize(np.asarray(split_ids), use_na_sentinel=False)[0]
+
+
+def _valid_rows(row_end: np.ndarray, open_ms: np.ndarray, high: np.ndarray, low: np.ndarray,
+                close: np.ndarray, split_codes: np.ndarray | None, horizon: int) -> np.ndarray:
+    """Sorted indices of the valid start rows (module docstring), via prefix counts over the rows."""
+    start = np.flatnonzero(np.arange(close.size) + horizon < row_end)
+    last = start + horizon
+    bad_bars = np.cumsum(~(np.isfinite(high) & np.isfinite(low) & np.isfinite(close)))
+    ok = (open_ms[last] - open_ms[start] == horizon * MINUTE_MS) & np.isfinite(close[start])
+    ok &= bad_bars[last] == bad_bars[start]
+    if split_codes is not None:
+        changes = np.cumsum(np.concatenate(([False], split_codes[1:] != split_codes[:-1])))
+        ok &= changes[last] == changes[start]
+    return start[ok]
+
+
+# --------------------------------------------------------------------------------------------- output
+class _OutputColumns:
+    """Preallocated output columns (``out[name]``); every side's rows are written to their final row.
+
+    ``symbol`` and ``side`` hold codes until ``frame`` turns them into str columns; ``flags`` and
+    ``times`` are the 2-D blocks behind the hit-flag and time columns, as the kernels fill them.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.flags = np.zeros((len(_FLAG_COLUMNS), size), dtype=np.int8)
+        self.times = np.empty((len(_TIME_COLUMNS), size), dtype=np.int64)
+        floats = np.empty((len(_FLOAT_COLUMNS), size), dtype=np.float64)
+        self.columns: dict[str, np.ndarray] = {
+            "symbol": np.empty(size, dtype=np.int32),
+            "side": np.empty(size, dtype=np.int8),
+            "open_time_ms": np.empty(size, dtype=np.int64),
+            **dict(zip(_FLAG_COLUMNS, self.flags)),
+            **dict(zip(_TIME_COLUMNS, self.times)),
+            **dict(zip(_FLOAT_COLUMNS, floats)),
+        }
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def frame(self, symbols: pd.api.extensions.ExtensionArray, sides: tuple[str, ...]) -> pd.DataFrame:
+        columns = {
+            **self.columns,
+            "symbol": symbols.take(self.columns["symbol"]),
+            "side": pd.array(list(sides), dtype="str").take(self.columns["side"]),
+        }
+        return pd.DataFrame(columns, columns=list(PATH_STAT_COLUMNS), copy=False)
+
+
+def _fill(out: _OutputColumns, idx: np.ndarray, codes: np.ndarray, open_ms: np.ndarray, high: np.ndarray,
+          low: np.ndarray, close: np.ndarray, spread: np.ndarray, sides: tuple[str, ...], horizon: int,
+          plan: PlanParams) -> None:
+    """Compute every column for the valid rows ``idx`` and write them to their final output rows."""
+    with np.errstate(all="ignore"):
+        log_ret = np.concatenate(([np.nan], np.log(close[1:] / close[:-1])))
+    up_bps, down_bps, spread_p80, vol = _window_stats(idx, high, low, close, spread, log_ret, horizon)
+    for side_code, (side, dest) in enumerate(zip(sides, _destinations(codes[idx], len(sides)))):
+        is_long = side == "LONG"
+        out["symbol"][dest], out["side"][dest], out["open_time_ms"][dest] = codes[idx], side_code, open_ms[idx]
+        out["mfe_bps"][dest], out["mae_bps"][dest] = (up_bps, down_bps) if is_long else (down_bps, up_bps)
+        out["future_spread_p80"][dest], out["future_realized_vol_bps"][dest] = spread_p80, vol
+        _fill_outcomes(out, dest, is_long, idx, high, low, close, horizon, plan)
+
+
+def _destinations(block: np.ndarray, n_sides: int) -> list[np.ndarray]:
+    """Per side, the output row of each valid row: ordered by symbol block, side, then replay order.
+
+    ``block`` is the (non-decreasing) symbol code of each valid row.
+    """
+    per_block = np.bincount(block)
+    counts, offsets = per_block[block], (np.cumsum(per_block) - per_block)[block]
+    base = n_sides * offsets + (np.arange(block.size) - offsets)
+    return [base + s * counts for s in range(n_sides)]
+
+
+def _fill_outcomes(out: _OutputColumns, dest: np.ndarray, is_long: bool, idx: np.ndarray, high: np.ndarray,
+                   low: np.ndarray, close: np.ndarray, horizon: int, plan: PlanParams) -> None:
+    """Flags, times, gross edge and future return of one side, written to output rows ``dest``."""
+    common = (idx, dest, high, low, close, horizon, plan.target_bps, plan.stop_bps)
+    results = (out.flags, out.times, out["gross_edge_bps"], out["future_return_bps"])
+    if plan.method == FIXED_TARGET_STOP:
+        _fixed_outcomes(*common, is_long, *results)
+    else:
+        _dynamic_outcomes(*common, plan.second_target_bps, plan.trailing_stop_bps, plan.partial_take_1_ratio,
+                          plan.partial_take_2_ratio, plan.breakeven_after_first_target, is_long, *results)
+
+
+# --------------------------------------------------------------------------------------------- kernels
+@njit(cache=True, error_model="numpy")
+def _insert_sorted(buf: np.ndarray, count: int, value: float) -> int:
+    """Insert ``value`` into the sorted ``buf[:count]``; returns the new count."""
+    j = np.searchsorted(buf[:count], value)
+    for q in range(count, j, -1):
+        buf[q] = buf[q - 1]
+    buf[j] = value
+    return count + 1
+
+
+@njit(cache=True, error_model="numpy")
+def _remove_sorted(buf: np.ndarray, count: int, value: float) -> int:
+    """Remove one ``value`` (which must be present) from the sorted ``buf[:count]``; returns the new count."""
+    for q in range(np.searchsorted(buf[:count], value), count - 1):
+        buf[q] = buf[q + 1]
+    return count - 1
+
+
+@njit(cache=True, error_model="numpy")
+def _linear_quantile(sorted_values: np.ndarray, count: int, q: float) -> float:
+    """numpy's default ('linear') quantile of ``sorted_values[:count]``, same rounding as ``np._lerp``."""
+    if count == 0:
+        return np.nan
+    virtual = (count - 1) * q
+    if virtual >= count - 1:
+        return sorted_values[count - 1]
+    lo = int(math.floor(virtual))
+    gamma = virtual - lo
+    a, b = sorted_values[lo], sorted_values[lo + 1]
+    diff = b - a
+    return b - diff * (1.0 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+@njit(cache=True, error_model="numpy")
+def _sample_std(x: np.ndarray, start: int, count: int) -> float:
+    """Two-pass ddof=1 standard deviation of ``x[start:start+count]`` (NaN for count < 2)."""
+    if count < 2:
+        return np.nan
+    mean = 0.0
+    for j in range(start, start + count):
+        mean += x[j]
+    mean /= count
+    ss = 0.0
+    for j in range(start, start + count):
+        ss += (x[j] - mean) ** 2
+    return math.sqrt(ss / (count - 1))
+
+
+@njit(cache=True, error_model="numpy")
+def _window_stats(idx: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, spread: np.ndarray,
+                  log_ret: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Side-independent stats of each window rows ``t+1..t+h``, in bps.
+
+    Up excursion ``max((high_max / entry - 1) * 1e4, 0)`` (LONG mfe, SHORT mae), down excursion
+    ``max((entry / low_min - 1) * 1e4, 0)`` (LONG mae, SHORT mfe), spread p80 and realized vol.
+
+    The non-NaN spreads of the window are kept sorted in ``buf``; from one start row to the next one
+    the window slides by a row (drop ``spread[t]``, add ``spread[t+h]``), otherwise it is rebuilt.
+    """
+    m = idx.size
+    up, down, p80, vol = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    buf = np.empty(horizon)
+    count, previous = 0, -2
+    for i in range(m):
+        t = idx[i]
+        if t == previous + 1:
+            if spread[t] == spread[t]:
+                count = _remove_sorted(buf, count, spread[t])
+            if spread[t + horizon] == spread[t + horizon]:
+                count = _insert_sorted(buf, count, spread[t + horizon])
+        else:
+            count = 0
+            for b in range(t + 1, t + horizon + 1):
+                if spread[b] == spread[b]:
+                    count = _insert_sorted(buf, count, spread[b])
+        previous = t
+        hi, lo = -np.inf, np.inf
+        for b in range(t + 1, t + horizon + 1):
+            hi = max(hi, high[b])
+            lo = min(lo, low[b])
+        up[i] = max((hi / close[t] - 1.0) * 10000.0, 0.0)
+        down[i] = max((close[t] / lo - 1.0) * 10000.0, 0.0)
+        p80[i] = _linear_quantile(buf, count, 0.8)
+        vol[i] = _sample_std(log_ret, t + 1, horizon) * 10000.0
+    return up, down, p80, vol
+
+
+@njit(cache=True, error_model="numpy")
+def _favourable_price(entry: float, bps: float, is_long: bool) -> float:
+    return entry * (1.0 + bps / 10000.0) if is_long else entry * (1.0 - bps / 10000.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _adverse_price(entry: float, bps: float, is_long: bool) -> float:
+    return entry * (1.0 - bps / 10000.0) if is_long else entry * (1.0 + bps / 10000.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _reaches_favourable(high: float, low: float, price: float, is_long: bool) -> bool:
+    return high >= price if is_long else low <= price
+
+
+@njit(cache=True, error_model="numpy")
+def _reaches_adverse(high: float, low: float, price: float, is_long: bool) -> bool:
+    return low <= price if is_long else high >= price
+
+
+@njit(cache=True, error_model="numpy")
+def _return_bps(entry: float, price: float, is_long: bool) -> float:
+    """Return of a position closed at ``price``: LONG ``(price/entry - 1)``, SHORT ``(entry/price - 1)`` x 1e4."""
+    return (price / entry - 1.0) * 10000.0 if is_long else (entry / price - 1.0) * 10000.0
+
+
+@njit(cache=True, error_model="numpy")
+def _fixed_outcomes(idx: np.ndarray, dest: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
+                    horizon: int, target_bps: float, stop_bps: float, is_long: bool, flags: np.ndarray,
+                    times: np.ndarray, gross: np.ndarray, future_return: np.ndarray) -> None:
+    """FIXED_TARGET_STOP_V1: scan to the first bar touching target or stop (stop wins a tie).
+
+    Row ``idx[i]`` is written to output row ``dest[i]`` of ``flags``, ``times``, ``gross`` and
+    ``future_return``.
+    """
+    for i in range(idx.size):
+        t = idx[i]
+        target = _favourable_price(close[t], target_bps, is_long)
+        stop = _adverse_price(close[t], stop_bps, is_long)
+        k_exit, target_now, stop_now = horizon - 1, False, False
+        for k in range(horizon):
+            target_now = _reaches_favourable(high[t + 1 + k], low[t + 1 + k], target, is_long)
+            stop_now = _reaches_adverse(high[t + 1 + k], low[t + 1 + k], stop, is_long)
+            if target_now or stop_now:
+                k_exit = k
+                break
+        target_hit = target_now and not stop_now
+        exit_ms = (k_exit + 1) * MINUTE_MS
+        j = dest[i]
+        flags[0, j], flags[1, j] = target_hit, stop_now
+        flags[2, j], flags[3, j] = not (target_now or stop_now), target_now and stop_now
+        times[0, j] = exit_ms if target_hit else -1
+        times[1, j] = exit_ms if stop_now else -1
+        times[2, j] = exit_ms
+        future_return[j] = _return_bps(close[t], close[t + horizon], is_long)
+        gross[j] = target_bps if target_hit else (-stop_bps if stop_now else future_return[j])
+
+
+@njit(cache=True, error_model="numpy")
+def _dynamic_stop_price(entry: float, mark: float, first_done: bool, stop_bps: float, trail_bps: float,
+                        breakeven: bool, is_long: bool) -> float:
+    """Initial stop before the first target, then the trail behind the previous bar's water mark."""
+    if not first_done:
+        return _adverse_price(entry, stop_bps, is_long)
+    if is_long:
+        trailing = mark * (1.0 - trail_bps / 10000.0)
+        return max(trailing, entry) if breakeven else trailing
+    trailing = mark * (1.0 + trail_bps / 10000.0)
+    return min(trailing, entry) if breakeven else trailing
+
+
+@njit(cache=True, error_model="numpy")
+def _dynamic_outcomes(idx: np.ndarray, dest: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
+                      horizon: int, target_bps: float, stop_bps: float, second_target_bps: float,
+                      trail_bps: float, take1: float, take2: float, breakeven: bool, is_long: bool,
+                      flags: np.ndarray, times: np.ndarray, gross: np.ndarray, future_return: np.ndarray) -> None:
+    """DYNAMIC_TRAILING_V1: per bar, stop check first, then the first and second partial takes.
+
+    Writes like ``_fixed_outcomes``; ``ambiguous_hit`` keeps its preset 0.
+    """
+    for i in range(idx.size):
+        t = idx[i]
+        entry = close[t]
+        target1 = _favourable_price(entry, target_bps, is_long)
+        target2 = _favourable_price(entry, second_target_bps, is_long)
+        mark, remaining, g = entry, 1.0, 0.0
+        first_k, stop_k, second_done = -1, -1, False
+        for k in range(horizon):
+            hi, lo = high[t + 1 + k], low[t + 1 + k]
+            stop = _dynamic_stop_price(entry, mark, first_k >= 0, stop_bps, trail_bps, breakeven, is_long)
+            if _reaches_adverse(hi, lo, stop, is_long):
+                g += remaining * _return_bps(entry, stop, is_long)
+                stop_k = k
+                break
+            if first_k < 0 and _reaches_favourable(hi, lo, target1, is_long):
+                g += take1 * target_bps
+                remaining -= take1
+                first_k = k
+            if first_k >= 0 and not second_done and _reaches_favourable(hi, lo, target2, is_long):
+                g += take2 * second_target_bps
+                remaining -= take2
+                second_done = True
+            mark = max(mark, hi) if is_long else min(mark, lo)
+        stopped = stop_k >= 0
+        j = dest[i]
+        future_return[j] = _return_bps(entry, close[t + horizon], is_long)
+        if not stopped:
+            g += remaining * future_return[j]
+        flags[0, j], flags[1, j], flags[2, j] = first_k >= 0, stopped and first_k < 0, not stopped
+        times[0, j] = (first_k + 1) * MINUTE_MS if first_k >= 0 else -1
+        times[1, j] = (stop_k + 1) * MINUTE_MS if stopped else -1
+        times[2, j] = (stop_k + 1) * MINUTE_MS if stopped else horizon * MINUTE_MS
+        gross[j] = g

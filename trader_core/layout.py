@@ -1,0 +1,58 @@
+"""On-disk layout (spec section 4): ``<TRADER_HOME>/trader-v4/runs/<run_id>/<stage>/<file>``.
+
+``TRADER_HOME`` defaults to ``data/`` in the source checkout (git-ignored). Raw landed market data lives
+under ``<TRADER_HOME>/market/`` and promoted bundles under ``<TRADER_HOME>/releases/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from trader_core.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+#: Artifact file of each stage output, relative to the run root. Asset names are the keys.
+ARTIFACT_PATHS: dict[str, str] = {
+    "raw_market": "market/raw",
+    "replay_1m": "replay/replay_1m.parquet",
+    "split_manifest": "split/split_manifest.json",
+    "feature_frame": "feature/feature_frame.parquet",
+}
+RUN_SPEC_FILE = "run_spec.json"
+SPLIT_LOCK_FILE = "split/validation_lock.json"
+FEATURE_ORDER_FILE = "feature/feature_order.json"
+FEATURE_SCHEMA_FILE = "feature/feature_schema.json"
+FEATURE_REPORT_FILE = "feature/feature_quality_report.md"
+REPLAY_REPORT_FILE = "replay/replay_report.json"
+
+
+def trader_home() -> Path:
+    """The data root: ``$TRADER_HOME`` or ``<checkout>/data``."""
+    return Path(os.environ.get("TRADER_HOME") or PROJECT_ROOT / "data").resolve()
+
+
+def validate_run_id(run_id: str) -> str:
+    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id):
+        raise ConfigError(f"run id {run_id!r} is invalid: use 1-64 characters from A-Z a-z 0-9 . _ - "
+                          "starting with a letter or digit")
+    return run_id
+
+
+def runs_root(home: Path | None = None) -> Path:
+    return (home or trader_home()) / "trader-v4" / "runs"
+
+
+def run_root(run_id: str, home: Path | None = None) -> Path:
+    return runs_root(home) / validate_run_id(run_id)
+
+
+def artifact_path(run_id: str, asset: str, home: Path | None = None) -> Path:
+    try:
+        rel = ARTIFACT_PATHS[asset]
+    except KeyError as exc:
+        raise KeyError(f"no artifact path declared for asset {asset!r}") from exc
+    return run_root(run_id, home) / rel

@@ -1,0 +1,1 @@
+"""Market data sources that produce the raw market contract."""
