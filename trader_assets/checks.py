@@ -9,14 +9,17 @@ import numpy as np
 import pandas as pd
 
 from trader_assets.assets.features import feature_frame
+from trader_assets.assets.labels import direction_labels, entry_labels
 from trader_assets.assets.market import replay_1m, split_manifest
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core import io, layout
 from trader_core.contracts.features import FEATURE_ORDER, META_COLUMNS, TRAINABLE_QUALITY, feature_order_hash
+from trader_core.contracts.labels import RISK_TARGETS
 from trader_core.contracts.versions import EMBARGO_SPLIT, TRAINING_SPLITS
+from trader_core.labels.checks import path_stats_sane, two_sides_per_sample, windows_inside_splits
 from trader_core.splits import sealed_boundaries
-from trader_core.stages import read_split_lock, trainable_split_counts
+from trader_core.stages import label_summary, read_split_lock, trainable_split_counts
 
 # Partitioned asset checks (one result per run partition) are a Dagster 1.13 preview feature we rely on.
 warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
@@ -113,3 +116,62 @@ def feature_trainable_rows_finite(feature_frame: pd.DataFrame) -> dg.AssetCheckR
 
 CHECKS = [replay_unique_sorted_minutes, replay_ohlc_sane, split_order_and_embargo, split_locked_unchanged,
           feature_order_hash_matches, feature_trainable_rows_finite]
+
+
+# ------------------------------------------------------------------------------------------------ labels
+def _window_check(asset: dg.AssetsDefinition | str, horizon_of, label: str):
+    @dg.asset_check(asset=asset, name=f"{label}_windows_inside_splits", blocking=True, partitions_def=runs_partitions,
+                    additional_ins={"split_manifest": dg.AssetIn("split_manifest")},
+                    description="No label window crosses a split boundary or an embargo.")
+    def _check(context: dg.AssetCheckExecutionContext, trader_home: TraderHome, labels: pd.DataFrame,
+               split_manifest: dict) -> dg.AssetCheckResult:
+        spec = trader_home.run_spec(context.partition_key)
+        passed, details = windows_inside_splits(labels, split_manifest, horizon_of(spec.labels))
+        return _result(passed, **details)
+
+    return _check
+
+
+def _one_class_check(asset: dg.AssetsDefinition | str, targets: tuple[str, ...], label: str):
+    @dg.asset_check(asset=asset, name=f"{label}_not_one_class", partitions_def=runs_partitions,
+                    description="Every target has both classes in every training split (WARN otherwise).")
+    def _check(labels: pd.DataFrame) -> dg.AssetCheckResult:
+        summary = label_summary(labels, targets)
+        return dg.AssetCheckResult(passed=not summary["one_class"], severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"one_class": dg.MetadataValue.json(summary["one_class"]),
+                                             "rates_by_split": dg.MetadataValue.json(summary["rates_by_split"])})
+
+    return _check
+
+
+@dg.asset_check(asset=entry_labels, blocking=True, partitions_def=runs_partitions,
+                description="MFE/MAE >= 0 and 0 < time_to_exit <= max hold.")
+def entry_path_stats_sane(context: dg.AssetCheckExecutionContext, trader_home: TraderHome,
+                          entry_labels: pd.DataFrame) -> dg.AssetCheckResult:
+    horizon = trader_home.run_spec(context.partition_key).labels.entry.max_hold_minutes
+    passed, details = path_stats_sane(entry_labels, horizon)
+    return _result(passed, **details)
+
+
+@dg.asset_check(asset=entry_labels, blocking=True, partitions_def=runs_partitions,
+                description="Exactly one LONG and one SHORT entry row per sample.")
+def entry_two_rows_per_sample(entry_labels: pd.DataFrame) -> dg.AssetCheckResult:
+    passed, details = two_sides_per_sample(entry_labels)
+    return _result(passed, **details)
+
+
+LABEL_CHECKS = [
+    entry_path_stats_sane,
+    entry_two_rows_per_sample,
+    _window_check(entry_labels, lambda c: c.entry.max_hold_minutes, "entry"),
+    _window_check(direction_labels, lambda c: c.direction.horizon_minutes, "direction"),
+    _window_check("continue_labels", lambda c: c.continue_.horizon_minutes, "continue"),
+    _window_check("exit_labels", lambda c: c.exit.horizon_minutes, "exit"),
+    _window_check("risk_labels", lambda c: c.risk.horizon_minutes, "risk"),
+    _one_class_check(direction_labels, ("long_target", "short_target", "neutral_target"), "direction"),
+    _one_class_check(entry_labels, ("entry_target",), "entry"),
+    _one_class_check("continue_labels", ("long_continue_target", "short_continue_target"), "continue"),
+    _one_class_check("exit_labels", ("long_exit_target", "short_exit_target"), "exit"),
+    _one_class_check("risk_labels", RISK_TARGETS, "risk"),
+]
+CHECKS = CHECKS + LABEL_CHECKS

@@ -133,15 +133,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def print_summary(run_id: str, home: Path) -> None:
+    """The run's artifact folder, its stage outputs and every markdown report."""
     root = layout.run_root(run_id, home)
     print(f"artifacts: {root}")
-    for rel in (*layout.ARTIFACT_PATHS.values(), layout.FEATURE_REPORT_FILE, layout.REPLAY_REPORT_FILE):
-        path = root / rel
-        if path.exists():
+    for rel in layout.ARTIFACT_PATHS.values():
+        if (root / rel).exists():
             print(f"  {rel}")
-    report = root / layout.FEATURE_REPORT_FILE
-    if report.exists():
-        print(f"feature report: {report}")
+    for report in sorted(root.rglob("*.md")):
+        label = "feature report" if report.name == Path(layout.FEATURE_REPORT_FILE).name else "report"
+        print(f"{label}: {report}")
 
 
 def cmd_runs(_args: argparse.Namespace) -> int:

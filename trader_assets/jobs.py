@@ -11,4 +11,7 @@ market_job = dg.define_asset_job("market_job", selection=dg.AssetSelection.group
 features_job = dg.define_asset_job("features_job", selection=dg.AssetSelection.groups("features"),
                                    description="The feature frame (needs the market group materialized).")
 
-JOBS = [retrain_job, market_job, features_job]
+labels_job = dg.define_asset_job("labels_job", selection=dg.AssetSelection.groups("labels"),
+                                 description="Price plan, labels and train datasets (needs market and features).")
+
+JOBS = [retrain_job, market_job, features_job, labels_job]

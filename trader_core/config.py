@@ -19,6 +19,7 @@ from typing import Any, Mapping, TypeVar
 import pandas as pd
 
 from trader_core.contracts.features import sha256_json
+from trader_core.contracts.labels import ENTRY_TARGET_METHODS, PLAN_METHODS
 from trader_core.contracts.versions import RUN_SPEC_VERSION
 from trader_core.errors import ConfigError
 
@@ -102,6 +103,10 @@ class LabelConfig:
                      f"must be in [1, 1440], got {section.horizon_minutes}")
         _require(1 <= self.entry.max_hold_minutes <= 1440, "labels.entry.max_hold_minutes",
                  f"must be in [1, 1440], got {self.entry.max_hold_minutes}")
+        _require(self.entry.plan_method in PLAN_METHODS, "labels.entry.plan_method",
+                 f"must be one of {list(PLAN_METHODS)}, got {self.entry.plan_method!r}")
+        _require(self.entry.target_method in ENTRY_TARGET_METHODS, "labels.entry.target_method",
+                 f"must be one of {list(ENTRY_TARGET_METHODS)}, got {self.entry.target_method!r}")
         _require(self.entry.target_bps > 0, "labels.entry.target_bps", "must be > 0")
         _require(self.entry.stop_bps > 0, "labels.entry.stop_bps", "must be > 0")
         _require(self.direction.long_threshold_bps >= self.direction.short_threshold_bps,

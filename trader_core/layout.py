@@ -21,6 +21,18 @@ ARTIFACT_PATHS: dict[str, str] = {
     "replay_1m": "replay/replay_1m.parquet",
     "split_manifest": "split/split_manifest.json",
     "feature_frame": "feature/feature_frame.parquet",
+    "price_plan": "label/price_plan_context.json",
+    "path_stats": "label/path_stats.parquet",
+    "direction_labels": "label/direction_labels.parquet",
+    "entry_labels": "label/entry_labels.parquet",
+    "continue_labels": "label/continue_labels.parquet",
+    "exit_labels": "label/exit_labels.parquet",
+    "risk_labels": "label/risk_labels.parquet",
+    "direction_train": "dataset/direction_train.parquet",
+    "entry_train": "dataset/entry_train.parquet",
+    "continue_train": "dataset/continue_train.parquet",
+    "risk_train": "dataset/risk_train.parquet",
+    "direction_opportunity_train": "dataset/direction_opportunity_train.parquet",
 }
 RUN_SPEC_FILE = "run_spec.json"
 SPLIT_LOCK_FILE = "split/validation_lock.json"
@@ -28,6 +40,9 @@ FEATURE_ORDER_FILE = "feature/feature_order.json"
 FEATURE_SCHEMA_FILE = "feature/feature_schema.json"
 FEATURE_REPORT_FILE = "feature/feature_quality_report.md"
 REPLAY_REPORT_FILE = "replay/replay_report.json"
+PRICE_PLAN_PARQUET_FILE = "label/price_plan_context.parquet"
+POSITION_LABEL_REPORT_FILE = "label/continue_exit_risk_label_report.md"
+DIRECTION_OPPORTUNITY_RESULT_FILE = "dataset/direction_opportunity_dataset_result.json"
 
 
 def trader_home() -> Path:

@@ -4,6 +4,7 @@ a re-run is idempotent, and the locked split refuses moved boundaries."""
 import json
 
 from tests.assets.conftest import SMALL_RUN, materialize_run, write_spec
+from trader_assets.checks import CHECKS
 from trader_core import io, layout
 from trader_core.contracts.features import FEATURE_ORDER, META_COLUMNS, feature_order_hash
 
@@ -18,7 +19,8 @@ def test_small_run_materializes_with_all_checks_passing(tmp_path, instance):
     result = materialize_run(tmp_path, instance, "small")
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == 6 and all(e.passed for e in evaluations), [(e.check_name, e.metadata) for e in evaluations]
+    assert len(evaluations) == len(CHECKS)
+    assert all(e.passed for e in evaluations), [(e.check_name, e.metadata) for e in evaluations if not e.passed]
     root = layout.run_root("small", tmp_path)
     frame = io.read_parquet(root / "feature/feature_frame.parquet")
     assert list(frame.columns) == list(META_COLUMNS) + list(FEATURE_ORDER)
@@ -30,6 +32,13 @@ def test_small_run_materializes_with_all_checks_passing(tmp_path, instance):
     assert manifest["source_replay_path"].endswith("replay/replay_1m.parquet")
     replay = io.read_parquet(root / "replay/replay_1m.parquet")
     assert len(replay) == 2 * 8 * 1440
+    for rel in layout.ARTIFACT_PATHS.values():
+        assert (root / rel).exists(), rel
+    for rel in (layout.PRICE_PLAN_PARQUET_FILE, layout.POSITION_LABEL_REPORT_FILE,
+                layout.DIRECTION_OPPORTUNITY_RESULT_FILE):
+        assert (root / rel).exists(), rel
+    entry = io.read_parquet(root / "dataset/entry_train.parquet")
+    assert set(entry["split_id"]) == {"fit_inner", "tune_inner", "validation_locked", "latest_stress"}
 
     first = artifact_hashes(root)
     again = materialize_run(tmp_path, instance, "small")

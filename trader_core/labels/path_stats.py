@@ -41,20 +41,11 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from trader_core.contracts.labels import DYNAMIC_TRAILING, FIXED_TARGET_STOP, PATH_STAT_COLUMNS, PLAN_METHODS, SIDES
 from trader_core.config import EntryLabelConfig
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.errors import DataContractError
 
-FIXED_TARGET_STOP = "FIXED_TARGET_STOP_V1"
-DYNAMIC_TRAILING = "DYNAMIC_TRAILING_V1"
-PLAN_METHODS = (FIXED_TARGET_STOP, DYNAMIC_TRAILING)
-SIDES = ("LONG", "SHORT")
-
-PATH_STAT_COLUMNS = (
-    "symbol", "open_time_ms", "side", "target_hit", "stop_hit", "timeout_hit", "ambiguous_hit",
-    "time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms", "gross_edge_bps", "future_return_bps",
-    "mfe_bps", "mae_bps", "future_spread_p80", "future_realized_vol_bps",
-)
 _FLAG_COLUMNS = ("target_hit", "stop_hit", "timeout_hit", "ambiguous_hit")
 _TIME_COLUMNS = ("time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
 _FLOAT_COLUMNS = ("gross_edge_bps", "future_return_bps", "mfe_bps", "mae_bps", "future_spread_p80",
@@ -221,7 +212,7 @@ def _valid_rows(row_end: np.ndarray, open_ms: np.ndarray, high: np.ndarray, low:
 class _OutputColumns:
     """Preallocated output columns (``out[name]``); every side's rows are written to their final row.
 
-    ``symbol`` and ``side`` hold codes until ``frame`` turns them into str columns; ``flags`` and
+    ``symbol`` and ``side`` hold codes until ``frame`` turns them into categorical columns; ``flags`` and
     ``times`` are the 2-D blocks behind the hit-flag and time columns, as the kernels fill them.
     """
 
@@ -242,10 +233,10 @@ class _OutputColumns:
         return self.columns[name]
 
     def frame(self, symbols: pd.api.extensions.ExtensionArray, sides: tuple[str, ...]) -> pd.DataFrame:
-        columns = {
+        columns = {  # symbol and side as categoricals: O(1) per row to build, dictionary-encoded on disk
             **self.columns,
-            "symbol": symbols.take(self.columns["symbol"]),
-            "side": pd.array(list(sides), dtype="str").take(self.columns["side"]),
+            "symbol": pd.Categorical.from_codes(self.columns["symbol"], categories=pd.Index(symbols, dtype=object)),
+            "side": pd.Categorical.from_codes(self.columns["side"], categories=list(sides)),
         }
         return pd.DataFrame(columns, columns=list(PATH_STAT_COLUMNS), copy=False)
 

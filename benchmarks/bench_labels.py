@@ -1,0 +1,114 @@
+"""Benchmark the entry + continue/exit/risk label builders against the original's formulation.
+
+One symbol x 365 days (525,600 minutes), horizon 45, both sides, for each plan method. "ours" runs the
+shared path statistics, ``build_entry_labels`` and ``build_position_labels`` as the pipeline does.
+"reference" runs the same builders with the path statistics swapped for the original's formulation (one ``sliding_window_view``
+over the whole series per side, every n x h window matrix in memory; see ``bench_path_stats.py``), so
+the ratio measures the path-statistics engine inside the real label pipeline.
+
+Each measurement runs in a fresh subprocess; ``peak`` is the RSS high-water mark minus the RSS before the
+call. Run from the repository root: ``.venv/bin/python benchmarks/bench_labels.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_path_stats import _rss_kb, reference_path_stats, synthetic_replay  # noqa: E402
+from trader_core.config import CostConfig, EntryLabelConfig, LabelConfig  # noqa: E402
+from trader_core.contracts.labels import PLAN_METHODS  # noqa: E402
+from trader_core.labels.entry import build_entry_labels  # noqa: E402
+from trader_core.labels.position import build_position_labels  # noqa: E402
+from trader_core.labels.base import compute_label_path_stats, label_horizons  # noqa: E402
+from trader_core.labels.price_plan import build_price_plan, plan_params  # noqa: E402
+
+DAYS = 365
+
+
+def inputs(days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    replay = synthetic_replay(days)
+    replay["event_time"] = pd.to_datetime(replay["open_time_ms"], unit="ms", utc=True)
+    n = len(replay)
+    features = pd.DataFrame({
+        "sample_id": "BTC-USDT-PERP:" + replay["open_time_ms"].astype(str), "symbol": replay["symbol"],
+        "event_time": replay["event_time"], "open_time_ms": replay["open_time_ms"], "split_id": "fit_inner",
+        "walk_forward_fold": "fold_01", "data_quality_flag": "OK",
+        "ret_15m_bps": np.zeros(n, np.float32), "realized_vol_15m_bps": np.full(n, 5.0, np.float32),
+        "spread_rank_24h_pct": np.full(n, 0.5, np.float32),
+    })
+    start = int(replay["open_time_ms"].iloc[0])
+    manifest = {"splits": [{"split_id": "fit_inner", "start_ms": start, "end_ms": start + (days + 1) * 86_400_000}],
+                "embargo": []}
+    return replay, features, manifest
+
+
+def reference_compute_path_stats(replay, *, horizon, plan, split_ids=None, sides=("LONG", "SHORT")):
+    stats = reference_path_stats(replay, horizon, plan)
+    return stats[stats["side"].isin(sides)].reset_index(drop=True)
+
+
+def run_labels(replay: pd.DataFrame, features: pd.DataFrame, manifest: dict, method: str) -> int:
+    labels = LabelConfig(entry=EntryLabelConfig(plan_method=method))
+    plan = build_price_plan(labels.entry, CostConfig())
+    stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(labels))
+    entry = build_entry_labels(features, stats, plan)
+    position = build_position_labels(features, stats, labels, plan)
+    return len(entry) + sum(len(v) for v in position.values())
+
+
+def measure(impl: str, method: str) -> dict[str, float]:
+    replay, features, manifest = inputs(DAYS)
+    patches = [] if impl == "ours" else [
+        mock.patch("trader_core.labels.base.compute_path_stats", reference_compute_path_stats)]
+    for p in patches:
+        p.start()
+    small = inputs(2)
+    run_labels(*small, method)  # warm-up (numba cache load)
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _rss_kb("VmRSS")
+    start = time.perf_counter()
+    rows = run_labels(replay, features, manifest, method)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_mb": (_rss_kb("VmHWM") - before) / 1024.0, "rows": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs=2, metavar=("IMPL", "METHOD"), help=argparse.SUPPRESS)
+    parser.add_argument("--ours-only", action="store_true", help="skip the (slow) reference")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(*args.child)))
+        return
+    for method in PLAN_METHODS:
+        result = {}
+        for impl in ("ours",) if args.ours_only else ("ours", "reference"):
+            proc = subprocess.run([sys.executable, __file__, "--child", impl, method],
+                                  check=True, capture_output=True, text=True)
+            result[impl] = json.loads(proc.stdout.strip().splitlines()[-1])
+        ours = result["ours"]
+        line = f"labels_{method}_{DAYS}d: ours {ours['seconds']:.2f} s (peak {ours['peak_mb']:.0f} MB)"
+        if "reference" in result:
+            ref = result["reference"]
+            assert ref["rows"] == ours["rows"], (ref["rows"], ours["rows"])
+            line += (f", reference {ref['seconds']:.2f} s (peak {ref['peak_mb']:.0f} MB), "
+                     f"ratio {ref['seconds'] / ours['seconds']:.1f}, memory {ours['peak_mb'] / ref['peak_mb']:.2f}x")
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""Label builders: the spec's acceptance cases (section 15: 1, 3, 23, 34, 35, 36) and the decided rules."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trader_core.config import (
+    ContinueLabelConfig,
+    CostConfig,
+    DirectionLabelConfig,
+    EntryLabelConfig,
+    ExitLabelConfig,
+    LabelConfig,
+    RiskLabelConfig,
+)
+from trader_core.contracts.features import FEATURE_ORDER
+from trader_core.contracts.labels import ENTRY_LABEL_COLUMNS, dataset_columns
+from trader_core.errors import DataContractError
+from trader_core.labels.base import compute_label_path_stats
+from trader_core.labels.checks import path_stats_sane, two_sides_per_sample, windows_inside_splits
+from trader_core.labels.datasets import build_train_dataset, direction_opportunity_dataset, entry_pivot, opportunity_labels
+from trader_core.labels.direction import build_direction_labels
+from trader_core.labels.entry import build_entry_labels
+from trader_core.labels.position import build_position_labels, risk_thresholds
+from trader_core.labels.price_plan import build_price_plan, plan_params, price_plan_frame
+
+SYM = "BTC-USDT-PERP"
+T0 = pd.Timestamp("2026-01-01", tz="UTC")
+
+
+def make_replay(close, high=None, low=None, spread=None) -> pd.DataFrame:
+    n = len(close)
+    times = T0 + pd.to_timedelta(np.arange(n), unit="min")
+    close = np.asarray(close, dtype=float)
+    return pd.DataFrame({
+        "symbol": SYM, "event_time": times,
+        "open_time_ms": (times - pd.Timestamp(0, tz="UTC")) // pd.Timedelta("1ms"),
+        "open": close, "high": np.asarray(high if high is not None else close, dtype=float),
+        "low": np.asarray(low if low is not None else close, dtype=float), "close": close,
+        "spread_bps": np.asarray(spread if spread is not None else np.ones(n), dtype=float),
+    })
+
+
+def make_features(replay: pd.DataFrame, **columns) -> pd.DataFrame:
+    n = len(replay)
+    frame = pd.DataFrame({
+        "sample_id": [f"{SYM}:{ms}" for ms in replay["open_time_ms"]], "symbol": SYM,
+        "event_time": replay["event_time"], "open_time_ms": replay["open_time_ms"], "split_id": "fit_inner",
+        "walk_forward_fold": "fold_01", "feature_version": "test", "data_quality_flag": "OK",
+    })
+    for name in FEATURE_ORDER:
+        frame[name] = np.float32(columns.get(name, 0.0)) if np.isscalar(columns.get(name, 0.0)) else columns[name]
+    return frame
+
+
+def whole_window_manifest(replay: pd.DataFrame) -> dict:
+    start = int(replay["open_time_ms"].iloc[0])
+    return {"splits": [{"split_id": "fit_inner", "start_ms": start, "end_ms": start + 10 * 86_400_000}],
+            "embargo": []}
+
+
+def stats_for(replay: pd.DataFrame, plan: dict, horizons: tuple[int, ...], manifest: dict | None = None) -> pd.DataFrame:
+    return compute_label_path_stats(replay, manifest or whole_window_manifest(replay), plan_params(plan), horizons)
+
+
+def entry_labels_for(method: str, **entry) -> pd.DataFrame:
+    replay = make_replay([100] * 5, high=[100, 100.05, 100.19, 100.20, 100], low=[100, 99.99, 99.98, 99.97, 100])
+    config = EntryLabelConfig(max_hold_minutes=3, target_bps=50, stop_bps=50, min_expected_net_edge_bps=3,
+                              target_method=method, **entry)
+    plan = build_price_plan(config, CostConfig())
+    labels = build_entry_labels(make_features(replay), stats_for(replay, plan, (3,)), plan)
+    return labels[labels["side"] == "LONG"].iloc[0]
+
+
+def test_case_34_entry_label_uses_price_plan_outcome():
+    row = entry_labels_for("PRICE_PLAN_OUTCOME_V1")
+    assert row["target_hit"] == 0 and row["entry_target"] == 0
+    assert row["label_method"] == "PRICE_PLAN_OUTCOME_V1"
+    assert row["expected_net_edge_bps"] == pytest.approx(-6.5) == row["gross_edge_bps"] - row["cost_bps"]
+    assert row["max_achievable_net_edge_bps"] == pytest.approx(row["mfe_bps"] - 6.5) == pytest.approx(13.5)
+
+
+def test_case_35_opportunity_label_keeps_plan_outcome():
+    row = entry_labels_for("OPPORTUNITY_MFE_V1")
+    assert row["target_hit"] == 0 and row["entry_target"] == 1 and row["label_method"] == "OPPORTUNITY_MFE_V1"
+    assert row["expected_net_edge_bps"] == pytest.approx(13.5)
+    assert row["actual_plan_net_edge_bps"] == pytest.approx(-6.5)
+
+
+def test_case_36_quality_label_rejects_untradable():
+    row = entry_labels_for("OPPORTUNITY_QUALITY_V1", min_plan_net_edge_bps=0.0, max_entry_mae_bps=12.0)
+    assert row["expected_net_edge_bps"] > 3 and row["actual_plan_net_edge_bps"] < 0 and row["entry_target"] == 0
+
+
+def test_entry_labels_schema_and_two_rows_per_sample():
+    replay = make_replay(100 + np.cumsum(np.random.default_rng(1).normal(0, 0.05, 200)))
+    replay["high"] = replay["close"] + 0.03
+    replay["low"] = replay["close"] - 0.03
+    plan = build_price_plan(EntryLabelConfig(max_hold_minutes=10), CostConfig())
+    labels = build_entry_labels(make_features(replay), stats_for(replay, plan, (10,)), plan)
+    assert list(labels.columns) == list(ENTRY_LABEL_COLUMNS)
+    assert len(labels) == 2 * (200 - 10)
+    assert two_sides_per_sample(labels)[0]
+    assert path_stats_sane(labels, 10)[0]
+    assert labels["price_plan_id"].iloc[0] == plan["pricePlanId"]
+    pivot = entry_pivot(labels)
+    assert len(pivot) == 190 and {"long_actual_plan_net_edge_bps", "short_mae_bps"} <= set(pivot.columns)
+
+
+def position_case_1():
+    replay = make_replay([100, 100.10, 100, 100, 100], high=[100, 100.30, 100, 100, 100],
+                         low=[100, 100, 99.80, 100, 100], spread=[1.0, 1.1, 1.2, 1.3, 1.4])
+    features = make_features(replay, spread_bps=1.0, spread_rank_24h_pct=0.1, realized_vol_15m_bps=2.0)
+    labels = LabelConfig(continue_=ContinueLabelConfig(horizon_minutes=3, min_expected_continue_edge_bps=5.0),
+                         exit=ExitLabelConfig(horizon_minutes=3), risk=RiskLabelConfig(horizon_minutes=3),
+                         entry=EntryLabelConfig(target_bps=20, stop_bps=8, max_hold_minutes=3),
+                         direction=DirectionLabelConfig(horizon_minutes=3))
+    plan = build_price_plan(labels.entry, CostConfig())
+    assert plan["costBps"] == 6.5 and plan["targetDistanceBps"] == 20
+    return build_position_labels(features, stats_for(replay, plan, (3,)), labels, plan)
+
+
+def test_case_1_continue_uses_first_price_plan_barrier_not_later_mae():
+    out = position_case_1()["continue"].iloc[0]
+    assert out["long_continue_target"] == 1
+    assert out["long_expected_continue_edge_bps"] == pytest.approx(13.5)
+    assert out["sample_id"] == f"{SYM}:{int(T0.value // 1_000_000)}"
+
+
+def test_case_3_default_risk_labels_match_design_thresholds():
+    labels = LabelConfig()
+    assert labels.continue_.horizon_minutes == 45
+    t = risk_thresholds(labels.risk)
+    assert (t.market_risk_threshold_bps, t.position_risk_threshold_bps, t.spike_threshold_bps,
+            t.vol_expansion_ratio) == (60.0, 35.0, 80.0, 1.8)
+    aliases = risk_thresholds({"market_path_risk_threshold_bps": 50, "spike_1m_threshold_bps": 70})
+    assert (aliases.market_risk_threshold_bps, aliases.spike_threshold_bps, aliases.position_risk_threshold_bps) == (
+        50.0, 70.0, 35.0)
+
+
+def test_risk_and_exit_rules_on_case_1_data():
+    labels = position_case_1()
+    risk, exit_ = labels["risk"].iloc[0], labels["exit"].iloc[0]
+    # LONG: mae = (100/99.80 - 1) * 1e4 = 20.04; SHORT: mae = (100.30/100 - 1) * 1e4 = 30
+    assert risk["long_position_path_risk_bps"] == pytest.approx(20.0401, abs=1e-3)
+    assert risk["market_path_risk_bps"] == pytest.approx(30.0)
+    assert risk["market_risk_target"] == 0 or risk["volatility_expansion_prob_label"] == 1
+    assert risk["short_position_risk_target"] == 1  # short stopped out (stop 8 bps)
+    assert risk["liquidity_deterioration_prob_label"] == 0  # rank 0.1 < 0.9
+    assert exit_["long_adverse_move"] == 1 and exit_["short_adverse_move"] == 1  # mae >= 20 both sides
+    assert exit_["stagnation"] == 1  # close-to-close 0 bps over the horizon
+    assert exit_["long_exit_target"] == 1
+
+
+def test_direction_thresholds_are_inclusive_and_windows_valid():
+    closes = [100, 100, 100.05, 99.95, 100.0, 99.99]
+    replay = make_replay(closes)
+    stats = stats_for(replay, build_price_plan(EntryLabelConfig(), CostConfig()), (2,))
+    labels = build_direction_labels(make_features(replay), stats, DirectionLabelConfig(horizon_minutes=2))
+    assert len(labels) == 4  # the last two rows have no full window
+    assert labels["future_return_bps"].round(4).tolist() == [5.0, -5.0, -4.9975, 4.0020]
+    # +5 and -5 are inclusive even though the float returns are 4.9999999999994 and -4.9999999999994
+    assert labels["direction_label"].tolist() == ["LONG", "SHORT", "NEUTRAL", "NEUTRAL"]
+    assert (labels[["long_target", "short_target", "neutral_target"]].sum(axis=1) == 1).all()
+
+
+def test_windows_inside_splits_check_detects_crossing():
+    replay = make_replay(np.full(100, 100.0))
+    start = int(replay["open_time_ms"].iloc[0])
+    manifest = {"splits": [{"split_id": "fit_inner", "start_ms": start, "end_ms": start + 50 * 60_000},
+                           {"split_id": "tune_inner", "start_ms": start + 60 * 60_000, "end_ms": start + 100 * 60_000}],
+                "embargo": [{"start_ms": start + 50 * 60_000, "end_ms": start + 60 * 60_000}]}
+    features = make_features(replay)
+    from trader_core.splits import assign_split
+
+    features["split_id"] = assign_split(features["open_time_ms"].to_numpy(), manifest)
+    stats = stats_for(replay, build_price_plan(EntryLabelConfig(), CostConfig()), (5,), manifest)
+    labels = build_direction_labels(features, stats, DirectionLabelConfig(horizon_minutes=5))
+    assert windows_inside_splits(labels, manifest, 5)[0]
+    assert set(labels["split_id"]) == {"fit_inner", "tune_inner"}
+    assert labels["open_time_ms"].max() == start + 94 * 60_000  # last window ends at the last tune bar
+    broken = labels.copy()
+    broken.loc[0, "open_time_ms"] = start + 48 * 60_000
+    assert not windows_inside_splits(broken, manifest, 5)[0]
+
+
+def test_case_23_direction_opportunity_labels():
+    long, short, neutral = opportunity_labels(np.array([45, 10, 45, 42, np.nan]), np.array([20, 50, 43, 48, 50.0]),
+                                              40.0, 5.0)
+    assert long.tolist() == [1, 0, 0, 0, 0]
+    assert short.tolist() == [0, 1, 0, 1, 1]
+    assert neutral.tolist() == [0, 0, 1, 0, 0]
+
+
+def test_datasets_keep_trainable_rows_and_never_overwrite_direction():
+    replay = make_replay(100 + np.cumsum(np.random.default_rng(2).normal(0, 0.05, 120)))
+    replay["high"], replay["low"] = replay["close"] + 0.02, replay["close"] - 0.02
+    features = make_features(replay)
+    features.loc[:9, "data_quality_flag"] = "WARMUP"
+    plan = build_price_plan(EntryLabelConfig(max_hold_minutes=5), CostConfig())
+    stats = stats_for(replay, plan, (5,))
+    direction = build_direction_labels(features, stats, DirectionLabelConfig(horizon_minutes=5))
+    entry = build_entry_labels(features, stats, plan)
+    d_train = build_train_dataset("direction", features, direction)
+    e_train = build_train_dataset("entry", features, entry)
+    assert list(d_train.columns) == list(dataset_columns("direction"))
+    assert len(d_train) == len(e_train) == 120 - 10 - 5
+    assert d_train[list(FEATURE_ORDER)].dtypes.eq(np.float32).all()
+    before = d_train.copy()
+    relabelled, result = direction_opportunity_dataset(d_train, e_train, opportunity_bps=1.0, min_advantage_bps=0.5)
+    pd.testing.assert_frame_equal(d_train, before)
+    assert result["row_count"] == len(d_train) and "long_max_achievable_net_edge_bps" in relabelled.columns
+    with pytest.raises(DataContractError, match="no entry row"):
+        direction_opportunity_dataset(d_train, e_train.iloc[1:])
+
+
+def test_price_plan_is_stable_and_mirrored():
+    plan = build_price_plan(EntryLabelConfig(), CostConfig())
+    assert plan == build_price_plan(EntryLabelConfig(), CostConfig())
+    assert plan["pricePlanId"] != build_price_plan(EntryLabelConfig(target_bps=13), CostConfig())["pricePlanId"]
+    assert (plan["maxEntryMaeBps"], plan["secondTargetBps"], plan["trailingStopBps"]) == (12.0, 24.0, 10.0)
+    row = price_plan_frame(plan).iloc[0]
+    assert row["target_bps"] == 12.0 and row["partial_take_1_ratio"] == 0.5 and row["cost_bps"] == 6.5
+    assert plan_params(plan).second_target_bps == 24.0
+
+
+def test_unknown_target_method_is_refused():
+    plan = build_price_plan(EntryLabelConfig(), CostConfig()) | {"entryTargetMethod": "MAX_FUTURE_EDGE_V1"}
+    replay = make_replay(np.full(10, 100.0))
+    with pytest.raises(ValueError, match="MAX_FUTURE_EDGE_V1"):
+        build_entry_labels(make_features(replay), pd.DataFrame(), plan)

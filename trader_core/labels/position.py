@@ -1,0 +1,172 @@
+"""Continue, exit and risk labels (spec 7.6): what happens to a position opened at a sample.
+
+The shared path statistics (the price plan's target, stop and method, both sides) are read at each family's
+horizon (45 minutes by default). ``long_edge = long_gross_edge_bps - cost_bps``.
+
+* **Continue**: ``long_continue_target = long_edge >= min_expected_continue_edge_bps AND (long_stop_hit == 0
+  OR plan is DYNAMIC_TRAILING_V1)``; ``long_expected_continue_edge_bps = long_edge`` (short mirrored).
+* **Exit** (the seeds leave the rule open; decided here): for a position already held,
+  ``long_adverse_move = long_mae_bps >= adverse_move_bps``; ``stagnation = |future_return_bps| <=
+  stagnation_abs_return_bps`` (the horizon goes nowhere: capital is better used elsewhere);
+  ``long_reversal = ret_15m_bps >= stagnation AND long_future_return_bps <= -stagnation`` (the last
+  15 minutes moved with the long and the next horizon gives it back; 0 when ret_15m_bps is absent);
+  ``long_exit_target = adverse_move OR stagnation OR reversal`` (short mirrored).
+* **Risk** exactly as spec 7.6, with the threshold aliases ``market_path_risk_threshold_bps`` |
+  ``market_drawdown_bps``, ``position_path_risk_threshold_bps`` | ``position_path_risk_bps``,
+  ``spike_1m_threshold_bps`` | ``spike_bps`` accepted in a risk section mapping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from trader_core.config import LabelConfig, RiskLabelConfig
+from trader_core.contracts.labels import (
+    CONTINUE_LABEL_COLUMNS,
+    DYNAMIC_TRAILING,
+    EXIT_LABEL_COLUMNS,
+    RISK_LABEL_COLUMNS,
+    RISK_PROB_LABELS,
+    RISK_TARGETS,
+)
+from trader_core.contracts.versions import LABEL_VERSION
+from trader_core.labels.base import aligned_sides, constant, label_base, rates_by_split
+from trader_core.report import markdown_table
+
+LIQUIDITY_RANK_THRESHOLD = 0.90
+_RISK_ALIASES = {
+    "market": ("market_path_risk_threshold_bps", "market_drawdown_bps"),
+    "position": ("position_path_risk_threshold_bps", "position_path_risk_bps"),
+    "spike": ("spike_1m_threshold_bps", "spike_bps"),
+    "vol_expansion_ratio": ("vol_expansion_ratio",),
+}
+
+
+@dataclass(frozen=True)
+class RiskThresholds:
+    market_risk_threshold_bps: float
+    position_risk_threshold_bps: float
+    spike_threshold_bps: float
+    vol_expansion_ratio: float
+
+
+def risk_thresholds(risk: RiskLabelConfig | Mapping[str, Any]) -> RiskThresholds:
+    """Thresholds from the typed risk config or a mapping that may use the seed's alias keys."""
+    values = risk if isinstance(risk, Mapping) else {k: getattr(risk, k) for k in RiskLabelConfig.__dataclass_fields__}
+    defaults = RiskLabelConfig()
+
+    def number(name: str) -> float:
+        for key in _RISK_ALIASES[name]:
+            if key in values:
+                return float(values[key])
+        return float(getattr(defaults, _RISK_ALIASES[name][-1]))
+
+    return RiskThresholds(number("market"), number("position"), number("spike"), number("vol_expansion_ratio"))
+
+
+_STAT_VALUES = ("gross_edge_bps", "stop_hit", "mae_bps", "mfe_bps", "future_return_bps", "future_realized_vol_bps")
+
+
+def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labels: LabelConfig,
+                          plan: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """{"continue": ..., "exit": ..., "risk": ...} label frames (one row per sample with a valid window)."""
+    base = label_base(features, extra=tuple(c for c in ("ret_15m_bps", "realized_vol_15m_bps", "spread_rank_24h_pct")
+                                            if c in features.columns))
+    cache: dict[int, pd.DataFrame] = {}
+
+    def frame_for(horizon: int) -> pd.DataFrame:
+        if horizon not in cache:
+            frame, sides = aligned_sides(base, path_stats, horizon, _STAT_VALUES)
+            for side, values in sides.items():
+                for name, column in values.items():
+                    frame[f"{side.lower()}_{name}"] = column
+            cache[horizon] = frame
+        return cache[horizon]
+
+    cost = float(plan["costBps"])
+    dynamic = plan["entryPlanMethod"] == DYNAMIC_TRAILING
+    return {
+        "continue": continue_labels(frame_for(labels.continue_.horizon_minutes), cost,
+                                    labels.continue_.min_expected_continue_edge_bps, dynamic),
+        "exit": exit_labels(frame_for(labels.exit.horizon_minutes), labels.exit.adverse_move_bps,
+                            labels.exit.stagnation_abs_return_bps),
+        "risk": risk_labels(frame_for(labels.risk.horizon_minutes), risk_thresholds(labels.risk)),
+    }
+
+
+def continue_labels(frame: pd.DataFrame, cost_bps: float, min_edge_bps: float, dynamic: bool) -> pd.DataFrame:
+    out = frame.copy()
+    for side in ("long", "short"):
+        edge = out[f"{side}_gross_edge_bps"] - cost_bps
+        ok_path = np.ones(len(out), dtype=bool) if dynamic else out[f"{side}_stop_hit"].to_numpy() == 0
+        out[f"{side}_continue_target"] = ((edge.to_numpy() >= min_edge_bps) & ok_path).astype(np.int8)
+        out[f"{side}_expected_continue_edge_bps"] = edge
+    out["label_version"] = constant(LABEL_VERSION, len(out))
+    return out[list(CONTINUE_LABEL_COLUMNS)]
+
+
+def exit_labels(frame: pd.DataFrame, adverse_move_bps: float, stagnation_bps: float) -> pd.DataFrame:
+    out = frame.copy()
+    ret15 = out["ret_15m_bps"].to_numpy(dtype=float) if "ret_15m_bps" in out.columns else np.zeros(len(out))
+    ret15 = np.nan_to_num(ret15, nan=0.0)
+    long_ret = out["long_future_return_bps"].to_numpy()
+    short_ret = out["short_future_return_bps"].to_numpy()
+    out["stagnation"] = (np.abs(long_ret) <= stagnation_bps).astype(np.int8)
+    out["long_adverse_move"] = (out["long_mae_bps"].to_numpy() >= adverse_move_bps).astype(np.int8)
+    out["short_adverse_move"] = (out["short_mae_bps"].to_numpy() >= adverse_move_bps).astype(np.int8)
+    out["long_reversal"] = ((ret15 >= stagnation_bps) & (long_ret <= -stagnation_bps)).astype(np.int8)
+    out["short_reversal"] = ((ret15 <= -stagnation_bps) & (short_ret <= -stagnation_bps)).astype(np.int8)
+    for side in ("long", "short"):
+        out[f"{side}_exit_target"] = (out[f"{side}_adverse_move"] | out["stagnation"] | out[f"{side}_reversal"]
+                                      ).astype(np.int8)
+    out["label_version"] = constant(LABEL_VERSION, len(out))
+    return out[list(EXIT_LABEL_COLUMNS)]
+
+
+def risk_labels(frame: pd.DataFrame, t: RiskThresholds) -> pd.DataFrame:
+    out = frame.copy()
+    long_mae, short_mae = out["long_mae_bps"].to_numpy(), out["short_mae_bps"].to_numpy()
+    path_risk = np.maximum(long_mae, short_mae)
+    max_move = np.maximum.reduce([out["long_mfe_bps"].to_numpy(), out["short_mfe_bps"].to_numpy(), path_risk])
+    current_vol = np.maximum(np.nan_to_num(_column(out, "realized_vol_15m_bps"), nan=0.0), 1.0)
+    future_vol = np.nan_to_num(out["long_future_realized_vol_bps"].to_numpy(dtype=float), nan=0.0)
+    vol_expansion = future_vol >= current_vol * t.vol_expansion_ratio
+    spike = max_move >= t.spike_threshold_bps
+    drawdown = path_risk >= t.market_risk_threshold_bps
+    out["market_risk_target"] = (drawdown | spike | vol_expansion).astype(np.int8)
+    out["market_path_risk_bps"] = path_risk
+    out["long_position_path_risk_bps"] = long_mae
+    out["short_position_path_risk_bps"] = short_mae
+    for side, mae in (("long", long_mae), ("short", short_mae)):
+        out[f"{side}_position_risk_target"] = ((mae >= t.position_risk_threshold_bps)
+                                               | (out[f"{side}_stop_hit"].to_numpy() == 1)).astype(np.int8)
+    out["market_drawdown_prob_label"] = drawdown.astype(np.int8)
+    out["volatility_expansion_prob_label"] = vol_expansion.astype(np.int8)
+    out["spike_prob_label"] = spike.astype(np.int8)
+    rank = np.nan_to_num(_column(out, "spread_rank_24h_pct"), nan=0.0)
+    out["liquidity_deterioration_prob_label"] = (rank >= LIQUIDITY_RANK_THRESHOLD).astype(np.int8)
+    out["position_drawdown_prob_label"] = (path_risk >= t.position_risk_threshold_bps).astype(np.int8)
+    out["label_version"] = constant(LABEL_VERSION, len(out))
+    return out[list(RISK_LABEL_COLUMNS)]
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    return frame[name].to_numpy(dtype=float) if name in frame.columns else np.zeros(len(frame))
+
+
+def position_label_report(labels: Mapping[str, pd.DataFrame], thresholds: RiskThresholds) -> str:
+    """'Continue Exit Risk Label Report': thresholds and label rates per split."""
+    parts = ["# Continue Exit Risk Label Report", "", "## Risk Thresholds", "",
+             markdown_table([thresholds.__dict__]), ""]
+    targets = {"continue": ("long_continue_target", "short_continue_target"),
+               "exit": ("long_exit_target", "short_exit_target", "stagnation"),
+               "risk": RISK_TARGETS + RISK_PROB_LABELS}
+    for name, cols in targets.items():
+        rates = rates_by_split(labels[name], cols)
+        parts += [f"## {name.capitalize()} label rates by split", "",
+                  markdown_table([{"split_id": s} | r for s, r in rates.items()]), ""]
+    return "\n".join(parts)

@@ -1,0 +1,64 @@
+"""Price plan context (spec 7.3): the entry plan every label and the position manager share.
+
+``pricePlanConfigHash`` is the sha256 of the canonical JSON of the plan fields (everything except the id
+and the hash); ``pricePlanId`` is ``plan-<method>-<first 12 hex of the hash>``, stable across runs with
+the same plan. The one-row parquet mirrors the JSON in snake_case.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+import pandas as pd
+
+from trader_core.config import CostConfig, EntryLabelConfig
+from trader_core.contracts.features import sha256_json
+from trader_core.contracts.labels import ENTRY_LABEL_METHOD
+from trader_core.labels.path_stats import PlanParams
+
+
+def build_price_plan(entry: EntryLabelConfig, costs: CostConfig) -> dict[str, Any]:
+    """The price plan JSON (camelCase) for the label-config entry section and the cost config."""
+    plan = {
+        "targetDistanceBps": entry.target_bps,
+        "stopDistanceBps": entry.stop_bps,
+        "maxHoldMinutes": int(entry.max_hold_minutes),
+        "minExpectedNetEdgeBps": entry.min_expected_net_edge_bps,
+        "minPlanNetEdgeBps": entry.min_plan_net_edge_bps,
+        "maxEntryMaeBps": entry.max_entry_mae_bps,
+        "costBps": costs.cost_bps,
+        "entryLabelMethod": ENTRY_LABEL_METHOD,
+        "entryTargetMethod": entry.target_method,
+        "entryPlanMethod": entry.plan_method,
+        "partialTake1Ratio": entry.partial_take_1_ratio,
+        "partialTake2Ratio": entry.partial_take_2_ratio,
+        "secondTargetBps": entry.second_target_bps,
+        "trailingStopBps": entry.trailing_stop_bps,
+        "breakevenAfterFirstTarget": entry.breakeven_after_first_target,
+    }
+    config_hash = sha256_json(plan)
+    return {"pricePlanId": f"plan-{entry.plan_method.lower().replace('_', '-')}-{config_hash[:12]}",
+            "pricePlanConfigHash": config_hash, **plan}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower().replace("take1", "take_1").replace("take2", "take_2")
+
+
+def price_plan_frame(plan: Mapping[str, Any]) -> pd.DataFrame:
+    """The one-row snake_case parquet mirror of the plan JSON."""
+    renamed = {_snake(k): v for k, v in plan.items()}
+    lead = {"price_plan_id": renamed.pop("price_plan_id"),
+            "price_plan_config_hash": renamed.pop("price_plan_config_hash"),
+            "target_bps": renamed.pop("target_distance_bps"), "stop_bps": renamed.pop("stop_distance_bps")}
+    return pd.DataFrame([lead | renamed])
+
+
+def plan_params(plan: Mapping[str, Any]) -> PlanParams:
+    """The path-statistics plan of a price plan context."""
+    return PlanParams(method=plan["entryPlanMethod"], target_bps=plan["targetDistanceBps"],
+                      stop_bps=plan["stopDistanceBps"], partial_take_1_ratio=plan["partialTake1Ratio"],
+                      partial_take_2_ratio=plan["partialTake2Ratio"], second_target_bps=plan["secondTargetBps"],
+                      trailing_stop_bps=plan["trailingStopBps"],
+                      breakeven_after_first_target=plan["breakevenAfterFirstTarget"])
