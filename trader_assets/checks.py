@@ -10,6 +10,7 @@ import pandas as pd
 
 from trader_assets.assets.features import feature_frame
 from trader_assets.assets.labels import direction_labels, entry_labels
+from trader_assets.assets.models import MODEL_ASSETS
 from trader_assets.assets.market import replay_1m, split_manifest
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
@@ -17,7 +18,9 @@ from trader_core import io, layout
 from trader_core.contracts.features import FEATURE_ORDER, META_COLUMNS, TRAINABLE_QUALITY, feature_order_hash
 from trader_core.contracts.labels import RISK_TARGETS
 from trader_core.contracts.versions import EMBARGO_SPLIT, TRAINING_SPLITS
+from trader_core.contracts.models import OUTPUT_MAPPING, TARGETS
 from trader_core.labels.checks import path_stats_sane, two_sides_per_sample, windows_inside_splits
+from trader_core.models.checks import heads_beating_baseline, onnx_io_contract, onnx_parity
 from trader_core.splits import sealed_boundaries
 from trader_core.stages import label_summary, read_split_lock, trainable_split_counts
 
@@ -175,3 +178,41 @@ LABEL_CHECKS = [
     _one_class_check("risk_labels", RISK_TARGETS, "risk"),
 ]
 CHECKS = CHECKS + LABEL_CHECKS
+
+
+# ------------------------------------------------------------------------------------------------ models
+def _model_checks(model: str, asset: dg.AssetsDefinition) -> list:
+    dataset_key = f"{TARGETS[model].dataset}_train"
+    prefix = model.lower()
+
+    @dg.asset_check(asset=asset, name=f"{prefix}_onnx_parity", blocking=True, partitions_def=runs_partitions,
+                    additional_ins={"dataset": dg.AssetIn(dataset_key)},
+                    description="onnxruntime on raw tune features equals the trained predictions within 1e-5.")
+    def parity(context: dg.AssetCheckExecutionContext, trader_home: TraderHome, manifest: dict,
+               dataset: pd.DataFrame) -> dg.AssetCheckResult:
+        run_dir = trader_home.run_dir(context.partition_key)
+        tune = io.read_parquet(layout.model_predictions_path(run_dir, model, "tune_inner"), verify=False)
+        passed, details = onnx_parity(run_dir / manifest["onnx_path"], dataset, tune, model)
+        return _result(passed, **details)
+
+    @dg.asset_check(asset=asset, name=f"{prefix}_onnx_contract", blocking=True, partitions_def=runs_partitions,
+                    description="Input `features` float32 [batch, F]; output `prediction` with one column per "
+                                "MODEL_OUTPUTS field; the manifest's output mapping equals OUTPUT_MAPPING.")
+    def contract(context: dg.AssetCheckExecutionContext, trader_home: TraderHome,
+                 manifest: dict) -> dg.AssetCheckResult:
+        passed, details = onnx_io_contract(trader_home.run_dir(context.partition_key) / manifest["onnx_path"], model)
+        mapping_ok = manifest["output_mapping"] == OUTPUT_MAPPING[model]
+        return _result(passed and mapping_ok, output_mapping_matches=mapping_ok, **details)
+
+    @dg.asset_check(asset=asset, name=f"{prefix}_heads_beat_baseline", partitions_def=runs_partitions,
+                    description="Every head beats its constant baseline on tune_inner (WARN otherwise).")
+    def baseline(manifest: dict) -> dg.AssetCheckResult:
+        passed, details = heads_beating_baseline(manifest, model)
+        return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={k: dg.MetadataValue.json(v) for k, v in details.items()})
+
+    return [parity, contract, baseline]
+
+
+MODEL_CHECKS = [check for model, asset in MODEL_ASSETS.items() for check in _model_checks(model, asset)]
+CHECKS = CHECKS + MODEL_CHECKS

@@ -122,11 +122,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_config={"loggers": {"progress": {}}},
         tags={"trader/run_spec_hash": spec.spec_hash},
     )
-    failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    evaluations = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    failed = [e.check_name for e in evaluations if e.severity == dg.AssetCheckSeverity.ERROR]
+    warned = [e.check_name for e in evaluations if e.severity == dg.AssetCheckSeverity.WARN]
     print_summary(spec.run_id, home)
-    if not result.success or failed_checks:
-        names = ", ".join(e.check_name for e in failed_checks)
-        print(f"run {spec.run_id}: FAILED" + (f" (checks failed: {names})" if names else ""), file=sys.stderr)
+    if warned:
+        print(f"warnings (WARN checks that did not pass): {', '.join(warned)}")
+    if not result.success or failed:
+        print(f"run {spec.run_id}: FAILED" + (f" (blocking checks failed: {', '.join(failed)})" if failed else ""),
+              file=sys.stderr)
         return 1
     print(f"run {spec.run_id}: succeeded")
     return 0

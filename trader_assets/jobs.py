@@ -14,4 +14,7 @@ features_job = dg.define_asset_job("features_job", selection=dg.AssetSelection.g
 labels_job = dg.define_asset_job("labels_job", selection=dg.AssetSelection.groups("labels"),
                                  description="Price plan, labels and train datasets (needs market and features).")
 
-JOBS = [retrain_job, market_job, features_job, labels_job]
+models_job = dg.define_asset_job("models_job", selection=dg.AssetSelection.groups("models"),
+                                 description="Train and export the four models (needs the labels group).")
+
+JOBS = [retrain_job, market_job, features_job, labels_job, models_job]

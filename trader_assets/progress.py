@@ -39,7 +39,9 @@ class _ProgressHandler(logging.Handler):
             return f"   {step} FAILED: {_root_message(err)}"
         if kind == "ASSET_CHECK_EVALUATION":
             data = event.asset_check_evaluation_data
-            verdict = "passed" if data.passed else ("FAILED (blocking)" if data.blocking else "FAILED")
+            severity = getattr(data.severity, "value", "ERROR")
+            verdict = "passed" if data.passed else (
+                "WARN" if severity == "WARN" else "FAILED (blocking)" if data.blocking else "FAILED")
             return f"   check {data.check_name}: {verdict}"
         if kind == "STEP_SKIPPED":
             return f"   {step} skipped (an upstream step failed or a blocking check did not pass)"

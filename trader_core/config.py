@@ -134,6 +134,35 @@ class CostConfig:
             _require(getattr(self, name) >= 0, f"costs.{name}", "must be >= 0")
 
 
+# ---------------------------------------------------------------------------------------------- models
+CONDITIONAL_ENTRY_SOURCES = ("none", "direction_label", "side_opportunity")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Head training (spec 9.2-9.3): logistic / Huber settings and the conditional ENTRY fit filter."""
+
+    logistic_max_iter: int = 500
+    logistic_c: float = 1.0
+    huber_alpha: float = 0.001
+    huber_epsilon: float = 1.35
+    huber_max_iter: int = 500
+    conditional_entry_source: str = "none"
+    conditional_entry_opportunity_bps: float = 40.0
+    conditional_entry_min_fit_rows: int = 1000
+    max_rows: int = 0
+
+    def __post_init__(self) -> None:
+        _require(self.conditional_entry_source in CONDITIONAL_ENTRY_SOURCES, "models.conditional_entry_source",
+                 f"must be one of {list(CONDITIONAL_ENTRY_SOURCES)}, got {self.conditional_entry_source!r}")
+        _require(self.logistic_max_iter > 0 and self.huber_max_iter > 0, "models", "max_iter must be > 0")
+        _require(self.logistic_c > 0, "models.logistic_c", "must be > 0")
+        _require(self.huber_epsilon > 1.0, "models.huber_epsilon", "must be > 1.0")
+        _require(self.huber_alpha >= 0, "models.huber_alpha", "must be >= 0")
+        _require(self.conditional_entry_min_fit_rows >= 1, "models.conditional_entry_min_fit_rows", "must be >= 1")
+        _require(self.max_rows >= 0, "models.max_rows", "must be >= 0 (0 = all rows)")
+
+
 # ------------------------------------------------------------------------------------------ run spec
 @dataclass(frozen=True)
 class SourceSpec:
@@ -142,7 +171,7 @@ class SourceSpec:
     kind: str = "synthetic"
     path: str | None = None
     seed: int = 7
-    signal: float = 1.0
+    signal: float = 2.0
     depth_levels: int = 10
 
     def __post_init__(self) -> None:
@@ -195,6 +224,7 @@ class RunSpec:
     replay: ReplayConfig = field(default_factory=ReplayConfig)
     labels: LabelConfig = field(default_factory=LabelConfig)
     costs: CostConfig = field(default_factory=CostConfig)
+    models: ModelConfig = field(default_factory=ModelConfig)
     version: str = RUN_SPEC_VERSION
 
     def __post_init__(self) -> None:

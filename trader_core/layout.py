@@ -33,6 +33,11 @@ ARTIFACT_PATHS: dict[str, str] = {
     "continue_train": "dataset/continue_train.parquet",
     "risk_train": "dataset/risk_train.parquet",
     "direction_opportunity_train": "dataset/direction_opportunity_train.parquet",
+    "direction_model": "model/direction/direction_model.json",
+    "entry_model": "model/entry/entry_model.json",
+    "continue_model": "model/continue/continue_model.json",
+    "risk_model": "model/risk/risk_model.json",
+    "model_train_manifest": "model/model_train_manifest.json",
 }
 RUN_SPEC_FILE = "run_spec.json"
 SPLIT_LOCK_FILE = "split/validation_lock.json"
@@ -43,6 +48,19 @@ REPLAY_REPORT_FILE = "replay/replay_report.json"
 PRICE_PLAN_PARQUET_FILE = "label/price_plan_context.parquet"
 POSITION_LABEL_REPORT_FILE = "label/continue_exit_risk_label_report.md"
 DIRECTION_OPPORTUNITY_RESULT_FILE = "dataset/direction_opportunity_dataset_result.json"
+
+
+def model_onnx_path(run_dir: Path, model: str) -> Path:
+    """``model/<name>/<name>.onnx`` (spec 4)."""
+    name = model.lower()
+    return run_dir / "model" / name / f"{name}.onnx"
+
+
+def model_predictions_path(run_dir: Path, model: str, split: str) -> Path:
+    """``model/<name>/<split>_predictions.parquet`` (e.g. tune_predictions.parquet for tune_inner)."""
+    name = model.lower()
+    stem = "tune" if split == "tune_inner" else "fit" if split == "fit_inner" else split
+    return run_dir / "model" / name / f"{stem}_predictions.parquet"
 
 
 def trader_home() -> Path:

@@ -22,7 +22,10 @@ from trader_core.labels.base import compute_label_path_stats, label_horizons, ra
 from trader_core.labels.datasets import direction_opportunity_dataset
 from trader_core.labels.position import build_position_labels, position_label_report, risk_thresholds
 from trader_core.labels.price_plan import build_price_plan, plan_params, price_plan_frame
+from trader_core.contracts.models import MODEL_OUTPUTS, OUTPUT_MAPPING, TARGETS
 from trader_core.market.sources import load_raw_market
+from trader_core.models.onnx_export import export_heads
+from trader_core.models.training import split_predictions, train_model
 from trader_core.replay import build_replay
 from trader_core.splits import assign_split, build_split_manifest, check_locked, lock_payload
 
@@ -146,3 +149,24 @@ def label_summary(frame: pd.DataFrame, targets: tuple[str, ...]) -> dict[str, An
                         for t in targets if r[t] in (0.0, 1.0)})
     return {"row_count": len(frame), "rates_by_split": rates, "one_class": one_class,
             "data_hash_sha256": io.frame_hash(frame)}
+
+
+# ----------------------------------------------------------------------------------------------- models
+def model_stage(model: str, dataset: pd.DataFrame, spec: RunSpec, run_dir: Path,
+                direction_train: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Train one model, export its ONNX file and per-split predictions; returns the model manifest."""
+    target = TARGETS[model]
+    trained = train_model(target, dataset, spec.models, direction_train)
+    onnx_path = layout.model_onnx_path(run_dir, model)
+    onnx_sha = export_heads(onnx_path, trained.heads, len(FEATURE_ORDER), fields=MODEL_OUTPUTS[model])
+    prediction_files = {}
+    for split, frame in split_predictions(trained).items():
+        path = layout.model_predictions_path(run_dir, model, split)
+        prediction_files[split] = {"path": str(path.relative_to(run_dir)), "sha256": io.write_parquet(path, frame),
+                                   "rows": len(frame)}
+    return {
+        "model": model, "dataset": f"{target.dataset}_train", "dataset_hash_sha256": io.frame_hash(dataset),
+        "feature_order_hash": feature_order_hash(), "onnx_path": str(onnx_path.relative_to(run_dir)),
+        "onnx_sha256": onnx_sha, "output_mapping": OUTPUT_MAPPING[model], "predictions": prediction_files,
+        **trained.manifest(),
+    }

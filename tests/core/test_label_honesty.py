@@ -11,32 +11,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trader_core.config import CostConfig, DirectionLabelConfig, EntryLabelConfig, SplitPlan
+from tests.pipeline import run_pipeline
+from trader_core.config import SplitPlan
 from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.versions import TRAINING_SPLITS
-from trader_core.features import build_feature_frame
-from trader_core.labels.base import compute_label_path_stats
-from trader_core.labels.direction import build_direction_labels
-from trader_core.labels.price_plan import build_price_plan, plan_params
-from trader_core.market.synthetic import SyntheticMarketConfig, generate_synthetic_market
-from trader_core.replay import build_replay
-from trader_core.splits import assign_split, build_split_manifest
 
 SYMBOLS = ("AAA-USDT-PERP", "BBB-USDT-PERP", "CCC-USDT-PERP", "DDD-USDT-PERP")
 
 
 def labelled_validation(signal: float, days: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    raw = generate_synthetic_market(SyntheticMarketConfig(symbols=SYMBOLS, days=days, seed=seed, signal=signal,
-                                                          depth_levels=5))
-    replay, _ = build_replay(raw)
-    manifest = build_split_manifest(replay["open_time_ms"].to_numpy(), SplitPlan(0.15, 0.10, 0.65, 0.10),
-                                    longest_label_horizon_minutes=45)
-    features = build_feature_frame(replay, assign_split(replay["event_time"], manifest))
-    plan = build_price_plan(EntryLabelConfig(), CostConfig())
-    stats = compute_label_path_stats(replay, manifest, plan_params(plan), (45,))
-    labels = build_direction_labels(features, stats, DirectionLabelConfig())
+    run = run_pipeline(signal=signal, days=days, seed=seed, symbols=SYMBOLS, split=SplitPlan(0.15, 0.10, 0.65, 0.10))
+    labels = run.direction_labels
     valid = labels[labels["split_id"] == "validation_locked"].merge(
-        features[["sample_id", *FEATURE_ORDER]], on="sample_id", validate="one_to_one")
+        run.features[["sample_id", *FEATURE_ORDER]], on="sample_id", validate="one_to_one")
     return labels, valid
 
 

@@ -31,7 +31,7 @@ def test_run_reuse_refuse_list_and_show(homes, capsys):
 
     assert cli.main(["run", "cli1", "--signal", "0"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "source.signal: 1.0 -> 0.0" in err and "new run id" in err
+    assert err.count("\n") == 1 and "source.signal: 2.0 -> 0.0" in err and "new run id" in err
 
     assert cli.main(["runs"]) == 0
     listing = capsys.readouterr().out

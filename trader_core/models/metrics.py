@@ -1,0 +1,95 @@
+"""Head metrics against constant baselines (spec 9.4).
+
+* multiclass (0 = long, 1 = short, 2 = neutral): logloss and Brier against the train prior, one-vs-rest
+  AUCs when a class has >= 200 positives and >= 200 negatives, hit rate of the top 10 % by max probability.
+* binary: Brier against the train positive rate, AUC when both classes occur, mean target of the top 10 %.
+* regression: MAE against the train median.
+Ratios are None when the baseline is 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+MIN_AUC_CLASS_ROWS = 200
+CLASS_NAMES = ("long", "short", "neutral")
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return float(num / den) if den else None
+
+
+def _top_rows(score: np.ndarray, fraction: float = 0.10) -> np.ndarray:
+    k = max(1, int(len(score) * fraction))
+    return np.argsort(-score, kind="stable")[:k]
+
+
+def multiclass_metrics(onehot: np.ndarray, proba: np.ndarray, train_prior: np.ndarray) -> dict[str, Any]:
+    onehot, proba = np.asarray(onehot, dtype=float), np.asarray(proba, dtype=float)
+    n = len(onehot)
+    if n == 0:
+        return {"row_count": 0}
+    y = onehot.argmax(axis=1)
+    p = np.clip(proba, 1e-6, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    prior = np.asarray(train_prior, dtype=float)
+    prior = prior / prior.sum() if prior.sum() > 0 else np.full(prior.shape, 1.0 / len(prior))
+    prior_c = np.clip(prior, 1e-6, 1.0)
+    prior_c = prior_c / prior_c.sum()
+    logloss = float(-np.mean(np.log(p[np.arange(n), y])))
+    constant_logloss = float(-np.mean(np.log(prior_c[y])))
+    brier = float(np.mean(np.sum((onehot - proba) ** 2, axis=1)))
+    constant_brier = float(np.mean(np.sum((onehot - prior) ** 2, axis=1)))
+    top = _top_rows(proba.max(axis=1))
+    out: dict[str, Any] = {
+        "row_count": n, "accuracy": float(np.mean(proba.argmax(axis=1) == y)),
+        "logloss": logloss, "constant_logloss": constant_logloss,
+        "brier_multiclass": brier, "constant_brier_multiclass": constant_brier,
+        "top10_hit_rate": float(np.mean(proba[top].argmax(axis=1) == y[top])),
+        "all_hit_rate": float(np.mean(proba.argmax(axis=1) == y)),
+        "logloss_vs_constant_ratio": _ratio(logloss, constant_logloss),
+        "brier_vs_constant_ratio": _ratio(brier, constant_brier),
+    }
+    for k, name in enumerate(CLASS_NAMES[: onehot.shape[1]]):
+        pos = int(onehot[:, k].sum())
+        if pos >= MIN_AUC_CLASS_ROWS and n - pos >= MIN_AUC_CLASS_ROWS:
+            out[f"{name}_auc"] = float(roc_auc_score(onehot[:, k], proba[:, k]))
+    return out
+
+
+def binary_metrics(y: np.ndarray, proba: np.ndarray, train_rate: float) -> dict[str, Any]:
+    y, proba = np.asarray(y, dtype=float), np.asarray(proba, dtype=float)
+    if len(y) == 0:
+        return {"row_count": 0}
+    brier = float(np.mean((y - proba) ** 2))
+    constant_brier = float(np.mean((y - train_rate) ** 2))
+    top = _top_rows(proba)
+    out: dict[str, Any] = {
+        "row_count": int(len(y)), "positive_rate": float(y.mean()), "brier": brier,
+        "constant_brier": constant_brier, "top10_hit_rate": float(y[top].mean()), "all_hit_rate": float(y.mean()),
+        "brier_vs_constant_ratio": _ratio(brier, constant_brier),
+    }
+    if 0 < y.sum() < len(y):
+        out["auc"] = float(roc_auc_score(y, proba))
+    return out
+
+
+def regression_metrics(y: np.ndarray, pred: np.ndarray, train_median: float) -> dict[str, Any]:
+    y, pred = np.asarray(y, dtype=float), np.asarray(pred, dtype=float)
+    if len(y) == 0:
+        return {"row_count": 0}
+    mae = float(np.mean(np.abs(y - pred)))
+    constant_mae = float(np.mean(np.abs(y - train_median)))
+    return {"row_count": int(len(y)), "mae": mae, "constant_mae": constant_mae,
+            "mae_vs_constant_ratio": _ratio(mae, constant_mae), "train_target_median": float(train_median)}
+
+
+def beats_baseline(metrics: dict[str, Any]) -> bool:
+    """True when a head does better than its constant baseline on the metrics' split."""
+    for key in ("logloss_vs_constant_ratio", "brier_vs_constant_ratio", "mae_vs_constant_ratio"):
+        if metrics.get(key) is not None:
+            return metrics[key] < 1.0
+    return False
