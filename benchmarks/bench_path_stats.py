@@ -30,13 +30,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trader_core.labels.path_stats import (  # noqa: E402
-    FIXED_TARGET_STOP,
-    PATH_STAT_COLUMNS,
-    PLAN_METHODS,
-    PlanParams,
-    compute_path_stats,
-)
+from trader_core.contracts.labels import FIXED_TARGET_STOP, PATH_STAT_COLUMNS, PLAN_METHODS  # noqa: E402
+from trader_core.labels.path_stats import PlanParams, compute_path_stats  # noqa: E402
 
 DAYS = 365
 HORIZON = 45

@@ -2,6 +2,7 @@
 
 
 import warnings
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -11,6 +12,7 @@ import pandas as pd
 from trader_assets.assets.features import feature_frame
 from trader_assets.assets.labels import direction_labels, entry_labels
 from trader_assets.assets.models import MODEL_ASSETS
+from trader_assets.assets.trading import backtest, pm_search, release
 from trader_assets.assets.market import replay_1m, split_manifest
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
@@ -20,7 +22,10 @@ from trader_core.contracts.labels import RISK_TARGETS
 from trader_core.contracts.versions import EMBARGO_SPLIT, TRAINING_SPLITS
 from trader_core.contracts.models import OUTPUT_MAPPING, TARGETS
 from trader_core.labels.checks import path_stats_sane, two_sides_per_sample, windows_inside_splits
+from trader_core.errors import ArtifactError, ConfigError
 from trader_core.models.checks import heads_beating_baseline, onnx_io_contract, onnx_parity
+from trader_core.pm.config import pm_config_hash, validate_pm_config
+from trader_core.release import verify_release
 from trader_core.splits import sealed_boundaries
 from trader_core.stages import label_summary, read_split_lock, trainable_split_counts
 
@@ -216,3 +221,37 @@ def _model_checks(model: str, asset: dg.AssetsDefinition) -> list:
 
 MODEL_CHECKS = [check for model, asset in MODEL_ASSETS.items() for check in _model_checks(model, asset)]
 CHECKS = CHECKS + MODEL_CHECKS
+
+
+# ------------------------------------------------------------------------------------------ trading, release
+@dg.asset_check(asset=pm_search, blocking=True, partitions_def=runs_partitions,
+                description="The PM config is valid, its hash matches, and it was chosen on tune_inner only.")
+def pm_config_valid(pm_search: dict) -> dg.AssetCheckResult:
+    try:
+        validate_pm_config(pm_search["config"])
+        valid, error = True, ""
+    except ConfigError as exc:
+        valid, error = False, str(exc)
+    hash_ok = pm_config_hash(pm_search["config"]) == pm_search["config_hash_sha256"]
+    return _result(valid and hash_ok and pm_search["search_split"] == "tune_inner", error=error, hash_matches=hash_ok,
+                   search_split=pm_search["search_split"], candidate_count=pm_search["candidate_count"])
+
+
+@dg.asset_check(asset=backtest, blocking=True, partitions_def=runs_partitions,
+                description="Promotion gate: the integrated backtest on the sealed splits is PASS.")
+def backtest_status_pass(backtest: dict) -> dg.AssetCheckResult:
+    return _result(backtest["status"] == "PASS", status=backtest["status"], reasons=backtest["status_reasons"])
+
+
+@dg.asset_check(asset=release, blocking=True, partitions_def=runs_partitions,
+                description="Every file of the promoted release matches its recorded sha256.")
+def release_bundle_hashes_match(release: dict) -> dg.AssetCheckResult:
+    try:
+        manifest = verify_release(Path(release["path"]))
+        return _result(True, version=release["version"], files=len(manifest["files"]))
+    except ArtifactError as exc:
+        return _result(False, version=release["version"], error=str(exc))
+
+
+TRADING_CHECKS = [pm_config_valid, backtest_status_pass, release_bundle_hashes_match]
+CHECKS = CHECKS + TRADING_CHECKS

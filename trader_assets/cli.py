@@ -2,9 +2,11 @@
 
     trader run RUN_ID [--source synthetic|csv|binance-vision|binance-feed|lake] [--path DIR_OR_FILE]
                       [--symbols A,B] [--start DATE --end DATE | --days N] [--signal S] [--seed N]
-                      [--select ASSETS] [--debug]
+                      [--config FILE] [--select ASSETS] [--debug]
     trader runs                 list runs with their last status
     trader show RUN_ID          where a run's artifacts and reports are
+    trader releases             promoted releases and the champion
+    trader rollback             restore the previous champion
     trader ui [--port N]        start the Dagster UI on 127.0.0.1 with the project-local DAGSTER_HOME
 
 A new run id creates its partition and run spec; an existing one reuses its stored spec, and any flag
@@ -26,7 +28,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from trader_core import layout, runs
+from trader_core import layout, release, runs
 from trader_core.config import SOURCE_KINDS, RunSpec, from_mapping, to_mapping
 from trader_core.errors import ConfigError, TraderError
 from trader_core.market.sources import SOURCES
@@ -47,9 +49,31 @@ def dagster_home() -> Path:
 
 
 # ------------------------------------------------------------------------------------------ run spec
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Section-by-section merge of a config file over a spec mapping."""
+    out = dict(base)
+    for key, value in update.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_config_file(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"--config: {path} not found") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--config: {path} is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict) or "run_id" in data:
+        raise ConfigError(f"--config: {path} must be a JSON object of run spec sections (without run_id)")
+    return data
+
+
 def spec_from_args(args: argparse.Namespace, existing: RunSpec | None) -> RunSpec:
-    """The run spec for ``args``: the stored one (if any) with explicitly given flags applied."""
-    data: dict[str, Any] = to_mapping(existing) if existing else {"run_id": args.run_id}
+    """The run spec for ``args``: the stored one (if any), then --config, then explicitly given flags."""
+    data: dict[str, Any] = to_mapping(existing) if existing else to_mapping(RunSpec(run_id=args.run_id))
+    if args.config:
+        data = _merge(data, load_config_file(args.config))
     source = data.setdefault("source", {})
     if args.source is not None:
         source["kind"] = args.source
@@ -183,6 +207,24 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_releases(_args: argparse.Namespace) -> int:
+    rows = release.list_releases(layout.trader_home())
+    if not rows:
+        print(f"no releases under {release.releases_root()}")
+        return 0
+    print(f"{'version':<32} {'run':<20} {'backtest':<9} {'content':<13} champion")
+    for row in rows:
+        print(f"{row['version']:<32} {row['run_id']:<20} {row['backtest_status']:<9} {row['content_hash']:<13} "
+              f"{'*' if row['champion'] else ''}")
+    return 0
+
+
+def cmd_rollback(_args: argparse.Namespace) -> int:
+    pointer = release.rollback(layout.trader_home())
+    print(f"champion is now {pointer['version']} (rolled back from {pointer['rolled_back_from']})")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     home = dagster_home()
     exe = Path(sys.executable).with_name("dagster")
@@ -210,12 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--days", type=int, help="window length in days from --start")
     run.add_argument("--signal", type=float, help="synthetic signal strength s >= 0 (0 = no signal)")
     run.add_argument("--seed", type=int, help="synthetic market seed")
+    run.add_argument("--config", help="JSON file of run spec sections (labels, costs, split, models, ...)")
     run.add_argument("--select", help="comma-separated assets to materialize (default: all)")
     run.set_defaults(func=cmd_run)
     sub.add_parser("runs", help="list runs with status").set_defaults(func=cmd_runs)
     show = sub.add_parser("show", help="where a run's artifacts and reports are")
     show.add_argument("run_id")
     show.set_defaults(func=cmd_show)
+    sub.add_parser("releases", help="list promoted releases and the champion").set_defaults(func=cmd_releases)
+    sub.add_parser("rollback", help="make the previous champion the champion again").set_defaults(func=cmd_rollback)
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)

@@ -5,6 +5,7 @@ import dagster as dg
 from trader_assets.assets.features import feature_frame
 from trader_assets.assets.labels import LABEL_ASSETS
 from trader_assets.assets.models import MODEL_GROUP_ASSETS
+from trader_assets.assets.trading import TRADING_ASSETS
 from trader_assets.assets.market import raw_market, replay_1m, split_manifest
 from trader_assets.checks import CHECKS
 from trader_assets.io_manager import RunArtifactIOManager
@@ -12,7 +13,7 @@ from trader_assets.jobs import JOBS
 from trader_assets.progress import progress_logger
 from trader_assets.resources import TraderHome
 
-ASSETS = [raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS]
+ASSETS = [raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS, *TRADING_ASSETS]
 
 # Both read $TRADER_HOME (default: data/ in the checkout) when they are used, not at import.
 RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager()}

@@ -17,4 +17,7 @@ labels_job = dg.define_asset_job("labels_job", selection=dg.AssetSelection.group
 models_job = dg.define_asset_job("models_job", selection=dg.AssetSelection.groups("models"),
                                  description="Train and export the four models (needs the labels group).")
 
-JOBS = [retrain_job, market_job, features_job, labels_job, models_job]
+trading_job = dg.define_asset_job("trading_job", selection=dg.AssetSelection.groups("trading", "release"),
+                                  description="PM search, backtest and promotion (needs the models group).")
+
+JOBS = [retrain_job, market_job, features_job, labels_job, models_job, trading_job]

@@ -38,6 +38,10 @@ ARTIFACT_PATHS: dict[str, str] = {
     "continue_model": "model/continue/continue_model.json",
     "risk_model": "model/risk/risk_model.json",
     "model_train_manifest": "model/model_train_manifest.json",
+    "pm_search": "pm-search/position_manager_config.json",
+    "backtest": "backtest/backtest_result.json",
+    "release": "release/release.json",
+    "training_diagnostics": "diagnostics/training_diagnostics.json",
 }
 RUN_SPEC_FILE = "run_spec.json"
 SPLIT_LOCK_FILE = "split/validation_lock.json"
@@ -48,6 +52,12 @@ REPLAY_REPORT_FILE = "replay/replay_report.json"
 PRICE_PLAN_PARQUET_FILE = "label/price_plan_context.parquet"
 POSITION_LABEL_REPORT_FILE = "label/continue_exit_risk_label_report.md"
 DIRECTION_OPPORTUNITY_RESULT_FILE = "dataset/direction_opportunity_dataset_result.json"
+PM_CANDIDATES_FILE = "pm-search/pm_threshold_candidates.parquet"
+PM_TUNE_TRADES_FILE = "pm-search/pm_backtest_trades.parquet"
+PM_REPORT_FILE = "pm-search/pm_threshold_report.md"
+BACKTEST_TRADES_FILE = "backtest/backtest_trades.parquet"
+BACKTEST_REPORT_FILE = "backtest/integrated_backtest_report.md"
+DIAGNOSTICS_REPORT_FILE = "diagnostics/training_diagnostics.md"
 
 
 def model_onnx_path(run_dir: Path, model: str) -> Path:

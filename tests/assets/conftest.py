@@ -20,11 +20,16 @@ def write_spec(home: Path, data: dict) -> RunSpec:
     return spec
 
 
-def materialize_run(home: Path, instance: dg.DagsterInstance, run_id: str, selection=None):
-    """Materialize ``retrain_job`` (or ``selection``) for ``run_id`` with ``home`` as TRADER_HOME."""
+#: Everything up to the models: an 8-day run is too short for a meaningful backtest (see tests/e2e).
+UP_TO_MODELS = dg.AssetSelection.all() - dg.AssetSelection.groups("trading", "release")
+
+def materialize_run(home: Path, instance: dg.DagsterInstance, run_id: str, selection=UP_TO_MODELS):
+    """Materialize ``selection`` of ``retrain_job`` for ``run_id`` with ``home`` as TRADER_HOME."""
     if not instance.has_dynamic_partition("runs", run_id):
         instance.add_dynamic_partitions("runs", [run_id])
     job = defs.resolve_job_def("retrain_job")
+    if selection is not None and not isinstance(selection, list):
+        selection = list(selection.resolve(defs.resolve_asset_graph()))
     with mock.patch.dict(os.environ, {"TRADER_HOME": str(home)}):
         return job.execute_in_process(instance=instance, partition_key=run_id, raise_on_error=False,
                                       asset_selection=selection)

@@ -42,7 +42,6 @@ def make_replay(close, high=None, low=None, spread=None) -> pd.DataFrame:
 
 
 def make_features(replay: pd.DataFrame, **columns) -> pd.DataFrame:
-    n = len(replay)
     frame = pd.DataFrame({
         "sample_id": [f"{SYM}:{ms}" for ms in replay["open_time_ms"]], "symbol": SYM,
         "event_time": replay["event_time"], "open_time_ms": replay["open_time_ms"], "split_id": "fit_inner",

@@ -13,13 +13,8 @@ from hypothesis import strategies as st
 
 from trader_core.config import EntryLabelConfig
 from trader_core.errors import DataContractError
-from trader_core.labels.path_stats import (
-    DYNAMIC_TRAILING,
-    FIXED_TARGET_STOP,
-    PATH_STAT_COLUMNS,
-    PlanParams,
-    compute_path_stats,
-)
+from trader_core.contracts.labels import DYNAMIC_TRAILING, FIXED_TARGET_STOP, PATH_STAT_COLUMNS
+from trader_core.labels.path_stats import PlanParams, compute_path_stats
 
 MIN = 60_000
 INT_COLUMNS = ("open_time_ms", "target_hit", "stop_hit", "timeout_hit", "ambiguous_hit",

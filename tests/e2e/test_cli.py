@@ -17,8 +17,10 @@ def homes(tmp_path, monkeypatch):
 
 def test_run_reuse_refuse_list_and_show(homes, capsys):
     args = ["run", "cli1", "--days", "6", "--symbols", "BTC-USDT-PERP", "--seed", "3"]
-    assert cli.main(args) == 0
-    out = capsys.readouterr().out
+    assert cli.main(args) == 1  # 6 days are too few trades for the sealed backtest: promotion is refused
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "blocking checks failed: backtest_status_pass" in captured.err
     root = layout.run_root("cli1", homes)
     assert f"artifacts: {root}" in out
     assert f"feature report: {root / layout.FEATURE_REPORT_FILE}" in out
@@ -35,7 +37,7 @@ def test_run_reuse_refuse_list_and_show(homes, capsys):
 
     assert cli.main(["runs"]) == 0
     listing = capsys.readouterr().out
-    assert "cli1" in listing and "SUCCESS" in listing
+    assert "cli1" in listing and "SUCCESS" in listing  # the last run (--select split_manifest) succeeded
 
     assert cli.main(["show", "cli1"]) == 0
     shown = capsys.readouterr().out

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from trader_core.contracts.labels import DYNAMIC_TRAILING, FIXED_TARGET_STOP, PATH_STAT_COLUMNS, PLAN_METHODS, SIDES
+from trader_core.contracts.labels import FIXED_TARGET_STOP, PATH_STAT_COLUMNS, PLAN_METHODS, SIDES
 from trader_core.config import EntryLabelConfig
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.errors import DataContractError

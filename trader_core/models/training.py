@@ -26,7 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from trader_core.config import ModelConfig
 from trader_core.contracts.features import FEATURE_ORDER
-from trader_core.contracts.models import ACTIVATION, BINARY, ENTRY, MULTICLASS, REGRESSION, HeadSpec, ModelSpec
+from trader_core.contracts.models import ACTIVATION, BINARY, ENTRY, MULTICLASS, HeadSpec, ModelSpec
 from trader_core.contracts.versions import FIT_SPLIT, SEALED_SPLITS, TRAINING_SPLITS, TUNE_SPLIT
 from trader_core.errors import DataContractError
 from trader_core.models.heads import LinearHead

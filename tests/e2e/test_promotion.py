@@ -1,0 +1,44 @@
+"""End to end on the synthetic market: the demo run (signal on) passes the sealed backtest and is promoted;
+the same market with the signal off fails the backtest and promotion is refused by the blocking check."""
+
+import json
+
+import numpy as np
+import pytest
+
+from trader_assets import cli
+from trader_core import layout, release
+from trader_core.models.inference import InferenceEngine
+
+
+@pytest.fixture()
+def homes(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRADER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    return tmp_path / "home"
+
+
+@pytest.mark.slow
+def test_signal_on_passes_and_is_promoted_signal_off_is_refused(homes, capsys):
+    config = str(layout.PROJECT_ROOT / "configs" / "demo.json")
+    assert cli.main(["run", "on", "--config", config]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    root = layout.run_root("on", homes)
+    result = json.loads((root / "backtest/backtest_result.json").read_text())
+    assert result["status"] == "PASS", result["status_reasons"]
+    assert "check backtest_status_pass: passed" in out and "check release_bundle_hashes_match: passed" in out
+    champion = release.champion(homes)
+    assert champion["version"] == "r0001-on"
+    engine = InferenceEngine.from_bundle(homes / "releases" / champion["version"] / "model")
+    assert engine.predict(np.zeros(41, np.float32))["DIRECTION"].shape == (1, 3)
+    for split in ("validation_locked", "latest_stress"):
+        assert (root / f"backtest/equity_{split}.png").stat().st_size > 1000
+
+    assert cli.main(["run", "off", "--config", config, "--signal", "0"]) == 1
+    captured = capsys.readouterr()
+    off = json.loads((layout.run_root("off", homes) / "backtest/backtest_result.json").read_text())
+    assert off["status"] != "PASS" and off["status_reasons"]
+    assert "check backtest_status_pass: FAILED (blocking)" in captured.out
+    assert "release: Dependencies for step release failed" in captured.err
+    assert release.champion(homes)["version"] == "r0001-on"  # the champion is untouched
+    assert [r["version"] for r in release.list_releases(homes)] == ["r0001-on"]

@@ -1,0 +1,38 @@
+"""PNG plots for reports (matplotlib, headless Agg backend, deterministic metadata)."""
+
+from __future__ import annotations
+
+import io as _io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from trader_core.io import atomic_write_bytes  # noqa: E402
+
+
+def equity_curve_png(path: Path, trades: pd.DataFrame, title: str) -> str:
+    """Cumulative weighted edge (bps) and drawdown over trade time; returns the file's sha256."""
+    fig, (ax, dd_ax) = plt.subplots(2, 1, figsize=(8, 4.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    if len(trades):
+        times = pd.to_datetime(trades["event_time"])
+        equity = np.cumsum(trades["weighted_edge_bps"].to_numpy(dtype=float))
+        drawdown = np.maximum.accumulate(np.maximum(equity, 0.0)) - equity
+        ax.plot(times, equity, color="tab:blue", lw=1.2)
+        dd_ax.fill_between(times, 0, -drawdown, color="tab:red", alpha=0.4, step="post")
+    else:
+        ax.text(0.5, 0.5, "no trades", ha="center", va="center", transform=ax.transAxes)
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.set_ylabel("equity (weighted bps)")
+    dd_ax.set_ylabel("drawdown")
+    ax.set_title(title)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    buffer = _io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
+    plt.close(fig)
+    return atomic_write_bytes(path, buffer.getvalue())

@@ -1,0 +1,91 @@
+"""PM frame (spec 11.1) and the probability-implied edge (spec 11.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trader_core.contracts.labels import LONG, OPPORTUNITY_METHODS, SHORT
+from trader_core.errors import DataContractError
+from trader_core.pm.config import DEFAULT_BACKTEST_PRICE_PLAN
+
+ENTRY_PROBABILITY_PAYOFF = "ENTRY_PROBABILITY_PAYOFF"
+MODEL_ACTUAL_PLAN_EDGE = "MODEL_ACTUAL_PLAN_EDGE"
+
+KEY_COLUMNS = ("sample_id", "symbol", "event_time", "split_id")
+DIRECTION_COLUMNS = ("long_prob", "short_prob", "neutral_prob")
+ENTRY_COLUMNS = ("long_entry_prob", "short_entry_prob", "long_expected_net_edge_bps", "short_expected_net_edge_bps")
+RISK_COLUMNS = ("market_risk_prob", "long_position_risk_prob", "short_position_risk_prob")
+ENTRY_TRAIN_RENAME = {"long_actual_plan_net_edge_bps": "actual_long_plan_edge_bps",
+                      "short_actual_plan_net_edge_bps": "actual_short_plan_edge_bps"}
+ENTRY_TRAIN_COLUMNS = ("sample_id", *ENTRY_TRAIN_RENAME, "long_entry_target", "short_entry_target")
+OUTCOME_FIELDS = ("target_hit", "stop_hit", "time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
+ENTRY_LABEL_COLUMNS = ("sample_id", "side", "gross_edge_bps", "cost_bps") + OUTCOME_FIELDS
+
+
+def probability_implied_edge(entry_prob: Any, price_plan: Mapping[str, Any]) -> np.ndarray:
+    """p·(target − cost) + (1 − p)·(−stop − cost), p clipped to [0, 1] with NaN → 0 (spec 11.2).
+
+    The seed's defaults are kept: target 0 and cost 0 in the target term, stop 35 and cost 4 in the stop term.
+    """
+    target_net = float(price_plan.get("targetDistanceBps", 0.0)) - float(price_plan.get("costBps", 0.0))
+    stop_net = -float(price_plan.get("stopDistanceBps", DEFAULT_BACKTEST_PRICE_PLAN["stopDistanceBps"])) - float(
+        price_plan.get("costBps", DEFAULT_BACKTEST_PRICE_PLAN["costBps"]))
+    p = pd.to_numeric(pd.Series(np.asarray(entry_prob).ravel()), errors="coerce").to_numpy("float64", na_value=np.nan)
+    p = np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)
+    return p * target_net + (1.0 - p) * stop_net
+
+
+def pm_frame(direction_pred: pd.DataFrame, entry_pred: pd.DataFrame, risk_pred: pd.DataFrame,
+             entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
+             price_plan: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, str]:
+    """Join predictions, entry dataset and entry-label outcomes on sample_id; returns (frame, edge mode)."""
+    plan = price_plan or DEFAULT_BACKTEST_PRICE_PLAN
+    _require(direction_pred, KEY_COLUMNS + DIRECTION_COLUMNS, "direction predictions")
+    _require(entry_pred, ("sample_id",) + ENTRY_COLUMNS, "entry predictions")
+    _require(risk_pred, ("sample_id",) + RISK_COLUMNS, "risk predictions")
+    _require(entry_train, ENTRY_TRAIN_COLUMNS, "entry_train")
+    entry = entry_pred[["sample_id", *ENTRY_COLUMNS]].rename(columns={
+        "long_expected_net_edge_bps": "pred_long_expected_net_edge_bps",
+        "short_expected_net_edge_bps": "pred_short_expected_net_edge_bps"})
+    frame = (direction_pred[[*KEY_COLUMNS, *DIRECTION_COLUMNS]]
+             .merge(entry, on="sample_id", how="inner")
+             .merge(risk_pred[["sample_id", *RISK_COLUMNS]], on="sample_id", how="inner")
+             .merge(entry_train[list(ENTRY_TRAIN_COLUMNS)].rename(columns=ENTRY_TRAIN_RENAME), on="sample_id",
+                    how="inner")
+             .merge(entry_plan_outcome_frame(entry_labels), on="sample_id", how="inner"))
+    if frame.empty:
+        raise DataContractError("PM frame is empty: no sample_id is in all of direction/entry/risk predictions, "
+                                "entry_train and entry_labels")
+    for side in ("long", "short"):
+        frame[f"model_pred_{side}_expected_net_edge_bps"] = frame[f"pred_{side}_expected_net_edge_bps"]
+    if plan.get("entryTargetMethod") in OPPORTUNITY_METHODS:
+        return frame, MODEL_ACTUAL_PLAN_EDGE
+    for side in ("long", "short"):
+        frame[f"pred_{side}_expected_net_edge_bps"] = probability_implied_edge(frame[f"{side}_entry_prob"], plan)
+    return frame, ENTRY_PROBABILITY_PAYOFF
+
+
+def entry_plan_outcome_frame(entry_labels: pd.DataFrame) -> pd.DataFrame:
+    """One row per sample_id with ``{long,short}_trade_net_edge_bps`` (gross − cost, NaN → 0) and outcomes."""
+    _require(entry_labels, ENTRY_LABEL_COLUMNS, "entry_labels")
+    side = entry_labels["side"].astype(str).to_numpy()
+    net = (pd.to_numeric(entry_labels["gross_edge_bps"], errors="coerce").fillna(0.0)
+           - pd.to_numeric(entry_labels["cost_bps"], errors="coerce").fillna(0.0))
+    labels = entry_labels[["sample_id", *OUTCOME_FIELDS]].assign(trade_net_edge_bps=net.to_numpy())
+    parts = []
+    for name, prefix in ((LONG, "long"), (SHORT, "short")):
+        part = labels[side == name]
+        if part["sample_id"].duplicated().any():
+            raise DataContractError(f"entry_labels: duplicate sample_id for side {name}")
+        parts.append(part.rename(columns={c: f"{prefix}_{c}" for c in part.columns if c != "sample_id"}))
+    return parts[0].merge(parts[1], on="sample_id", how="inner")
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataContractError(f"{table} is missing PM columns: {missing}")

@@ -1,0 +1,87 @@
+"""PM threshold search (spec 11.9) over the 1536-candidate grid.
+
+Score (the spec leaves ``_score_thresholds`` open)::
+
+    score = total_weighted_edge_bps - 0.5 * max_drawdown_bps           if trade_count >= min_trades
+                                                                        and avg_weighted_edge_bps > 0
+    score = total_weighted_edge_bps - 0.5 * max_drawdown_bps - 1e9     otherwise
+
+The 1e9 penalty ranks every non-qualifying candidate below every qualifying one while keeping an order among
+them. The best candidate is the highest score; ties go to the lowest candidate index.
+
+The frame is prepared once (sorted arrays, scores, per-side exit times and ratios); each candidate then costs
+cached boolean masks, one numba overlap scan and array metrics. Every candidate is simulated with
+``pm_config_from_thresholds``; the best trades are re-simulated with ``simulate_trades``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trader_core.pm.config import (
+    pm_config_from_thresholds,
+    pm_config_hash,
+    threshold_candidates,
+)
+from trader_core.pm.metrics import metrics_from_arrays, trade_metrics
+from trader_core.pm.simulate import (
+    PreparedFrame,
+    resolve_inputs,
+    select_trades,
+    simulate_trades,
+)
+
+NOT_QUALIFIED_PENALTY = 1e9
+SCORE_FORMULA = (f"total_weighted_edge_bps - 0.5 * max_drawdown_bps, minus {NOT_QUALIFIED_PENALTY:g} unless "
+                 "trade_count >= min_trades and avg_weighted_edge_bps > 0; ties -> lowest candidate index")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Best thresholds with their config, trades and metrics, and one row per candidate."""
+
+    best_thresholds: dict[str, float]
+    best_config: dict[str, Any]
+    best_config_hash: str
+    best_trades: pd.DataFrame
+    best_metrics: dict[str, Any]
+    candidates: pd.DataFrame
+    score_formula: str
+
+
+def score_thresholds(metrics: Mapping[str, Any], min_trades: int) -> float:
+    """The search score of one candidate's metrics (see the module docstring)."""
+    raw = float(metrics["total_weighted_edge_bps"]) - 0.5 * float(metrics["max_drawdown_bps"])
+    qualified = metrics["trade_count"] >= min_trades and metrics["avg_weighted_edge_bps"] > 0
+    return raw if qualified else raw - NOT_QUALIFIED_PENALTY
+
+
+def search_thresholds(frame: pd.DataFrame, price_plan: Mapping[str, Any] | None, *,
+                      candidates: Sequence[Mapping[str, float]] | None = None,
+                      min_trades: int = 20) -> SearchResult:
+    """Simulate every candidate on the frame and keep the best by score."""
+    candidates = list(candidates if candidates is not None else threshold_candidates())
+    if not candidates:
+        raise ValueError("search_thresholds needs at least one candidate")
+    _, plan = resolve_inputs(candidates[0], None, price_plan)
+    prepared = PreparedFrame.build(frame, plan)
+    rows = [_candidate_row(prepared, thresholds, min_trades) for thresholds in candidates]
+    table = pd.DataFrame(rows)
+    best_index = int(np.argmax(table["score"].to_numpy()))
+    best = dict(candidates[best_index])
+    config = pm_config_from_thresholds(best)
+    trades = simulate_trades(frame, best, config, plan)
+    return SearchResult(best, config, pm_config_hash(config), trades, trade_metrics(trades), table, SCORE_FORMULA)
+
+
+def _candidate_row(prepared: PreparedFrame, thresholds: Mapping[str, float], min_trades: int) -> dict[str, Any]:
+    config = pm_config_from_thresholds(thresholds)
+    selection = select_trades(prepared, thresholds, config)
+    actual = selection.pick(prepared, "actual_edge_bps")
+    metrics = metrics_from_arrays(actual, actual * selection.planned_ratio, selection.planned_ratio)
+    return {**thresholds, **metrics, "score": score_thresholds(metrics, min_trades)}
