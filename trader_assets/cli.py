@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from trader_core import layout, release, runs
-from trader_core.config import SOURCE_KINDS, RunSpec, from_mapping, to_mapping
+from trader_core.config import SOURCE_KINDS, RunSpec, from_mapping, read_json_object, to_mapping
 from trader_core.errors import ConfigError, TraderError
 from trader_core.market.sources import SOURCES
 
@@ -58,14 +58,9 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_config_file(path: str) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError as exc:
-        raise ConfigError(f"--config: {path} not found") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--config: {path} is not valid JSON ({exc})") from exc
-    if not isinstance(data, dict) or "run_id" in data:
-        raise ConfigError(f"--config: {path} must be a JSON object of run spec sections (without run_id)")
+    data = read_json_object(path, "--config")
+    if "run_id" in data:
+        raise ConfigError(f"--config: {path} must hold run spec sections only (the run id comes from the command)")
     return data
 
 

@@ -349,11 +349,18 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], *, prefix: str = "") -> 
         raise ConfigError(f"{prefix or cls.__name__}: {exc}") from exc
 
 
-def load_run_spec(path: Path) -> RunSpec:
+def read_json_object(path: Path | str, what: str) -> dict[str, Any]:
+    """A JSON object from ``path``; ConfigError naming ``what`` and the file when missing or invalid."""
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: run spec not found") from exc
+        raise ConfigError(f"{what}: {path} not found") from exc
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: invalid JSON ({exc})") from exc
-    return from_mapping(RunSpec, data)
+        raise ConfigError(f"{what}: {path} is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what}: {path} must hold a JSON object")
+    return data
+
+
+def load_run_spec(path: Path) -> RunSpec:
+    return from_mapping(RunSpec, read_json_object(path, "run spec"))

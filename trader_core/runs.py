@@ -7,11 +7,10 @@ whose hash differs, so a run's artifacts always come from one spec. A changed sp
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from trader_core import io, layout
-from trader_core.config import RunSpec, from_mapping, to_mapping
+from trader_core.config import RunSpec, from_mapping, read_json_object, to_mapping
 from trader_core.errors import ConfigError
 
 RUN_LOCK_FILE = "run_lock.json"
@@ -45,11 +44,8 @@ def load_spec(run_id: str, home: Path | None = None) -> RunSpec:
     path = spec_path(run_id, home)
     if not path.exists():
         raise ConfigError(f"run {run_id!r} has no run spec at {path}; create it with `trader run {run_id}`")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: invalid JSON ({exc})") from exc
-    stored_hash = data.pop("spec_hash", None) if isinstance(data, dict) else None
+    data = read_json_object(path, "run spec")
+    stored_hash = data.pop("spec_hash", None)
     spec = from_mapping(RunSpec, data)
     if spec.run_id != run_id:
         raise ConfigError(f"{path}: run_id {spec.run_id!r} does not match the run {run_id!r}")

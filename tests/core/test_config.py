@@ -61,5 +61,5 @@ def test_hash_is_canonical_and_roundtrips(tmp_path):
     path.write_text(json.dumps(to_mapping(spec)))
     assert load_run_spec(path) == spec
     path.write_text("{not json")
-    with pytest.raises(ConfigError, match="invalid JSON"):
+    with pytest.raises(ConfigError, match="not valid JSON"):
         load_run_spec(path)
