@@ -28,7 +28,8 @@ def feature_matrix(frame: pd.DataFrame) -> np.ndarray:
     missing = [c for c in FEATURE_ORDER if c not in frame.columns]
     if missing:
         raise DataContractError(f"frame lacks {len(missing)} FEATURE_ORDER column(s): {missing}")
-    x = frame[list(FEATURE_ORDER)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    x = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+                         for c in FEATURE_ORDER])
     return np.where(np.isfinite(x), x, 0.0).astype(np.float32)
 
 
