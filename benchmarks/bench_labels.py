@@ -60,15 +60,14 @@ def reference_compute_path_stats(replay, *, horizon, plan, split_ids=None, sides
     return stats[stats["side"].isin(sides)].reset_index(drop=True)
 
 
-def run_labels(replay: pd.DataFrame, features: pd.DataFrame, manifest: dict, method: str) -> tuple[int, float]:
-    """Label rows produced and the in-memory size (MB) of the label tables (identical for both impls)."""
+def run_labels(replay: pd.DataFrame, features: pd.DataFrame, manifest: dict, method: str) -> int:
+    """Label rows produced (identical for both implementations)."""
     labels = LabelConfig(entry=EntryLabelConfig(plan_method=method))
     plan = build_price_plan(labels.entry, CostConfig())
     stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(labels))
     entry = build_entry_labels(features, stats, plan)
     position = build_position_labels(features, stats, labels, plan)
-    tables = [stats, entry, *position.values()]
-    return sum(len(t) for t in tables[1:]), sum(t.memory_usage(deep=True).sum() for t in tables) / 2**20
+    return len(entry) + sum(len(v) for v in position.values())
 
 
 def measure(impl: str, method: str) -> dict[str, float]:
@@ -83,10 +82,9 @@ def measure(impl: str, method: str) -> dict[str, float]:
     Path("/proc/self/clear_refs").write_text("5")
     before = _rss_kb("VmRSS")
     start = time.perf_counter()
-    rows, output_mb = run_labels(replay, features, manifest, method)
+    rows = run_labels(replay, features, manifest, method)
     seconds = time.perf_counter() - start
-    peak_mb = (_rss_kb("VmHWM") - before) / 1024.0
-    return {"seconds": seconds, "peak_mb": peak_mb, "rows": rows, "working_mb": peak_mb - output_mb}
+    return {"seconds": seconds, "peak_mb": (_rss_kb("VmHWM") - before) / 1024.0, "rows": rows}
 
 
 def main() -> None:
@@ -104,15 +102,12 @@ def main() -> None:
                                   check=True, capture_output=True, text=True)
             result[impl] = json.loads(proc.stdout.strip().splitlines()[-1])
         ours = result["ours"]
-        line = (f"labels_{method}_{DAYS}d: ours {ours['seconds']:.2f} s (peak {ours['peak_mb']:.0f} MB, "
-                f"working {ours['working_mb']:.0f} MB)")
+        line = f"labels_{method}_{DAYS}d: ours {ours['seconds']:.2f} s (peak {ours['peak_mb']:.0f} MB)"
         if "reference" in result:
             ref = result["reference"]
             assert ref["rows"] == ours["rows"], (ref["rows"], ours["rows"])
             line += (f", reference {ref['seconds']:.2f} s (peak {ref['peak_mb']:.0f} MB), "
-                     f"ratio {ref['seconds'] / ours['seconds']:.1f}, peak memory {ours['peak_mb'] / ref['peak_mb']:.2f}x, "
-                     f"working memory beyond the label tables {ours['working_mb']:.0f} vs {ref['working_mb']:.0f} MB "
-                     f"({ours['working_mb'] / max(ref['working_mb'], 1.0):.2f}x)")
+                     f"ratio {ref['seconds'] / ours['seconds']:.1f}, peak memory {ours['peak_mb'] / ref['peak_mb']:.2f}x")
         print(line, flush=True)
 
 

@@ -165,6 +165,10 @@ def print_summary(run_id: str, home: Path) -> None:
     for report in sorted(root.rglob("*.md")):
         label = "feature report" if report.name == Path(layout.FEATURE_REPORT_FILE).name else "report"
         print(f"{label}: {report}")
+    record = root / layout.ARTIFACT_PATHS["release"]
+    if record.exists():
+        promoted = json.loads(record.read_text())
+        print(f"release: {promoted['version']} at {promoted['path']} (champion)")
 
 
 def cmd_runs(_args: argparse.Namespace) -> int:
