@@ -36,28 +36,24 @@ def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: M
     if method not in ENTRY_TARGET_METHODS:
         raise ValueError(f"unsupported entry target_method: {method!r} (expected one of {ENTRY_TARGET_METHODS})")
     base, sides = aligned_sides(label_base(features), path_stats, int(plan["maxHoldMinutes"]), _STAT_VALUES)
-    parts = []
-    for side, values in sides.items():
-        part = base.copy()
-        part["side"] = constant(side, len(part))
-        for name, column in values.items():
-            part[name] = column
-        parts.append(part)
-    frame = pd.concat(parts, ignore_index=True)
-    frame["side"] = pd.Categorical(frame["side"], categories=list(SIDES))
+    n = len(base)
+    columns: dict[str, Any] = {c: pd.concat([base[c], base[c]], ignore_index=True) for c in base.columns}
+    columns["side"] = pd.Categorical.from_codes(np.repeat(np.arange(2, dtype=np.int8), n), categories=list(SIDES))
+    for name in _STAT_VALUES:
+        columns[name] = np.concatenate([sides["LONG"][name], sides["SHORT"][name]])
     cost = float(plan["costBps"])
-    frame["actual_plan_net_edge_bps"] = frame["gross_edge_bps"] - cost
-    frame["max_achievable_gross_edge_bps"] = frame["mfe_bps"]
-    frame["max_achievable_net_edge_bps"] = frame["mfe_bps"] - cost
-    frame["cost_bps"] = cost
-    expected = frame["max_achievable_net_edge_bps"] if method in OPPORTUNITY_METHODS else frame["actual_plan_net_edge_bps"]
-    frame["expected_net_edge_bps"] = expected
-    target = expected.to_numpy() >= float(plan["minExpectedNetEdgeBps"])
+    actual = columns["gross_edge_bps"] - cost
+    achievable = columns["mfe_bps"] - cost
+    expected = achievable if method in OPPORTUNITY_METHODS else actual
+    target = expected >= float(plan["minExpectedNetEdgeBps"])
     if method == OPPORTUNITY_QUALITY:
-        target &= frame["actual_plan_net_edge_bps"].to_numpy() >= float(plan["minPlanNetEdgeBps"])
-        target &= frame["mae_bps"].to_numpy() <= float(plan["maxEntryMaeBps"])
-    frame["entry_target"] = target.astype(np.int8)
+        target &= (actual >= float(plan["minPlanNetEdgeBps"])) & (columns["mae_bps"] <= float(plan["maxEntryMaeBps"]))
+    columns.update({
+        "actual_plan_net_edge_bps": actual, "max_achievable_gross_edge_bps": columns["mfe_bps"],
+        "max_achievable_net_edge_bps": achievable, "cost_bps": np.full(2 * n, cost),
+        "expected_net_edge_bps": expected, "entry_target": target.astype(np.int8),
+    })
     for name, value in (("price_plan_id", plan["pricePlanId"]), ("price_plan_hash", plan["pricePlanConfigHash"]),
                         ("label_method", method), ("label_version", LABEL_VERSION)):
-        frame[name] = constant(value, len(frame))
-    return frame[list(ENTRY_LABEL_COLUMNS)]
+        columns[name] = constant(value, 2 * n)
+    return pd.DataFrame({c: columns[c] for c in ENTRY_LABEL_COLUMNS})
