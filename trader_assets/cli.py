@@ -5,6 +5,8 @@
                       [--config FILE] [--select ASSETS] [--debug]
     trader runs                 list runs with their last status
     trader show RUN_ID          where a run's artifacts and reports are
+    trader land synthetic --month YYYY-MM [--symbols A,B] [--seed N] [--signal S]
+                                land a month of synthetic data for the retraining sensor
     trader releases             promoted releases and the champion
     trader rollback             restore the previous champion
     trader ui [--port N]        start the Dagster UI on 127.0.0.1 with the project-local DAGSTER_HOME
@@ -29,7 +31,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from trader_core import layout, release, runs
-from trader_core.config import SOURCE_KINDS, RunSpec, from_mapping, read_json_object, to_mapping
+from trader_core.config import SOURCE_KINDS, RunSpec, from_mapping, merge_sections, read_json_object, to_mapping
 from trader_core.errors import ConfigError, TraderError
 from trader_core.market.sources import SOURCES
 
@@ -49,14 +51,6 @@ def dagster_home() -> Path:
 
 
 # ------------------------------------------------------------------------------------------ run spec
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """Section-by-section merge of a config file over a spec mapping."""
-    out = dict(base)
-    for key, value in update.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
 def load_config_file(path: str) -> dict[str, Any]:
     data = read_json_object(path, "--config")
     if "run_id" in data:
@@ -68,7 +62,7 @@ def spec_from_args(args: argparse.Namespace, existing: RunSpec | None) -> RunSpe
     """The run spec for ``args``: the stored one (if any), then --config, then explicitly given flags."""
     data: dict[str, Any] = to_mapping(existing) if existing else to_mapping(RunSpec(run_id=args.run_id))
     if args.config:
-        data = _merge(data, load_config_file(args.config))
+        data = merge_sections(data, load_config_file(args.config))
     source = data.setdefault("source", {})
     if args.source is not None:
         source["kind"] = args.source
@@ -224,6 +218,22 @@ def cmd_rollback(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_land(args: argparse.Namespace) -> int:
+    """Land a month of synthetic data (the retraining sensor picks it up)."""
+    from trader_core.market.landing import land_synthetic_month
+    from trader_core.market.synthetic import SyntheticMarketConfig
+
+    defaults = SyntheticMarketConfig()
+    config = SyntheticMarketConfig(
+        symbols=tuple(s.strip() for s in args.symbols.split(",")) if args.symbols else defaults.symbols,
+        seed=defaults.seed if args.seed is None else args.seed,
+        signal=RunSpec(run_id="x").source.signal if args.signal is None else args.signal)
+    marker = land_synthetic_month(args.month, config)
+    rows = {name: entry["rows"] for name, entry in marker["tables"].items()}
+    print(f"landed synthetic {args.month} for {', '.join(marker['symbols'])}: {rows}")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     home = dagster_home()
     exe = Path(sys.executable).with_name("dagster")
@@ -258,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="where a run's artifacts and reports are")
     show.add_argument("run_id")
     show.set_defaults(func=cmd_show)
+    land = sub.add_parser("land", help="land a month of synthetic data in the landing folder")
+    land.add_argument("source", choices=["synthetic"])
+    land.add_argument("--month", required=True, help="YYYY-MM")
+    land.add_argument("--symbols", help="comma-separated symbols")
+    land.add_argument("--seed", type=int)
+    land.add_argument("--signal", type=float)
+    land.set_defaults(func=cmd_land)
     sub.add_parser("releases", help="list promoted releases and the champion").set_defaults(func=cmd_releases)
     sub.add_parser("rollback", help="make the previous champion the champion again").set_defaults(func=cmd_rollback)
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")

@@ -12,6 +12,7 @@ from trader_assets.io_manager import RunArtifactIOManager
 from trader_assets.jobs import JOBS
 from trader_assets.progress import progress_logger
 from trader_assets.resources import TraderHome
+from trader_assets.sensors import SCHEDULES, SENSORS
 
 ASSETS = [raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS, *TRADING_ASSETS]
 
@@ -19,5 +20,6 @@ ASSETS = [raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *
 RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager()}
 
 
-defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=JOBS, resources=RESOURCES,
+defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=JOBS, sensors=SENSORS, schedules=SCHEDULES,
+                      resources=RESOURCES,
                       loggers={"progress": progress_logger})

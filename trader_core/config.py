@@ -25,7 +25,7 @@ from trader_core.errors import ConfigError
 
 T = TypeVar("T")
 
-SOURCE_KINDS = ("synthetic", "csv", "binance-vision", "binance-feed", "lake")
+SOURCE_KINDS = ("synthetic", "csv", "binance-vision", "binance-feed", "lake", "landed")
 
 
 def _require(cond: bool, key: str, message: str) -> None:
@@ -347,6 +347,15 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], *, prefix: str = "") -> 
         return cls(**kwargs)
     except TypeError as exc:  # a required field without default
         raise ConfigError(f"{prefix or cls.__name__}: {exc}") from exc
+
+
+def merge_sections(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge of config sections: nested objects merge key by key, other values replace."""
+    out = dict(base)
+    for key, value in update.items():
+        out[key] = (merge_sections(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping)
+                    else value)
+    return out
 
 
 def read_json_object(path: Path | str, what: str) -> dict[str, Any]:

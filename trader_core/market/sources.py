@@ -1,6 +1,7 @@
 """Data sources: every source returns the raw market tables of ``trader_core.contracts.raw``.
 
-``synthetic`` (the default, ``trader_core.market.synthetic``) and ``csv`` (bar CSV) are available here.
+``synthetic`` (the default, ``trader_core.market.synthetic``), ``csv`` (bar CSV) and ``landed`` (complete
+months of the landing folder, ``trader_core.market.landing``) are available here.
 The Binance data.vision, Binance feed and Crypto Lake adapters are separate modules; a source kind
 without an adapter fails with a clear ConfigError instead of producing anything.
 """
@@ -73,7 +74,13 @@ def _csv(spec: RunSpec) -> RawTables:
     return {"bars": read_bar_csv(Path(spec.source.path or ""), spec.symbols[0])}
 
 
-SOURCES: dict[str, Callable[[RunSpec], RawTables]] = {"synthetic": _synthetic, "csv": _csv}
+def _landed(spec: RunSpec) -> RawTables:
+    from trader_core.market.landing import read_landed
+
+    return read_landed(Path(spec.source.path or ""), spec.start_ts, spec.end_ts)
+
+
+SOURCES: dict[str, Callable[[RunSpec], RawTables]] = {"synthetic": _synthetic, "csv": _csv, "landed": _landed}
 
 
 def load_raw_market(spec: RunSpec) -> RawTables:

@@ -1,0 +1,66 @@
+"""Monthly retraining as data lands: a sensor on the landing folder and a monthly schedule as safety net."""
+
+import json
+
+import dagster as dg
+
+from trader_assets.jobs import retrain_job
+from trader_assets.partitions import RUNS_PARTITION_NAME, runs_partitions
+from trader_core import runs
+from trader_core.layout import trader_home
+from trader_core.market.landing import complete_months
+from trader_core.retrain import retrain_spec
+
+RETRAIN_PREFIX = "retrain-"
+
+
+@dg.sensor(job=retrain_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Registers every newly complete landed month (any source) as run partition retrain-YYYY-MM "
+                       "with a trailing-window run spec, and requests its run once (run_key = run id).")
+def landed_month_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    home = trader_home()
+    seen = set(json.loads(context.cursor)) if context.cursor else set()
+    new = [m for m in complete_months(home) if f"{m['source']}/{m['month']}" not in seen]
+    if not new:
+        return dg.SkipReason("no newly complete month in the landing folder")
+    requests, partitions = [], []
+    for marker in new:
+        spec = retrain_spec(marker, home=home)
+        if runs.spec_path(spec.run_id, home).exists():
+            existing = runs.load_spec(spec.run_id, home)
+            if existing.spec_hash != spec.spec_hash:
+                context.log.warning(f"{spec.run_id} exists with another spec; {marker['source']} {marker['month']} "
+                                    "is registered without a new run")
+                seen.add(f"{marker['source']}/{marker['month']}")
+                continue
+        else:
+            runs.save_new_spec(spec, home)
+        if not context.instance.has_dynamic_partition(RUNS_PARTITION_NAME, spec.run_id) and spec.run_id not in partitions:
+            partitions.append(spec.run_id)
+        requests.append(dg.RunRequest(partition_key=spec.run_id, run_key=spec.run_id,
+                                      tags={"trader/trigger": "landed-month"}))
+        seen.add(f"{marker['source']}/{marker['month']}")
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(sorted(seen)),
+                           dynamic_partitions_requests=[runs_partitions.build_add_request(partitions)] if partitions else [])
+
+
+@dg.schedule(job=retrain_job, cron_schedule="0 6 2 * *", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="Safety net on the 2nd of each month: re-requests the newest retrain-YYYY-MM partition when "
+                         "it has no successful run (schedules cannot add partitions; the sensor creates them).")
+def monthly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    keys = sorted(k for k in context.instance.get_dynamic_partitions(RUNS_PARTITION_NAME) if k.startswith(RETRAIN_PREFIX))
+    if not keys:
+        return dg.SkipReason("no retrain partition yet: nothing has landed")
+    latest = keys[-1]
+    done = context.instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": latest},
+                                                           statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
+    if done:
+        return dg.SkipReason(f"{latest} already has a successful run")
+    stamp = context.scheduled_execution_time.strftime("%Y-%m-%d") if context.scheduled_execution_time else "now"
+    return dg.RunRequest(partition_key=latest, run_key=f"schedule-{latest}-{stamp}",
+                         tags={"trader/trigger": "monthly-schedule"})
+
+
+SENSORS = [landed_month_sensor]
+SCHEDULES = [monthly_retrain_schedule]
