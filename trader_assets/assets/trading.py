@@ -1,5 +1,7 @@
 """Trading and release groups: PM threshold search, integrated backtest, promotion of a release bundle."""
 
+import base64
+
 import dagster as dg
 import pandas as pd
 
@@ -44,7 +46,8 @@ def backtest(context: dg.AssetExecutionContext, trader_home: TraderHome, pm_sear
                 "metrics": dg.MetadataValue.md(markdown_table(rows)),
                 "report": dg.MetadataValue.md((run_dir / layout.BACKTEST_REPORT_FILE).read_text())}
     for split, rel in result["equity_plots"].items():
-        metadata[f"equity_{split}"] = dg.MetadataValue.md(f"![equity {split}]({(run_dir / rel).as_uri()})")
+        png = base64.b64encode((run_dir / rel).read_bytes()).decode("ascii")
+        metadata[f"equity_{split}"] = dg.MetadataValue.md(f"![equity {split}](data:image/png;base64,{png})")
         metadata[f"equity_{split}_path"] = dg.MetadataValue.path(str(run_dir / rel))
     return dg.Output(result, metadata=metadata)
 
