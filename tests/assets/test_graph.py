@@ -33,7 +33,7 @@ def test_small_run_materializes_with_all_checks_passing(tmp_path, instance):
     assert io.sha256_json_obj(list(FEATURE_ORDER)) == feature_order_hash()
     assert "# Trader Feature Quality Report" in (root / "feature/feature_quality_report.md").read_text()
     manifest = json.loads((root / "split/split_manifest.json").read_text())
-    assert manifest["source_replay_path"].endswith("replay/replay_1m.parquet")
+    assert manifest["source_replay_path"] == "replay/replay_1m.parquet"  # relative to the run folder
     replay = io.read_parquet(root / "replay/replay_1m.parquet")
     assert len(replay) == 2 * 8 * 1440
     for asset, rel in layout.ARTIFACT_PATHS.items():
@@ -96,3 +96,17 @@ def test_missing_run_spec_is_a_clear_failure(tmp_path, instance):
     errors = [str(e.event_specific_data.error) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert any("trader run nospec" in e for e in errors)
     assert not (layout.run_root("nospec", tmp_path) / "market").exists()
+
+
+def test_same_spec_gives_byte_identical_artifacts_in_another_home(tmp_path, instance):
+    """Determinism: two data roots, one spec -> identical parquet / JSON / ONNX bytes (issue 9, point 3)."""
+    hashes = []
+    for name in ("a", "b"):
+        home = tmp_path / name
+        write_spec(home, SMALL_RUN)
+        assert materialize_run(home, instance, "small").success
+        root = layout.run_root("small", home)
+        found = {str(p.relative_to(root)): io.sha256_file(p) for p in sorted(root.rglob("*"))
+                 if p.is_file() and p.suffix in (".parquet", ".json", ".onnx")}
+        hashes.append(found)
+    assert len(hashes[0]) > 30 and hashes[0] == hashes[1]

@@ -49,7 +49,7 @@ def _manifest(replay: pd.DataFrame, spec: RunSpec, run_dir: Path) -> dict[str, A
     return build_split_manifest(
         replay["open_time_ms"].to_numpy(), spec.split,
         longest_label_horizon_minutes=spec.labels.longest_horizon_minutes,
-        source_replay_path=str(run_dir / layout.ARTIFACT_PATHS["replay_1m"]),
+        source_replay_path=layout.ARTIFACT_PATHS["replay_1m"],  # relative to the run folder: portable, deterministic
         replay_hash=io.frame_hash(replay),
     )
 
