@@ -57,3 +57,23 @@ def test_errors_are_one_line(homes, capsys, argv, needle):
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (layout.run_root("x1", homes) / "run_spec.json").exists()  # nothing written
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("{not json", "not valid JSON"),
+    ('{"run_id": "other"}', "run spec sections only"),
+    ('{"labels": {"entry": {"target_bp": 40}}}', "labels.entry.target_bp"),
+    ('[1, 2]', "must hold a JSON object"),
+])
+def test_bad_config_file_is_one_line_and_writes_nothing(homes, tmp_path, capsys, content, needle):
+    path = tmp_path / "cfg.json"
+    path.write_text(content)
+    assert cli.main(["run", "cfgbad", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+    assert not (layout.run_root("cfgbad", homes) / "run_spec.json").exists()
+
+
+def test_missing_config_file(homes, capsys):
+    assert cli.main(["run", "cfgmissing", "--config", "/nonexistent/cfg.json"]) == 1
+    assert "not found" in capsys.readouterr().err
