@@ -27,9 +27,9 @@ class PipelineRun:
 
 
 def run_pipeline(*, signal: float, days: int, seed: int, symbols: tuple[str, ...] = ("BTC-USDT-PERP", "ETH-USDT-PERP"),
-                 split: SplitPlan = SplitPlan()) -> PipelineRun:
+                 split: SplitPlan = SplitPlan(), volatility_regimes: bool = True) -> PipelineRun:
     raw = generate_synthetic_market(SyntheticMarketConfig(symbols=symbols, days=days, seed=seed, signal=signal,
-                                                          depth_levels=5))
+                                                          depth_levels=5, volatility_regimes=volatility_regimes))
     replay, _ = build_replay(raw)
     manifest = build_split_manifest(replay["open_time_ms"].to_numpy(), split, longest_label_horizon_minutes=45)
     features = build_feature_frame(replay, assign_split(replay["event_time"], manifest))

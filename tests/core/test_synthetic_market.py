@@ -237,6 +237,17 @@ def test_regime_schedule_segments():
     assert np.isclose(calm.median(), 4.0)
 
 
+def test_flat_volatility_knob_keeps_regimes_and_crash_but_not_their_volatility():
+    regimes = regime_schedule(SyntheticMarketConfig(days=30, seed=4))
+    flat = regime_schedule(SyntheticMarketConfig(days=30, seed=4, volatility_regimes=False))
+    assert (flat["regime"] == regimes["regime"]).all() and (flat["crash"] == regimes["crash"]).all()
+    tc = int(flat.index[flat["crash"]][0])
+    assert np.allclose(flat["sigma_bps"][:tc], 6.0) and regimes["sigma_bps"][:tc].std() > 1.0
+    assert flat["sigma_bps"][tc] > 6.0  # the crash still stresses volatility (in latest_stress only)
+    with pytest.raises(ConfigError, match="volatility_regimes"):
+        SyntheticMarketConfig(volatility_regimes="no")
+
+
 @pytest.mark.parametrize("days", [1, 8, 60])
 def test_crash_is_in_the_last_eighth(days):
     cfg = SyntheticMarketConfig(symbols=("BTC-USDT-PERP",), days=days, seed=13)

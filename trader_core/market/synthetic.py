@@ -20,7 +20,9 @@ self-transitions::
     P(next | trending) = calm 0.6,     volatile 0.4
     P(next | volatile) = calm 0.7,     trending 0.3        (first segment: calm 0.5, trending 0.3, volatile 0.2)
 
-Regime volatility ``REGIME_SIGMA_BPS`` = calm 4, trending 6, volatile 12 bps/min. The per-minute volatility
+Regime volatility ``REGIME_SIGMA_BPS`` = calm 4, trending 6, volatile 12 bps/min (all 6 with
+``volatility_regimes=False``: then the size of future moves is as unpredictable as their direction until the
+crash, which is how the tests check that *every* head, not only the directional ones, finds nothing at s = 0). The per-minute volatility
 ``sigma_t`` is that level smoothed by a *causal* EMA (time constant 30 min, so volatility never rises before
 a regime change or the crash), times the post-crash stress factor. ``sigma_t`` is a function of time only
 (regime schedule + crash time), never of prices.
@@ -157,6 +159,7 @@ BPS = 1e-4
 REGIMES: tuple[str, ...] = ("calm", "trending", "volatile")
 REGIME_SIGMA_BPS: dict[str, float] = {"calm": 4.0, "trending": 6.0, "volatile": 12.0}
 SIGMA_CALM = REGIME_SIGMA_BPS["calm"] * BPS
+FLAT_SIGMA_BPS = REGIME_SIGMA_BPS["trending"]  # every regime's level when volatility_regimes is False
 _CALM, _TRENDING, _VOLATILE = 0, 1, 2
 _FIRST_REGIME_P = np.array([0.5, 0.3, 0.2])
 _TRANSITION_P = np.array([[0.0, 0.6, 0.4],
@@ -210,6 +213,9 @@ class SyntheticMarketConfig:
     seed: int = 7
     signal: float = 1.0  # the signal knob s >= 0
     depth_levels: int = 10  # 1..20
+    #: False: every regime has the same volatility (6 bps/min), so before the crash nothing about the size
+    #: of future moves is predictable either (the "structure-free" market of the honesty tests).
+    volatility_regimes: bool = True
 
     def __post_init__(self) -> None:
         symbols = self.symbols
@@ -235,6 +241,8 @@ class SyntheticMarketConfig:
         if not math.isfinite(float(sig)) or float(sig) < 0:
             raise ConfigError(f"signal: must be a finite number >= 0, got {sig!r}")
         object.__setattr__(self, "signal", float(sig))
+        if not isinstance(self.volatility_regimes, (bool, np.bool_)):
+            raise ConfigError(f"volatility_regimes: expected true or false, got {self.volatility_regimes!r}")
 
     @property
     def minutes(self) -> int:
@@ -345,7 +353,7 @@ def _market_path(config: SyntheticMarketConfig, with_factor: bool = True) -> _Ma
     regime[after] = _VOLATILE
     trend_dir[after] = 0
 
-    levels = np.array([REGIME_SIGMA_BPS[r] for r in REGIMES]) * BPS
+    levels = np.array([REGIME_SIGMA_BPS[r] if config.volatility_regimes else FLAT_SIGMA_BPS for r in REGIMES]) * BPS
     sigma = _ema(levels[regime], SIGMA_SMOOTH_MINUTES)
     sigma = sigma * (1.0 + STRESS_SIGMA_BOOST * _decay_after(n, crash, STRESS_SIGMA_TAU))
     factor = _stream(config.seed, 0, _M_FACTOR).standard_normal(n) if with_factor else None
