@@ -166,13 +166,15 @@ class ModelConfig:
 # ------------------------------------------------------------------------------------------ run spec
 @dataclass(frozen=True)
 class SourceSpec:
-    """Where the raw market comes from. ``seed``/``signal``/``depth_levels`` apply to the synthetic source."""
+    """Where the raw market comes from. ``seed``/``signal``/``depth_levels``/``volatility_regimes`` apply to the
+    synthetic source (see ``trader_core.market.synthetic``)."""
 
     kind: str = "synthetic"
     path: str | None = None
     seed: int = 7
     signal: float = 2.0
     depth_levels: int = 10
+    volatility_regimes: bool = True
 
     def __post_init__(self) -> None:
         _require(self.kind in SOURCE_KINDS, "source.kind", f"must be one of {list(SOURCE_KINDS)}, got {self.kind!r}")

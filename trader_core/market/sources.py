@@ -30,7 +30,8 @@ def _synthetic(spec: RunSpec) -> RawTables:
     days = math.ceil((spec.end_ts - day0) / pd.Timedelta(days=1))
     cfg = SyntheticMarketConfig(symbols=tuple(spec.symbols), start=day0.strftime("%Y-%m-%d"), days=days,
                                 seed=spec.source.seed, signal=spec.source.signal,
-                                depth_levels=spec.source.depth_levels)
+                                depth_levels=spec.source.depth_levels,
+                                volatility_regimes=spec.source.volatility_regimes)
     return generate_synthetic_market(cfg)
 
 
