@@ -47,7 +47,7 @@ def test_run_reuse_refuse_list_and_show(homes, capsys):
 @pytest.mark.parametrize("argv, needle", [
     (["run", "x1", "--days", "2"], "too short for the split plan"),
     (["run", "x2", "--signal", "-1"], "source.signal"),
-    (["run", "x3", "--source", "lake", "--path", "/nonexistent"], "no adapter for 'lake'"),
+    (["run", "x3", "--source", "lake", "--path", "/nonexistent"], "source.path: /nonexistent does not exist"),
     (["run", "x4", "--select", "nope"], "unknown asset"),
     (["run", "bad/id"], "run id"),
     (["show", "never"], "no run 'never'"),

@@ -1,9 +1,16 @@
 """Data sources: every source returns the raw market tables of ``trader_core.contracts.raw``.
 
-``synthetic`` (the default, ``trader_core.market.synthetic``), ``csv`` (bar CSV) and ``landed`` (complete
-months of the landing folder, ``trader_core.market.landing``) are available here.
-The Binance data.vision, Binance feed and Crypto Lake adapters are separate modules; a source kind
-without an adapter fails with a clear ConfigError instead of producing anything.
+Kinds (``source.kind`` of a run spec, ``trader run --source``):
+
+* ``synthetic`` (default): ``trader_core.market.synthetic``;
+* ``csv``: a bar CSV (one symbol), below;
+* ``binance-vision``: a folder of data.vision USD-M zips (``trader_core.market.binance_vision``);
+* ``binance-feed``: a raw websocket capture, one symbol (``trader_core.market.binance_feed``);
+* ``lake``: a Crypto Lake parquet folder (``trader_core.market.crypto_lake``);
+* ``landed``: complete months of the landing folder (``trader_core.market.landing``).
+
+The adapters are imported lazily so a run only loads the one it uses. ``start``/``end`` of the spec bound
+every reader; a source without them is read whole.
 """
 
 from __future__ import annotations
@@ -70,9 +77,7 @@ def read_bar_csv(path: Path, symbol: str) -> pd.DataFrame:
 
 
 def _csv(spec: RunSpec) -> RawTables:
-    if len(spec.symbols) != 1:
-        raise ConfigError(f"symbols: a bar CSV holds one instrument; give exactly one symbol, got {list(spec.symbols)}")
-    return {"bars": read_bar_csv(Path(spec.source.path or ""), spec.symbols[0])}
+    return {"bars": read_bar_csv(Path(spec.source.path or ""), _single_symbol(spec, "a bar CSV"))}
 
 
 def _landed(spec: RunSpec) -> RawTables:
@@ -81,7 +86,35 @@ def _landed(spec: RunSpec) -> RawTables:
     return read_landed(Path(spec.source.path or ""), spec.start_ts, spec.end_ts)
 
 
-SOURCES: dict[str, Callable[[RunSpec], RawTables]] = {"synthetic": _synthetic, "csv": _csv, "landed": _landed}
+def _single_symbol(spec: RunSpec, what: str) -> str:
+    if len(spec.symbols) != 1:
+        raise ConfigError(f"symbols: {what} holds one instrument; give exactly one symbol, got {list(spec.symbols)}")
+    return spec.symbols[0]
+
+
+def _binance_vision(spec: RunSpec) -> RawTables:
+    from trader_core.market.binance_vision import read_binance_vision
+
+    return read_binance_vision(Path(spec.source.path or ""), spec.symbols, spec.start_ts, spec.end_ts)
+
+
+def _binance_feed(spec: RunSpec) -> RawTables:
+    from trader_core.market.binance_feed import read_binance_feed
+
+    symbol = _single_symbol(spec, "a Binance feed capture")
+    return read_binance_feed(Path(spec.source.path or ""), symbol, depth_levels=spec.source.depth_levels)
+
+
+def _lake(spec: RunSpec) -> RawTables:
+    from trader_core.market.crypto_lake import read_crypto_lake
+
+    return read_crypto_lake(Path(spec.source.path or ""), spec.symbols, spec.start_ts, spec.end_ts,
+                            depth_levels=spec.source.depth_levels)
+
+
+SOURCES: dict[str, Callable[[RunSpec], RawTables]] = {
+    "synthetic": _synthetic, "csv": _csv, "binance-vision": _binance_vision, "binance-feed": _binance_feed,
+    "lake": _lake, "landed": _landed}
 
 
 def load_raw_market(spec: RunSpec) -> RawTables:

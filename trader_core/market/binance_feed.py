@@ -1,0 +1,394 @@
+"""Binance USD-M futures websocket capture -> raw market tables (``bars``, ``book_l1``, ``book_depth``).
+
+Input: a gzip or plain text file (detected by the gzip magic bytes), one event a line:
+``<local_timestamp_ns> <json>``. The json is a combined-stream message ``{"stream": "btcusdt@trade",
+"data": {...}}`` in Binance's field names, or a bare REST depth snapshot ``{"lastUpdateId", "E", "T",
+"bids", "asks"}`` (how the real capture stores it). Blank lines are skipped; any other line is an error
+naming its line number.
+
+Decisions:
+
+* Clock: exchange times only. Trades are placed by their trade time ``T``; book events by their event
+  time ``E``. The local receive stamp is checked to be an integer but not used (in the real capture the
+  local clock runs ~1.3 s behind the exchange).
+* Instrument: every stream name (``<symbol>@...``) and every ``s`` field must be
+  ``binance_symbol(symbol)``; a capture of another (or of several) instruments is a DataContractError.
+  The REST snapshot carries no symbol and is attributed to the capture's instrument.
+* ``bars``: 1-minute bars from ``trade`` events, or from ``aggTrade`` events when the capture has no
+  ``trade`` event (never both: with both, aggTrades are counted as ignored). Trades are ordered by
+  (``T``, trade id) and de-duplicated on the trade id. ``m`` true = buyer is maker = taker sell.
+  ``trade_count`` counts trades (an aggTrade counts ``l - f + 1``). Minutes without trades get no bar
+  (replay shows them as gaps). The partial first/last minutes of the capture are **kept** (a live capture
+  starts mid-minute); ``FeedQuality.partial_minutes`` lists them (a minute is partial when the first
+  event of the capture is after its open or the last event is before its close).
+* ``book_l1``: per minute, the last ``bookTicker`` with ``E`` in ``[open, close)``, stamped with its own
+  ``E``. Strictly before the close because replay joins snapshots with ``ts < close`` (a snapshot
+  stamped exactly at the close belongs to the next bar).
+* ``book_depth``: the REST snapshot + ``depthUpdate`` diffs with the USD-M rules: diffs with
+  ``u < lastUpdateId`` are dropped, the first applied diff must have ``U <= lastUpdateId <= u``, then
+  every diff's ``pu`` must equal the previous applied diff's ``u``; quantity 0 removes a level. Diffs are
+  taken in file order (ones buffered before the snapshot line still apply). Per minute, the book after
+  the last diff with ``E`` in ``[open, close)``, stamped with that ``E``, top ``depth_levels`` levels per
+  side (missing levels NaN). A continuity break is a DataContractError naming the update ids
+  (``on_gap="raise"``) or, with ``on_gap="resync"``, the book is discarded until a later snapshot
+  connects (the state before the break is still emitted; without such a snapshot the rest of the
+  capture has no depth rows) and the break is counted in ``FeedQuality`` and warned about. A snapshot that
+  precedes the update stream it should start (``U > lastUpdateId``) is a break too.
+* Crossed books (bid >= ask) are kept and counted (bookTicker events and emitted depth rows).
+* Other event types (e.g. ``markPrice``, ``forceOrder``) are counted and ignored.
+"""
+
+from __future__ import annotations
+
+import gzip
+import heapq
+import json
+import warnings
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trader_core.contracts.raw import (
+    BARS,
+    BOOK_DEPTH,
+    BOOK_L1,
+    MAX_BOOK_LEVELS,
+    depth_columns,
+)
+from trader_core.contracts.table import validate_frame
+from trader_core.errors import ConfigError, DataContractError
+from trader_core.market.symbols import binance_symbol
+
+MINUTE_MS = 60_000
+ON_GAP = ("raise", "resync")
+SNAPSHOT = "depthSnapshot"  # event-count key of the REST depth snapshot lines
+
+
+@dataclass
+class FeedQuality:
+    """What the capture held and what the adapter did with it."""
+
+    lines: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+    trade_source: str = ""
+    ignored_events: dict[str, int] = field(default_factory=dict)
+    duplicate_trades: int = 0
+    coverage_start: str = ""
+    coverage_end: str = ""
+    partial_minutes: list[str] = field(default_factory=list)
+    depth_snapshots_used: int = 0
+    depth_updates_applied: int = 0
+    depth_updates_skipped: int = 0
+    depth_breaks: int = 0
+    depth_break_details: list[str] = field(default_factory=list)
+    crossed_l1_events: int = 0
+    crossed_depth_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FeedResult:
+    tables: dict[str, pd.DataFrame]
+    quality: FeedQuality
+
+
+@dataclass
+class _Capture:
+    trades: list[tuple[int, int, float, float, bool, int]] = field(default_factory=list)  # T, id, p, q, m, n
+    agg_trades: list[tuple[int, int, float, float, bool, int]] = field(default_factory=list)
+    tickers: list[tuple[int, int, float, float, float, float]] = field(default_factory=list)  # E, u, b, B, a, A
+    diffs: list[tuple[int, int, int, int, int, list, list]] = field(default_factory=list)  # line, E, U, u, pu, b, a
+    snapshots: list[tuple[int, int, list, list]] = field(default_factory=list)  # line, lastUpdateId, bids, asks
+    counts: Counter = field(default_factory=Counter)
+    symbols: set[str] = field(default_factory=set)
+    lines: int = 0
+    first_ms: int | None = None
+    last_ms: int | None = None
+
+
+# ------------------------------------------------------------------------------------------ public API
+def load_binance_feed(path: Path, symbol: str, *, depth_levels: int = MAX_BOOK_LEVELS,
+                      on_gap: str = "raise") -> FeedResult:
+    """Parse a capture into validated raw tables plus its :class:`FeedQuality`."""
+    path = Path(path)
+    if on_gap not in ON_GAP:
+        raise ConfigError(f"on_gap: must be one of {list(ON_GAP)}, got {on_gap!r}")
+    if not 1 <= depth_levels <= MAX_BOOK_LEVELS:
+        raise ConfigError(f"depth_levels: must be in [1, {MAX_BOOK_LEVELS}], got {depth_levels}")
+    if not path.is_file():
+        raise ConfigError(f"source.path: {path} is not a file")
+    exchange_name = binance_symbol(symbol)
+    cap = _parse(path)
+    _check_symbol(cap, exchange_name, path)
+    quality = FeedQuality(lines=cap.lines, events=dict(cap.counts))
+    tables = {"bars": _bars(cap, symbol, path, quality)}
+    if cap.tickers:
+        tables["book_l1"] = _book_l1(cap, symbol, quality)
+    if cap.diffs and cap.snapshots:
+        depth = _book_depth(cap, symbol, depth_levels, on_gap, path, quality)
+        if len(depth):
+            tables["book_depth"] = depth
+    elif cap.diffs or cap.snapshots:
+        quality.notes.append("book_depth unavailable: the capture needs both a REST depth snapshot and depthUpdate "
+                             f"events (snapshots={len(cap.snapshots)}, depthUpdates={len(cap.diffs)})")
+    quality.ignored_events.update({k: v for k, v in cap.counts.items()
+                                   if k not in ("trade", "aggTrade", "bookTicker", "depthUpdate", SNAPSHOT)})
+    quality.coverage_start = _iso(cap.first_ms)
+    quality.coverage_end = _iso(cap.last_ms)
+    quality.partial_minutes = _partial_minutes(tables["bars"], cap)
+    return FeedResult(tables, quality)
+
+
+def read_binance_feed(path: Path, symbol: str, *, depth_levels: int = MAX_BOOK_LEVELS,
+                      on_gap: str = "raise") -> dict[str, pd.DataFrame]:
+    """Raw market tables of a capture (see the module docstring); warns when depth continuity broke."""
+    result = load_binance_feed(path, symbol, depth_levels=depth_levels, on_gap=on_gap)
+    if result.quality.depth_breaks:
+        warnings.warn(f"{path}: {result.quality.depth_breaks} depth continuity break(s); the book was "
+                      "discarded from each break until a later snapshot (if any) connected: "
+                      + "; ".join(result.quality.depth_break_details), stacklevel=2)
+    return result.tables
+
+
+def feed_quality(path: Path, symbol: str, *, on_gap: str = "resync") -> dict[str, Any]:
+    """Event counts, depth continuity breaks, crossed books and coverage of a capture, as a dict."""
+    return load_binance_feed(path, symbol, on_gap=on_gap).quality.as_dict()
+
+
+# ------------------------------------------------------------------------------------------ parsing
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    with path.open("rb") as fh:
+        is_gzip = fh.read(2) == b"\x1f\x8b"
+    line_no = 0
+    try:
+        with (gzip.open(path, "rt", encoding="utf-8") if is_gzip else path.open(encoding="utf-8")) as fh:
+            for line_no, line in enumerate(fh, 1):
+                yield line_no, line
+    except (EOFError, OSError, zlib.error, UnicodeDecodeError) as exc:
+        raise DataContractError(f"{path}: corrupt or truncated {'gzip ' if is_gzip else ''}file, unreadable after "
+                                f"line {line_no} ({type(exc).__name__}: {exc})") from exc
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"field 'm' is {value!r}, expected true/false")
+    return value
+
+
+def _parse(path: Path) -> _Capture:
+    cap = _Capture()
+    for no, line in _lines(path):
+        cap.lines = no
+        if not line.strip():
+            continue
+        stamp, _, body = line.partition(" ")
+        try:
+            int(stamp)
+            obj = json.loads(body)
+            data = obj.get("data", obj)
+            if "lastUpdateId" in data:
+                cap.snapshots.append((no, int(data["lastUpdateId"]), data["bids"], data["asks"]))
+                cap.counts[SNAPSHOT] += 1
+                continue
+            kind = data["e"]
+            cap.counts[kind] += 1
+            if "stream" in obj:
+                cap.symbols.add(obj["stream"].partition("@")[0].upper())
+            if "s" in data:
+                cap.symbols.add(str(data["s"]).upper())
+            if kind == "trade":
+                cap.trades.append((int(data["T"]), int(data["t"]), float(data["p"]), float(data["q"]),
+                                   _flag(data["m"]), 1))
+                ms = cap.trades[-1][0]
+            elif kind == "aggTrade":
+                cap.agg_trades.append((int(data["T"]), int(data["a"]), float(data["p"]), float(data["q"]),
+                                       _flag(data["m"]), int(data["l"]) - int(data["f"]) + 1))
+                ms = cap.agg_trades[-1][0]
+            elif kind == "bookTicker":
+                ms = int(data["E"] if "E" in data else data["T"])
+                cap.tickers.append((ms, int(data["u"]), float(data["b"]), float(data["B"]), float(data["a"]),
+                                    float(data["A"])))
+            elif kind == "depthUpdate":
+                ms = int(data["E"])
+                cap.diffs.append((no, ms, int(data["U"]), int(data["u"]), int(data["pu"]), data["b"], data["a"]))
+            elif "E" in data:
+                ms = int(data["E"])
+            else:
+                continue
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            detail = f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+            raise DataContractError(f"{path}: line {no} is not '<local_timestamp_ns> <json event>' ({detail}): "
+                                    f"{line[:120].rstrip()!r}") from exc
+        cap.first_ms = ms if cap.first_ms is None else min(cap.first_ms, ms)
+        cap.last_ms = ms if cap.last_ms is None else max(cap.last_ms, ms)
+    return cap
+
+
+def _check_symbol(cap: _Capture, exchange_name: str, path: Path) -> None:
+    other = sorted(cap.symbols - {exchange_name})
+    if other:
+        raise DataContractError(f"{path}: the capture holds instrument(s) {sorted(cap.symbols)}, expected only "
+                                f"{exchange_name}; this file is not a capture of the requested symbol")
+
+
+def _utc(ms: np.ndarray) -> pd.DatetimeIndex:
+    return pd.to_datetime(np.asarray(ms, dtype=np.int64), unit="ms", utc=True)
+
+
+def _iso(ms: int | None) -> str:
+    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat() if ms is not None else ""
+
+
+# ------------------------------------------------------------------------------------------ tables
+def _bars(cap: _Capture, symbol: str, path: Path, quality: FeedQuality) -> pd.DataFrame:
+    if cap.trades:
+        rows, quality.trade_source = cap.trades, "trade"
+        if cap.agg_trades:
+            quality.ignored_events["aggTrade"] = len(cap.agg_trades)
+    elif cap.agg_trades:
+        rows, quality.trade_source = cap.agg_trades, "aggTrade"
+    else:
+        raise DataContractError(f"{path}: no trade or aggTrade events, so no bars can be built "
+                                f"(events found: {dict(cap.counts)})")
+    t = pd.DataFrame(rows, columns=["T", "id", "price", "qty", "m", "n"])
+    t = t.sort_values(["T", "id"], kind="mergesort")
+    dup = t.duplicated("id")
+    quality.duplicate_trades = int(dup.sum())
+    t = t[~dup]
+    qty, maker = t["qty"].to_numpy(), t["m"].to_numpy(dtype=bool)
+    t = t.assign(minute=t["T"] // MINUTE_MS * MINUTE_MS, buy=np.where(maker, 0.0, qty), sell=np.where(maker, qty, 0.0))
+    g = t.groupby("minute", sort=True).agg(open=("price", "first"), high=("price", "max"), low=("price", "min"),
+                                           close=("price", "last"), volume=("qty", "sum"),
+                                           taker_buy_volume=("buy", "sum"), taker_sell_volume=("sell", "sum"),
+                                           trade_count=("n", "sum"))
+    bars = pd.DataFrame({"symbol": symbol, "open_time": _utc(g.index.to_numpy())})
+    for name in BARS.names[2:]:
+        bars[name] = g[name].to_numpy(dtype=np.float64)
+    BARS.validate(bars)
+    return bars
+
+
+def _book_l1(cap: _Capture, symbol: str, quality: FeedQuality) -> pd.DataFrame:
+    t = pd.DataFrame(cap.tickers, columns=["E", "u", "bid_price", "bid_size", "ask_price", "ask_size"])
+    quality.crossed_l1_events = int((t["bid_price"] >= t["ask_price"]).sum())
+    t = t.sort_values(["E", "u"], kind="mergesort")
+    last = t.groupby(t["E"] // MINUTE_MS, sort=True).tail(1)
+    book = pd.DataFrame({"symbol": symbol, "ts": _utc(last["E"].to_numpy())})
+    for name in ("bid_price", "bid_size", "ask_price", "ask_size"):
+        book[name] = last[name].to_numpy(dtype=np.float64)
+    BOOK_L1.validate(book)
+    return book
+
+
+def _apply(side: dict[float, float], levels: list) -> None:
+    for price, qty in levels:
+        q = float(qty)
+        if q == 0.0:
+            side.pop(float(price), None)
+        else:
+            side[float(price)] = q
+
+
+def _top(side: dict[float, float], n: int, highest: bool) -> list[tuple[float, float]]:
+    prices = heapq.nlargest(n, side) if highest else heapq.nsmallest(n, side)
+    return [(p, side[p]) for p in prices]
+
+
+def _book_depth(cap: _Capture, symbol: str, levels: int, on_gap: str, path: Path,
+                quality: FeedQuality) -> pd.DataFrame:
+    snaps = sorted(cap.snapshots, key=lambda s: s[1])
+    rows: dict[int, tuple[int, list, list]] = {}  # minute -> (E, top bids, top asks)
+    bids: dict[float, float] | None = None
+    asks: dict[float, float] = {}
+    si, prev_u, last_e, resyncing = 0, 0, 0, False
+
+    def emit() -> None:
+        rows[last_e // MINUTE_MS] = (last_e, _top(bids, levels, True), _top(asks, levels, False))
+
+    def gap(message: str) -> None:
+        if on_gap == "raise":
+            raise DataContractError(f"{path}: {message}; the depth book cannot be rebuilt "
+                                    "(use on_gap='resync' to continue from the next snapshot)")
+        quality.depth_breaks += 1
+        quality.depth_break_details.append(message)
+
+    for line, e, first_id, last_id, pu, b, a in cap.diffs:
+        if bids is not None:
+            if pu != prev_u:
+                emit()
+                gap(f"depthUpdate continuity break at line {line}: pu={pu} but the previous applied update "
+                    f"ended at u={prev_u} (this update U={first_id}, u={last_id}, E={_iso(e)})")
+                bids, resyncing = None, True
+            elif e // MINUTE_MS != last_e // MINUTE_MS:
+                emit()
+        if bids is None:
+            while si < len(snaps) and snaps[si][1] < first_id:
+                if not resyncing:  # the capture's snapshot predates the update stream it should start
+                    gap(f"depth snapshot lastUpdateId={snaps[si][1]} (line {snaps[si][0]}) does not connect to "
+                        f"the update stream: the next update has U={first_id} > lastUpdateId (line {line})")
+                si += 1
+            if si == len(snaps) or last_id < snaps[si][1]:
+                quality.depth_updates_skipped += 1
+                continue
+            snap_line, _, snap_bids, snap_asks = snaps[si]
+            bids, asks = {}, {}
+            try:
+                _apply(bids, snap_bids)
+                _apply(asks, snap_asks)
+            except (ValueError, TypeError) as exc:
+                raise DataContractError(f"{path}: line {snap_line}: bad depth snapshot level ({exc})") from exc
+            si, resyncing = si + 1, False
+            quality.depth_snapshots_used += 1
+        try:
+            _apply(bids, b)
+            _apply(asks, a)
+        except (ValueError, TypeError) as exc:
+            raise DataContractError(f"{path}: line {line}: bad depthUpdate level ({exc})") from exc
+        prev_u, last_e = last_id, e
+        quality.depth_updates_applied += 1
+    if bids is not None:
+        emit()
+    if bids is None:
+        quality.notes.append("book_depth: no snapshot connected to the update stream after the last break (or at "
+                             "the start); the rest of the capture has no depth rows")
+    return _depth_frame(rows, symbol, levels, quality)
+
+
+def _depth_frame(rows: dict[int, tuple[int, list, list]], symbol: str, levels: int,
+                 quality: FeedQuality) -> pd.DataFrame:
+    n = len(rows)
+    values = {side: np.full((n, levels, 2), np.nan) for side in ("bid", "ask")}
+    stamps = np.empty(n, dtype=np.int64)
+    for r, minute in enumerate(sorted(rows)):
+        stamps[r], top_bids, top_asks = rows[minute]
+        for side, top in (("bid", top_bids), ("ask", top_asks)):
+            if top:
+                values[side][r, : len(top)] = top
+    depth = pd.DataFrame({"symbol": symbol, "ts": _utc(stamps)})
+    for side in ("bid", "ask"):
+        for i in range(levels):
+            depth[f"{side}_{i}_price"] = values[side][:, i, 0]
+            depth[f"{side}_{i}_size"] = values[side][:, i, 1]
+    quality.crossed_depth_rows = int((depth["bid_0_price"] >= depth["ask_0_price"]).sum())
+    validate_frame(depth, BOOK_DEPTH.name, BOOK_DEPTH.columns[:2] + depth_columns(levels), key=BOOK_DEPTH.key)
+    return depth
+
+
+def _partial_minutes(bars: pd.DataFrame, cap: _Capture) -> list[str]:
+    opens = (bars["open_time"].iloc[[0, -1]] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)
+    first_open, last_open = (int(v) for v in opens)
+    partial = []
+    if cap.first_ms > first_open:
+        partial.append(_iso(first_open))
+    if cap.last_ms < last_open + MINUTE_MS and _iso(last_open) not in partial:
+        partial.append(_iso(last_open))
+    return partial
