@@ -6,7 +6,10 @@
     trader runs                 list runs with their last status
     trader show RUN_ID          where a run's artifacts and reports are
     trader land synthetic --month YYYY-MM [--symbols A,B] [--seed N] [--signal S]
-                                land a month of synthetic data for the retraining sensor
+    trader land binance-vision --month YYYY-MM --path DIR [--symbols A,B]
+                                land a month (synthetic, or from data.vision zips) for the retraining sensor
+    trader download binance-vision --month YYYY-MM [--symbols A,B] [--daily] [--dest DIR]
+                                fetch data.vision zips (network needed; tests never call it)
     trader releases             promoted releases and the champion
     trader rollback             restore the previous champion
     trader ui [--port N]        start the Dagster UI on 127.0.0.1 with the project-local DAGSTER_HOME
@@ -101,6 +104,8 @@ def ensure_run(args: argparse.Namespace, home: Path) -> RunSpec:
         if spec.source.kind not in SOURCES:
             raise ConfigError(f"source.kind: no adapter for {spec.source.kind!r} in this version; "
                               f"available: {sorted(SOURCES)}")
+        if spec.source.path and not Path(spec.source.path).exists():
+            raise ConfigError(f"source.path: {spec.source.path} does not exist")
         runs.save_new_spec(spec, home)
         print(f"run {spec.run_id}: new spec written (hash {spec.spec_hash[:12]})")
     return spec
@@ -218,19 +223,44 @@ def cmd_rollback(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _symbols(args: argparse.Namespace, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(s.strip() for s in args.symbols.split(",") if s.strip()) if args.symbols else default
+
+
 def cmd_land(args: argparse.Namespace) -> int:
-    """Land a month of synthetic data (the retraining sensor picks it up)."""
-    from trader_core.market.landing import land_synthetic_month
+    """Land a month (synthetic, or read from a folder of data.vision zips); the retraining sensor picks it up."""
     from trader_core.market.synthetic import SyntheticMarketConfig
 
     defaults = SyntheticMarketConfig()
-    config = SyntheticMarketConfig(
-        symbols=tuple(s.strip() for s in args.symbols.split(",")) if args.symbols else defaults.symbols,
-        seed=defaults.seed if args.seed is None else args.seed,
-        signal=RunSpec(run_id="x").source.signal if args.signal is None else args.signal)
-    marker = land_synthetic_month(args.month, config)
+    if args.source == "binance-vision":
+        from trader_core.market.binance_vision import land_vision_month
+
+        if not args.path:
+            raise ConfigError("--path: the folder holding the data.vision zips is required for binance-vision")
+        marker = land_vision_month(Path(args.path), args.month, _symbols(args, defaults.symbols), layout.trader_home())
+    else:
+        from trader_core.market.landing import land_synthetic_month
+
+        config = SyntheticMarketConfig(
+            symbols=_symbols(args, defaults.symbols), seed=defaults.seed if args.seed is None else args.seed,
+            signal=RunSpec(run_id="x").source.signal if args.signal is None else args.signal)
+        marker = land_synthetic_month(args.month, config)
     rows = {name: entry["rows"] for name, entry in marker["tables"].items()}
-    print(f"landed synthetic {args.month} for {', '.join(marker['symbols'])}: {rows}")
+    print(f"landed {args.source} {args.month} for {', '.join(marker['symbols'])}: {rows}")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    """Fetch a month of data.vision zips (needs network access); then ``trader land binance-vision``."""
+    from trader_core.market.symbols import binance_symbol
+    from trader_core.market.vision_download import download_month
+
+    dest = Path(args.dest) if args.dest else layout.trader_home() / "market" / "downloads" / "binance-vision"
+    symbols = [binance_symbol(s) for s in _symbols(args, ("BTC-USDT-PERP",))]
+    report = download_month(symbols, args.month, dest, daily=args.daily)
+    print(f"{args.month}: {len(report['downloaded'])} downloaded, {len(report['skipped'])} already present, "
+          f"{len(report['missing'])} not published; folder {dest}")
+    print(f"next: trader land binance-vision --month {args.month} --path {dest} --symbols {','.join(_symbols(args, ('BTC-USDT-PERP',)))}")
     return 0
 
 
@@ -268,13 +298,21 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="where a run's artifacts and reports are")
     show.add_argument("run_id")
     show.set_defaults(func=cmd_show)
-    land = sub.add_parser("land", help="land a month of synthetic data in the landing folder")
-    land.add_argument("source", choices=["synthetic"])
+    land = sub.add_parser("land", help="land a month of data in the landing folder (the retraining sensor's input)")
+    land.add_argument("source", choices=["synthetic", "binance-vision"])
     land.add_argument("--month", required=True, help="YYYY-MM")
     land.add_argument("--symbols", help="comma-separated symbols")
-    land.add_argument("--seed", type=int)
-    land.add_argument("--signal", type=float)
+    land.add_argument("--path", help="binance-vision: the folder holding the data.vision zips")
+    land.add_argument("--seed", type=int, help="synthetic only")
+    land.add_argument("--signal", type=float, help="synthetic only")
     land.set_defaults(func=cmd_land)
+    download = sub.add_parser("download", help="fetch a month of Binance data.vision USD-M zips (needs network)")
+    download.add_argument("source", choices=["binance-vision"])
+    download.add_argument("--month", required=True, help="YYYY-MM")
+    download.add_argument("--symbols", help="comma-separated symbols (default BTC-USDT-PERP)")
+    download.add_argument("--daily", action="store_true", help="daily files instead of the monthly ones")
+    download.add_argument("--dest", help="default <TRADER_HOME>/market/downloads/binance-vision")
+    download.set_defaults(func=cmd_download)
     sub.add_parser("releases", help="list promoted releases and the champion").set_defaults(func=cmd_releases)
     sub.add_parser("rollback", help="make the previous champion the champion again").set_defaults(func=cmd_rollback)
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")

@@ -76,7 +76,28 @@ def test_incomplete_months_are_ignored_and_bad_months_refused(home):
 
 
 def test_definitions_resolve_every_job_sensor_and_schedule():
-    for job in ("retrain_job", "market_job", "features_job", "labels_job", "models_job", "trading_job"):
+    for job in ("retrain_job", "market_job", "features_job", "labels_job", "models_job", "trading_job",
+                "monitoring_job"):
         assert defs.resolve_job_def(job)
     assert defs.resolve_sensor_def("landed_month_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_schedule_def("monthly_retrain_schedule").default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_a_landed_binance_vision_month_is_picked_up_like_synthetic_data(home, tmp_path, capsys):
+    from tests.core.test_binance_vision import csv_text, klines, put
+    from trader_assets import cli
+
+    zips = tmp_path / "vision"
+    for day in ("2024-02-01", "2024-02-02"):
+        put(zips, "klines", day, csv_text(klines(day, 3)))
+    assert cli.main(["land", "binance-vision", "--month", "2024-02", "--path", str(zips),
+                     "--symbols", "BTC-USDT-PERP"]) == 0
+    assert "landed binance-vision 2024-02" in capsys.readouterr().out
+    with dg.instance_for_test() as instance:
+        result = evaluate(instance)
+        assert [r.partition_key for r in result.run_requests] == ["retrain-2024-02"]
+        spec = runs.load_spec("retrain-2024-02", home)
+        assert spec.source.kind == "landed" and spec.source.path.endswith("binance-vision")
+        assert len(load_raw_market(spec)["bars"]) == 6
+        apply(instance, result)
+        assert isinstance(evaluate(instance, result.cursor), dg.SkipReason)

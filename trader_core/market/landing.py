@@ -53,22 +53,32 @@ def write_month(folder: Path, tables: dict[str, pd.DataFrame], *, source: str, m
 
 def land_synthetic_month(month: str, config: SyntheticMarketConfig, home: Path | None = None) -> dict[str, Any]:
     """Land ``month`` of the fixed synthetic series (SYNTHETIC_ANCHOR + SYNTHETIC_SERIES_DAYS)."""
-    start = parse_month(month)
+    return land_synthetic_months([month], config, home)[0]
+
+
+def land_synthetic_months(months: list[str], config: SyntheticMarketConfig,
+                          home: Path | None = None) -> list[dict[str, Any]]:
+    """Land several months of one synthetic series (generated once); returns their markers in order."""
     anchor = pd.Timestamp(SYNTHETIC_ANCHOR, tz="UTC")
-    end = start + pd.offsets.MonthBegin(1)
-    if start < anchor or end > anchor + pd.Timedelta(days=SYNTHETIC_SERIES_DAYS):
-        raise ConfigError(f"month {month}: the landable synthetic series starts at {SYNTHETIC_ANCHOR} and spans "
-                          f"{SYNTHETIC_SERIES_DAYS} days")
+    bounds = []
+    for month in months:
+        start = parse_month(month)
+        end = start + pd.offsets.MonthBegin(1)
+        if start < anchor or end > anchor + pd.Timedelta(days=SYNTHETIC_SERIES_DAYS):
+            raise ConfigError(f"month {month}: the landable synthetic series starts at {SYNTHETIC_ANCHOR} and spans "
+                              f"{SYNTHETIC_SERIES_DAYS} days")
+        bounds.append((month, int(to_epoch_ms(start)), int(to_epoch_ms(end))))
     full = generate_synthetic_market(SyntheticMarketConfig(
         symbols=config.symbols, start=SYNTHETIC_ANCHOR, days=SYNTHETIC_SERIES_DAYS, seed=config.seed,
-        signal=config.signal, depth_levels=config.depth_levels))
-    lo, hi = int(to_epoch_ms(start)), int(to_epoch_ms(end))
-    tables = {}
-    for name, df in full.items():
-        ms = to_epoch_ms(df["open_time" if name == "bars" else "ts"]).to_numpy()
-        tables[name] = df[(ms >= lo) & (ms < hi)].reset_index(drop=True)
-    return write_month(landing_root(home) / "synthetic" / month, tables, source="synthetic", month=month,
-                       symbols=list(config.symbols))
+        signal=config.signal, depth_levels=config.depth_levels, volatility_regimes=config.volatility_regimes))
+    times = {name: to_epoch_ms(df["open_time" if name == "bars" else "ts"]).to_numpy() for name, df in full.items()}
+    markers = []
+    for month, lo, hi in bounds:
+        tables = {name: df[(times[name] >= lo) & (times[name] < hi)].reset_index(drop=True)
+                  for name, df in full.items()}
+        markers.append(write_month(landing_root(home) / "synthetic" / month, tables, source="synthetic", month=month,
+                                   symbols=list(config.symbols)))
+    return markers
 
 
 def complete_months(home: Path | None = None) -> list[dict[str, Any]]:
