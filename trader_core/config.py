@@ -111,6 +111,18 @@ class LabelConfig:
         _require(self.entry.stop_bps > 0, "labels.entry.stop_bps", "must be > 0")
         _require(self.direction.long_threshold_bps >= self.direction.short_threshold_bps,
                  "labels.direction", "long_threshold_bps must be >= short_threshold_bps")
+        # distances and ratios (checked here, before any stage writes a plan or labels built from them)
+        for key, value, strict in (("entry.second_target_bps", self.entry.second_target_bps, True),
+                                   ("entry.trailing_stop_bps", self.entry.trailing_stop_bps, False),
+                                   ("entry.max_entry_mae_bps", self.entry.max_entry_mae_bps, False),
+                                   ("exit.adverse_move_bps", self.exit.adverse_move_bps, True),
+                                   ("exit.stagnation_abs_return_bps", self.exit.stagnation_abs_return_bps, False),
+                                   ("risk.market_drawdown_bps", self.risk.market_drawdown_bps, True),
+                                   ("risk.position_path_risk_bps", self.risk.position_path_risk_bps, True),
+                                   ("risk.vol_expansion_ratio", self.risk.vol_expansion_ratio, True),
+                                   ("risk.spike_bps", self.risk.spike_bps, True)):
+            _require(value > 0 if strict else value >= 0, f"labels.{key}",
+                     f"must be {'>' if strict else '>='} 0, got {value}")
 
 
 @dataclass(frozen=True)
@@ -211,6 +223,12 @@ class ReplayConfig:
     mark_index_max_age_minutes: int = 5
     open_interest_max_age_minutes: int = 15
     funding_max_age_minutes: int = 600
+
+    def __post_init__(self) -> None:
+        # >= 1: the joins take observations strictly before the bar close, so a limit of 0 could never match
+        for name in ("book_max_age_minutes", "mark_index_max_age_minutes", "open_interest_max_age_minutes",
+                     "funding_max_age_minutes"):
+            _require(getattr(self, name) >= 1, f"replay.{name}", f"must be >= 1, got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -366,7 +384,7 @@ def read_json_object(path: Path | str, what: str) -> dict[str, Any]:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError as exc:
         raise ConfigError(f"{what}: {path} not found") from exc
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{what}: {path} is not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{what}: {path} must hold a JSON object")

@@ -100,9 +100,12 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if not mpath.exists():
         raise ArtifactError(f"{path}: no manifest ({mpath.name}); the artifact was never completely written")
     try:
-        return json.loads(mpath.read_text())
-    except json.JSONDecodeError as exc:
+        manifest = json.loads(mpath.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{mpath}: corrupt manifest ({exc})") from exc
+    if not isinstance(manifest, dict):
+        raise ArtifactError(f"{mpath}: corrupt manifest (a JSON {type(manifest).__name__}, expected an object)")
+    return manifest
 
 
 def verify_artifact(path: Path) -> dict[str, Any]:
@@ -133,7 +136,7 @@ def read_json(path: Path, *, verify: bool = False) -> Any:
         return json.loads(Path(path).read_text())
     except FileNotFoundError as exc:
         raise ArtifactError(f"{path}: not found") from exc
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{path}: corrupt JSON ({exc})") from exc
 
 

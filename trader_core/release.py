@@ -140,6 +140,8 @@ def _find_by_content(root: Path, content_hash: str) -> Release | None:
 def verify_release(path: Path) -> dict[str, Any]:
     """Raise ArtifactError unless every file of the release matches its recorded sha256."""
     manifest = io.read_json(Path(path) / MANIFEST)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise ArtifactError(f"{Path(path) / MANIFEST}: corrupt release manifest (no 'files' mapping)")
     bad = [rel for rel, sha in manifest["files"].items()
            if not (Path(path) / rel).is_file() or io.sha256_file(Path(path) / rel) != sha]
     if bad:

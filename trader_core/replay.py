@@ -4,8 +4,8 @@ Rules, in order:
 1. Every table present is validated against its contract (missing/mistyped columns, NaN/inf, naive
    time zones, non-positive prices -> DataContractError naming table and column). ``bars`` is required.
 2. Bars must sit on whole minutes and satisfy low <= min(open, close) <= max(open, close) <= high and
-   volume >= 0. Unsorted input is sorted. Rows repeated with identical values are dropped (counted in
-   the report); a duplicated minute with *different* values is an error.
+   volume >= 0. Unsorted input is sorted (with a report warning). Rows repeated with identical values are
+   dropped (counted in the report); a duplicated minute with *different* values is an error.
 3. The window ``[start, end)`` and the symbol list are applied; a requested symbol without rows is an error.
 4. Complete-day filter (switchable): keep only (symbol, UTC day) groups with all 1440 minutes.
 5. Snapshots are joined *as of the bar close*: the last observation with ``ts < open_time + 1 min``
@@ -106,7 +106,7 @@ def _clean_bars(bars: pd.DataFrame, report: ReplayReport) -> pd.DataFrame:
     if bars.empty:
         raise DataContractError("bars: the table has no rows")
     cols = BARS.names
-    bars = bars[cols].copy()
+    bars = bars[cols].reset_index(drop=True)
     bars["symbol"] = bars["symbol"].astype(str)
     ms = to_epoch_ms(bars["open_time"]).to_numpy(dtype=np.int64)
     off = ms % MINUTE_MS != 0
@@ -124,6 +124,8 @@ def _clean_bars(bars: pd.DataFrame, report: ReplayReport) -> pd.DataFrame:
         if neg.any():
             raise DataContractError(f"bars.{name}: {int(neg.sum())} negative value(s)")
     bars = bars.sort_values(["symbol", "open_time_ms"], kind="mergesort")
+    if not bars.index.is_monotonic_increasing:
+        report.warnings.append("bars were not sorted by (symbol, open_time); sorted them")
     exact = bars.duplicated(cols, keep="first")
     if exact.any():
         report.exact_duplicates_dropped = int(exact.sum())

@@ -4,6 +4,8 @@
 ``<dir>/feature_order.json``; the combined graph is the exporter's graph over all heads (renamed
 ``<m>.<head>``) with one ``Concat``, so a decision is one ``session.run`` call. Column slices per model
 follow MODEL_OUTPUTS. Unlike the frozen reader, the engine refuses NaN/inf inputs instead of zero-filling.
+When ``<dir>`` is the ``model`` folder of a release (its parent holds ``release_manifest.json``), every file
+of the release is checked against its recorded sha256 before anything is loaded.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from trader_core.errors import ArtifactError, DataContractError
 from trader_core.io import read_json
 from trader_core.models.heads import LinearHead
 from trader_core.models.onnx_export import build_model, heads_from_model, input_width, model_bytes, read_model
+from trader_core.release import MANIFEST as RELEASE_MANIFEST, verify_release
 
 FEATURE_ORDER_FILE = "feature_order.json"
 
@@ -92,8 +95,11 @@ class InferenceEngine:
     @classmethod
     def from_bundle(cls, model_dir: Path | str, *, feature_order: Sequence[str] | None = None,
                     threads: int = 1) -> InferenceEngine:
-        """Load every model of MODELS from ``model_dir`` after checking the feature order and input widths."""
+        """Load every model of MODELS from ``model_dir`` after checking the release hashes (when ``model_dir``
+        is a release's model folder), the feature order and the input widths."""
         model_dir = Path(model_dir)
+        if (model_dir.parent / RELEASE_MANIFEST).is_file():
+            verify_release(model_dir.parent)
         order_file = model_dir / FEATURE_ORDER_FILE
         if order_file.exists():
             order = read_json(order_file)

@@ -5,7 +5,8 @@
   count as 1), so the ONNX model takes raw FEATURE_ORDER values.
 * multiclass: LogisticRegression (multinomial, lbfgs); a class absent from the fit rows gets weight 0 and
   bias -30 (probability ~0). binary: LogisticRegression; a one-class fit set gives a **constant head**
-  (weights 0, bias logit(clip(prevalence, 1e-6, 1 - 1e-6))). regression: HuberRegressor.
+  (weights 0, bias logit(clip(prevalence, 1e-6, 1 - 1e-6))); the fit metadata of every head says whether it
+  is constant (``constant_head``: all weights 0). regression: HuberRegressor.
 * Conditional ENTRY fit rows (spec 9.3): ``none`` (all rows), ``direction_label`` (rows whose direction
   label is the head's side) or ``side_opportunity`` (rows whose max achievable net edge on the head's side
   is >= the threshold); too few rows raise ValueError.
@@ -137,7 +138,8 @@ def train_model(model: ModelSpec, dataset: pd.DataFrame, config: ModelConfig = M
             result.sealed_metrics[sealed][head.name] = _metrics(head, targets[rows], proba[rows], train_stat)
         result.fit[head.name] = {"fit_filter": filter_name, "fit_rows": int(mask.sum()),
                                  "fit_total_rows": int(len(mask)), "fit_row_ratio": float(mask.mean()),
-                                 "converged": converged, "kind": head.kind}
+                                 "converged": converged, "kind": head.kind,
+                                 "constant_head": not bool(np.any(linear[0]))}
     result.predictions = predictions
     return result
 
