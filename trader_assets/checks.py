@@ -12,6 +12,7 @@ import pandas as pd
 from trader_assets.assets.features import feature_frame
 from trader_assets.assets.labels import direction_labels, entry_labels
 from trader_assets.assets.models import MODEL_ASSETS
+from trader_assets.assets.monitoring import champion_challenger, drift_report
 from trader_assets.assets.trading import backtest, pm_search, release
 from trader_assets.assets.market import replay_1m, split_manifest
 from trader_assets.partitions import runs_partitions
@@ -24,6 +25,7 @@ from trader_core.contracts.models import OUTPUT_MAPPING, TARGETS
 from trader_core.labels.checks import path_stats_sane, two_sides_per_sample, windows_inside_splits
 from trader_core.errors import ArtifactError, ConfigError
 from trader_core.models.checks import heads_beating_baseline, onnx_io_contract, onnx_parity
+from trader_core.monitoring.challenger import allows_promotion
 from trader_core.pm.config import pm_config_hash, validate_pm_config
 from trader_core.release import verify_release
 from trader_core.splits import sealed_boundaries
@@ -255,3 +257,34 @@ def release_bundle_hashes_match(release: dict) -> dg.AssetCheckResult:
 
 TRADING_CHECKS = [pm_config_valid, backtest_status_pass, release_bundle_hashes_match]
 CHECKS = CHECKS + TRADING_CHECKS
+
+
+# ------------------------------------------------------------------------------------------ monitoring
+@dg.asset_check(asset=champion_challenger, partitions_def=runs_partitions,
+                description="Promotion gate: the challenger is at least as good as the champion on the newest sealed "
+                            "rows (trader_core.monitoring.challenger.RULE). Enforced by the release asset, which refuses "
+                            "(ReleaseRefused) on a failed decision; not blocking, so the monitoring report of that "
+                            "month still materializes.")
+def challenger_not_worse_than_champion(champion_challenger: dict) -> dg.AssetCheckResult:
+    return _result(allows_promotion(champion_challenger), decision=champion_challenger["decision"],
+                   reasons=champion_challenger["reasons"], champion=champion_challenger["champion"] or "none")
+
+
+@dg.asset_check(asset=drift_report, partitions_def=runs_partitions,
+                description="WARN when a feature's PSI on the newest window is >= 0.25 against the reference profile.")
+def feature_drift_psi(drift_report: dict) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=not drift_report["features_warn"], severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"features_warn": dg.MetadataValue.json(drift_report["features_warn"]),
+                                         "max_psi": drift_report["max_psi"], "reference": drift_report["reference"]})
+
+
+@dg.asset_check(asset=drift_report, partitions_def=runs_partitions,
+                description="WARN when a label rate on the newest window moved by >= 0.05 and >= 25 % of its reference.")
+def label_rate_drift(drift_report: dict) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=not drift_report["labels_warn"], severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"labels_warn": dg.MetadataValue.json(drift_report["labels_warn"]),
+                                         "label_rates": dg.MetadataValue.json(drift_report["label_rates"])})
+
+
+MONITORING_CHECKS = [challenger_not_worse_than_champion, feature_drift_psi, label_rate_drift]
+CHECKS = CHECKS + MONITORING_CHECKS

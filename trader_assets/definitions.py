@@ -5,6 +5,7 @@ import dagster as dg
 from trader_assets.assets.features import feature_frame
 from trader_assets.assets.labels import LABEL_ASSETS
 from trader_assets.assets.models import MODEL_GROUP_ASSETS
+from trader_assets.assets.monitoring import MONITORING_ASSETS
 from trader_assets.assets.trading import TRADING_ASSETS
 from trader_assets.assets.market import raw_market, replay_1m, split_manifest
 from trader_assets.checks import CHECKS
@@ -14,7 +15,8 @@ from trader_assets.progress import progress_logger
 from trader_assets.resources import TraderHome
 from trader_assets.sensors import SCHEDULES, SENSORS
 
-ASSETS = [raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS, *TRADING_ASSETS]
+ASSETS = [raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS, *TRADING_ASSETS,
+          *MONITORING_ASSETS]
 
 # Both read $TRADER_HOME (default: data/ in the checkout) when they are used, not at import.
 RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager()}

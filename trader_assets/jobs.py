@@ -17,7 +17,12 @@ labels_job = dg.define_asset_job("labels_job", selection=dg.AssetSelection.group
 models_job = dg.define_asset_job("models_job", selection=dg.AssetSelection.groups("models"),
                                  description="Train and export the four models (needs the labels group).")
 
-trading_job = dg.define_asset_job("trading_job", selection=dg.AssetSelection.groups("trading", "release"),
-                                  description="PM search, backtest and promotion (needs the models group).")
+trading_job = dg.define_asset_job("trading_job", selection=dg.AssetSelection.groups("trading", "monitoring", "release"),
+                                  description="PM search, backtest, monitoring (shadow scoring, drift, champion vs "
+                                              "challenger) and promotion (needs the models group).")
 
-JOBS = [retrain_job, market_job, features_job, labels_job, models_job, trading_job]
+monitoring_job = dg.define_asset_job("monitoring_job", selection=dg.AssetSelection.groups("monitoring"),
+                                     description="Shadow scoring, drift and champion vs challenger of a run (needs "
+                                                 "the models group and pm_search).")
+
+JOBS = [retrain_job, market_job, features_job, labels_job, models_job, trading_job, monitoring_job]

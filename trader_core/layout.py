@@ -42,6 +42,11 @@ ARTIFACT_PATHS: dict[str, str] = {
     "backtest": "backtest/backtest_result.json",
     "release": "release/release.json",
     "training_diagnostics": "diagnostics/training_diagnostics.json",
+    "reference_profile": "monitoring/reference_profile.json",
+    "shadow_scoring": "monitoring/shadow_scoring.json",
+    "drift_report": "monitoring/drift_report.json",
+    "champion_challenger": "monitoring/champion_challenger.json",
+    "monitoring_report": "monitoring/monitoring_report.json",
 }
 RUN_SPEC_FILE = "run_spec.json"
 SPLIT_LOCK_FILE = "split/validation_lock.json"

@@ -31,8 +31,40 @@ def equity_curve_png(path: Path, trades: pd.DataFrame, title: str) -> str:
     dd_ax.set_ylabel("drawdown")
     ax.set_title(title)
     fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: Path) -> str:
     fig.tight_layout()
     buffer = _io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
     plt.close(fig)
     return atomic_write_bytes(path, buffer.getvalue())
+
+
+def reliability_png(path: Path, curves: dict[str, pd.DataFrame], title: str) -> str:
+    """Reliability curves (mean predicted probability vs observed rate per bin) with the diagonal."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="perfect calibration")
+    for name, table in curves.items():
+        ax.plot(table["mean_prob"], table["observed_rate"], marker="o", lw=1.2, label=name)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed rate")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def psi_bar_png(path: Path, drift: pd.DataFrame, title: str, warn: float, top: int = 20) -> str:
+    """Horizontal bars of the ``top`` feature PSIs with the WARN threshold."""
+    part = drift.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.25 * len(part) + 1.5))
+    colors = ["tab:red" if v >= warn else "tab:blue" for v in part["psi"]]
+    ax.barh(part["feature"], part["psi"], color=colors)
+    ax.axvline(warn, color="tab:red", lw=0.8, ls="--")
+    ax.set_xlabel("population stability index")
+    ax.set_title(title)
+    ax.tick_params(axis="y", labelsize=7)
+    return _save(fig, path)

@@ -8,6 +8,7 @@ Layout of a release ``r0001-<run_id>/`` (read-only once written):
     model/model_train_manifest.json  metrics of every head
     feature/feature_schema.json, label/price_plan_context.json, pm/position_manager_config.json,
     backtest/backtest_result.json, run_spec.json
+    monitoring/reference_profile.json  the fit_inner profile drift is measured against (trader_core.monitoring)
 
 A release is assembled in a temporary folder and renamed into place, so a half-written release never
 exists. Promoting a bundle whose content equals an existing release reuses that release (a re-run is

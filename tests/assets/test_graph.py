@@ -21,7 +21,8 @@ def test_small_run_materializes_with_all_checks_passing(tmp_path, instance):
     result = materialize_run(tmp_path, instance, "small")
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    trading = {"pm_config_valid", "backtest_status_pass", "release_bundle_hashes_match"}
+    trading = {"pm_config_valid", "backtest_status_pass", "release_bundle_hashes_match",
+               "challenger_not_worse_than_champion", "feature_drift_psi", "label_rate_drift"}
     assert len(evaluations) == len(CHECKS) - len(trading)
     failed = [(e.check_name, e.metadata) for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.ERROR]
     assert not failed  # WARN checks (e.g. a head not beating its baseline on 8 days) may fail; blocking ones may not

@@ -54,15 +54,17 @@ def backtest(context: dg.AssetExecutionContext, trader_home: TraderHome, pm_sear
 
 @dg.asset(partitions_def=runs_partitions, group_name="release", owners=["team:research"], kinds={"python", "onnx"},
           code_version=MODEL_BUNDLE_VERSION,
-          deps=["model_train_manifest", "direction_model", "continue_model", "risk_model", "feature_frame"],
+          deps=["model_train_manifest", "direction_model", "continue_model", "risk_model", "feature_frame",
+                "reference_profile", "shadow_scoring", "drift_report"],
           description="Promote the run's bundle (4 ONNX models, feature order/schema, price plan, PM config, "
-                      "metrics, backtest) to a new immutable version under releases/ and make it the champion. "
-                      "Materializes only when the backtest passed (blocking check) and refuses otherwise.")
+                      "metrics, backtest, reference profile) to a new immutable version under releases/ and make it "
+                      "the champion. Skipped when the backtest fails (blocking check); refuses (ReleaseRefused) when "
+                      "the champion-vs-challenger decision keeps the champion.")
 def release(context: dg.AssetExecutionContext, trader_home: TraderHome, backtest: dict, pm_search: dict,
-            price_plan: dict, entry_model: dict) -> dg.Output[dict]:
+            price_plan: dict, entry_model: dict, champion_challenger: dict) -> dg.Output[dict]:
     run_id = context.partition_key
     spec = trader_home.run_spec(run_id)
-    record = stages.release_stage(trader_home.run_dir(run_id), spec, backtest, trader_home.path)
+    record = stages.release_stage(trader_home.run_dir(run_id), spec, backtest, trader_home.path, champion_challenger)
     context.log.info(f"release {record['version']} is the champion ({'reused' if record['reused'] else 'new'})")
     return dg.Output(record, metadata={"version": record["version"], "path": dg.MetadataValue.path(record["path"]),
                                        "reused": record["reused"], "content_hash": record["content_hash"]})

@@ -16,7 +16,8 @@ from trader_core.pm.backtest import backtest_report, integrated_backtest
 from trader_core.pm.frame import pm_frame
 from trader_core.pm.metrics import jsonable_metrics
 from trader_core.pm.search import search_thresholds
-from trader_core.release import bundle_files, promote
+from trader_core.monitoring.challenger import allows_promotion
+from trader_core.release import ReleaseRefused, bundle_files, promote
 from trader_core.report import markdown_table
 
 PM_SPLITS = (TUNE_SPLIT, *SEALED_SPLITS)
@@ -78,8 +79,14 @@ def backtest_stage(run_dir: Path, run_id: str, pm_doc: dict[str, Any], entry_tra
     return result
 
 
-def release_stage(run_dir: Path, spec: RunSpec, backtest: dict[str, Any], home: Path) -> dict[str, Any]:
-    """Promote the run's bundle (refused unless the backtest passed); returns the release record."""
+def release_stage(run_dir: Path, spec: RunSpec, backtest: dict[str, Any], home: Path,
+                  challenger: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Promote the run's bundle; returns the release record.
+
+    Refused unless the backtest passed and (when given) the champion-vs-challenger decision allows it.
+    """
+    if challenger is not None and not allows_promotion(challenger):
+        raise ReleaseRefused(f"run {spec.run_id!r}: {challenger['decision']} ({'; '.join(challenger['reasons'])})")
     files = bundle_files(run_dir, {
         "model/feature_order.json": run_dir / layout.FEATURE_ORDER_FILE,
         "model/model_train_manifest.json": run_dir / layout.ARTIFACT_PATHS["model_train_manifest"],
@@ -88,6 +95,7 @@ def release_stage(run_dir: Path, spec: RunSpec, backtest: dict[str, Any], home: 
         "pm/position_manager_config.json": run_dir / layout.ARTIFACT_PATHS["pm_search"],
         "backtest/backtest_result.json": run_dir / layout.ARTIFACT_PATHS["backtest"],
         "run_spec.json": run_dir / layout.RUN_SPEC_FILE,
+        "monitoring/reference_profile.json": run_dir / layout.ARTIFACT_PATHS["reference_profile"],
     })
     release = promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, home=home)
     return {"version": release.version, "path": str(release.path), "reused": release.reused,

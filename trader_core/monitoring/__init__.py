@@ -1,0 +1,1 @@
+"""The feedback loop: reference profiles, drift, shadow scoring and champion vs challenger."""

@@ -1,0 +1,187 @@
+"""Monitoring stages (the feedback loop): reference profile, shadow scoring, drift, champion vs challenger, report.
+
+Definitions used by every stage here:
+
+* **incumbent**: the champion release at the time this run is judged, never this run's own release (on a
+  re-run after promotion the previous champion is the incumbent again), so re-runs decide the same way.
+* **newest window**: the last calendar month of the run's rows when it holds at least ``MIN_NEWEST_DAYS``
+  days (a retrain run's newly landed month), else the run's latest_stress split.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trader_core import io, layout, release
+from trader_core.contracts.versions import LATEST_STRESS_SPLIT
+from trader_core.labels.datasets import trainable_features
+from trader_core.models.inference import InferenceEngine
+from trader_core.monitoring import challenger as cc
+from trader_core.monitoring import drift as dr
+from trader_core.monitoring.shadow import Bundle, claimed, decay, evaluate_bundle
+from trader_core.plots import psi_bar_png, reliability_png
+from trader_core.report import markdown_table
+
+MIN_NEWEST_DAYS = 7
+PROFILE_FILE = layout.ARTIFACT_PATHS["reference_profile"]
+SHADOW_DIR = "monitoring/shadow"
+DRIFT_DIR = "monitoring/drift"
+REPORT_FILE = "monitoring/monitoring_report.md"
+DECAY_COLUMNS = ["metric", "claimed_validation_locked", "shadow", "change"]
+SIDE_COLUMNS = ["side", "direction_auc", "entry_auc", "entry_ece", "mean_entry_prob", "entry_target_rate",
+                "mean_predicted_edge_bps", "mean_realized_edge_bps", "predicted_realized_edge_corr",
+                "top_decile_realized_edge_bps"]
+
+
+def incumbent_path(home: Path, run_id: str) -> Path | None:
+    """The champion release to judge ``run_id`` against (never a release of ``run_id`` itself)."""
+    pointer = release.champion(home)
+    if not pointer:
+        return None
+    root = release.releases_root(home)
+    for version in [pointer["version"], *pointer.get("previous", [])]:
+        if io.read_json(root / version / release.MANIFEST)["run_id"] != run_id:
+            return root / version
+    return None
+
+
+def newest_window(features: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Trainable rows of the newest window (see module docstring) and its description."""
+    rows = trainable_features(features)
+    times = pd.to_datetime(rows["event_time"], utc=True)
+    month = times.max().tz_localize(None).to_period("M").start_time.tz_localize("UTC")
+    recent = rows[times >= month]
+    if (times.max() - month) >= pd.Timedelta(days=MIN_NEWEST_DAYS):
+        return recent.reset_index(drop=True), f"calendar month {month:%Y-%m}"
+    stress = rows[rows["split_id"] == LATEST_STRESS_SPLIT].reset_index(drop=True)
+    return stress, f"{LATEST_STRESS_SPLIT} (the last calendar month has < {MIN_NEWEST_DAYS} days)"
+
+
+def run_bundle(run_dir: Path, pm_doc: dict[str, Any], price_plan: dict[str, Any]) -> Bundle:
+    """This run's own models, PM config and price plan as a Bundle (the challenger)."""
+    order = io.read_json(run_dir / layout.FEATURE_ORDER_FILE)
+    return Bundle(name=f"run {run_dir.name}", engine=InferenceEngine.from_bundle(run_dir / "model", feature_order=order),
+                  pm_config=pm_doc["config"], price_plan=price_plan, model_manifest={}, backtest={}, run_spec={})
+
+
+def _png_md(path: Path, alt: str) -> str:
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(path.read_bytes()).decode('ascii')})"
+
+
+def shadow_stage(run_dir: Path, run_id: str, home: Path, features: pd.DataFrame, direction_train: pd.DataFrame,
+                 entry_train: pd.DataFrame, entry_labels: pd.DataFrame) -> dict[str, Any]:
+    """The incumbent scores the newest window; realized outcomes, calibration and its PM trades."""
+    path = incumbent_path(home, run_id)
+    rows, window = newest_window(features)
+    if path is None:
+        return {"status": "NO_CHAMPION", "window": window, "rows": int(len(rows))}
+    bundle = Bundle.from_release(path)
+    summary, tables = evaluate_bundle(bundle, rows, direction_train, entry_train, entry_labels)
+    out = run_dir / SHADOW_DIR
+    for name, table in tables.items():
+        io.write_parquet(out / f"{name}.parquet", table)
+    plot = out / "reliability.png"
+    reliability_png(plot, {f"{s} entry": tables[f"{s}_entry_reliability"] for s in ("long", "short")},
+                    f"{bundle.name} on {window}")
+    trained = bundle.run_spec.get("start"), bundle.run_spec.get("end")
+    first = str(pd.to_datetime(rows["event_time"], utc=True).min())
+    overlap = trained[1] is not None and pd.Timestamp(trained[1], tz="UTC") > pd.Timestamp(first)
+    return {"status": "SCORED", "champion": bundle.name, "window": window, "summary": summary,
+            "claimed": claimed(bundle), "decay": decay(claimed(bundle), summary),
+            "champion_window": {"start": trained[0], "end": trained[1]},
+            "in_sample_warning": bool(overlap), "reliability_plot": str(plot.relative_to(run_dir)),
+            "tables": {k: f"{SHADOW_DIR}/{k}.parquet" for k in tables}}
+
+
+def drift_stage(run_dir: Path, run_id: str, home: Path, own_profile: dict[str, Any], features: pd.DataFrame,
+                direction_train: pd.DataFrame, entry_train: pd.DataFrame) -> dict[str, Any]:
+    """PSI per feature and label-rate drift of the newest window against the incumbent's profile."""
+    path = incumbent_path(home, run_id)
+    profile_file = path / PROFILE_FILE if path is not None else None
+    if profile_file is not None and profile_file.exists():
+        profile, reference = io.read_json(profile_file), f"champion {path.name} (fit_inner)"
+    else:
+        profile, reference = own_profile, "this run's fit_inner (no champion profile)"
+    rows, window = newest_window(features)
+    keys = set(rows["sample_id"])
+    features_drift = dr.feature_drift(profile, rows)
+    labels_drift = dr.label_drift(profile, direction_train[direction_train["sample_id"].isin(keys)],
+                                  entry_train[entry_train["sample_id"].isin(keys)])
+    out = run_dir / DRIFT_DIR
+    io.write_parquet(out / "feature_psi.parquet", features_drift)
+    io.write_parquet(out / "label_rates.parquet", labels_drift)
+    plot = out / "feature_psi.png"
+    psi_bar_png(plot, features_drift, f"PSI: {window} vs {reference}", dr.PSI_WARN)
+    return {"reference": reference, "window": window, "rows": int(len(rows)),
+            "psi_warn_threshold": dr.PSI_WARN, "label_rate_warn": {"abs": dr.LABEL_RATE_WARN_ABS,
+                                                                    "rel": dr.LABEL_RATE_WARN_REL},
+            "features_warn": features_drift.loc[features_drift["status"] == "WARN", "feature"].tolist(),
+            "labels_warn": labels_drift.loc[labels_drift["status"] == "WARN", "label"].tolist(),
+            "max_psi": float(features_drift["psi"].max()),
+            "feature_psi": features_drift.to_dict(orient="records"),
+            "label_rates": labels_drift.to_dict(orient="records"), "psi_plot": str(plot.relative_to(run_dir))}
+
+
+def challenger_stage(run_dir: Path, run_id: str, home: Path, features: pd.DataFrame, direction_train: pd.DataFrame,
+                     entry_train: pd.DataFrame, entry_labels: pd.DataFrame, pm_doc: dict[str, Any],
+                     price_plan: dict[str, Any]) -> dict[str, Any]:
+    """Challenger (this run) and incumbent on this run's latest_stress rows; the promotion decision."""
+    rows = trainable_features(features)
+    rows = rows[rows["split_id"] == LATEST_STRESS_SPLIT].reset_index(drop=True)
+    challenger_eval, _ = evaluate_bundle(run_bundle(run_dir, pm_doc, price_plan), rows, direction_train,
+                                         entry_train, entry_labels)
+    path = incumbent_path(home, run_id)
+    champion_eval = None
+    same_plan = True
+    if path is not None:
+        champion = Bundle.from_release(path)
+        same_plan = champion.price_plan.get("pricePlanConfigHash") == price_plan.get("pricePlanConfigHash")
+        champion_eval, _ = evaluate_bundle(champion, rows, direction_train, entry_train, entry_labels)
+    decision = cc.decide(challenger_eval["pm"], champion_eval["pm"] if champion_eval else None, same_plan=same_plan)
+    result = {**decision, "rows": int(len(rows)), "split": LATEST_STRESS_SPLIT,
+              "champion": path.name if path is not None else None, "challenger": run_id,
+              "challenger_eval": challenger_eval, "champion_eval": champion_eval}
+    return result
+
+
+def _pm_row(name: str, evaluation: dict[str, Any] | None) -> dict[str, Any]:
+    pm = (evaluation or {}).get("pm", {})
+    return {"bundle": name, **{k: pm.get(k) for k in ("trade_count", "avg_weighted_edge_bps", "total_weighted_edge_bps",
+                                                      "max_drawdown_bps", "win_rate")}}
+
+
+def monitoring_report(run_dir: Path, run_id: str, shadow: dict[str, Any], drift: dict[str, Any],
+                      challenger: dict[str, Any]) -> str:
+    """The monthly monitoring page (markdown with embedded plots); also written to REPORT_FILE."""
+    parts = [f"# Monitoring report: {run_id}", ""]
+    parts += ["## Shadow scoring", ""]
+    if shadow["status"] == "NO_CHAMPION":
+        parts += [f"No champion yet: nothing to shadow-score on {shadow['window']}.", ""]
+    else:
+        parts += [f"Champion `{shadow['champion']}` scored {shadow['summary']['rows']} rows of {shadow['window']} "
+                  "through the release inference engine.", ""]
+        if shadow["in_sample_warning"]:
+            parts += ["**Warning:** the champion's training window overlaps these rows; this is not a fair "
+                      "out-of-sample test.", ""]
+        parts += ["### Decay: claimed on its validation_locked vs shadow", "", markdown_table(shadow["decay"], DECAY_COLUMNS), "",
+                  "### Calibration and realized edge", "",
+                  markdown_table([{"side": s, **shadow["summary"][s]} for s in ("long", "short")], SIDE_COLUMNS), "",
+                  _png_md(run_dir / shadow["reliability_plot"], "reliability"), "",
+                  "### PM trades replayed", "", markdown_table([_pm_row(shadow["champion"], shadow["summary"])]), ""]
+    parts += ["## Drift", "", f"Reference: {drift['reference']}; newest: {drift['window']} ({drift['rows']} rows).",
+              f"Features with PSI >= {drift['psi_warn_threshold']}: {drift['features_warn'] or 'none'}; "
+              f"label rates drifting: {drift['labels_warn'] or 'none'}.", "",
+              markdown_table(drift["label_rates"], ["label", "reference_rate", "newest_rate", "change", "status"]), "",
+              markdown_table(drift["feature_psi"][:10], ["feature", "psi", "status"]), "",
+              _png_md(run_dir / drift["psi_plot"], "feature PSI"), ""]
+    parts += ["## Champion vs challenger", "", f"Decision: **{challenger['decision']}**", "",
+              *[f"- {r}" for r in challenger["reasons"]], "", f"Rule: {challenger['rule']}", "",
+              markdown_table([_pm_row(f"challenger {challenger['challenger']}", challenger["challenger_eval"]),
+                              _pm_row(f"champion {challenger['champion']}", challenger["champion_eval"])]), ""]
+    text = "\n".join(parts)
+    io.write_text(run_dir / REPORT_FILE, text)
+    return text
