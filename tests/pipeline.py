@@ -27,13 +27,13 @@ class PipelineRun:
 
 
 def run_pipeline(*, signal: float, days: int, seed: int, symbols: tuple[str, ...] = ("BTC-USDT-PERP", "ETH-USDT-PERP"),
-                 split: SplitPlan = SplitPlan(), volatility_regimes: bool = True) -> PipelineRun:
+                 split: SplitPlan = SplitPlan(), volatility_regimes: bool = True,
+                 labels: LabelConfig = LabelConfig()) -> PipelineRun:
     raw = generate_synthetic_market(SyntheticMarketConfig(symbols=symbols, days=days, seed=seed, signal=signal,
                                                           depth_levels=5, volatility_regimes=volatility_regimes))
     replay, _ = build_replay(raw)
     manifest = build_split_manifest(replay["open_time_ms"].to_numpy(), split, longest_label_horizon_minutes=45)
     features = build_feature_frame(replay, assign_split(replay["event_time"], manifest))
-    labels = LabelConfig()
     plan = build_price_plan(labels.entry, CostConfig())
     stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(labels))
     direction = build_direction_labels(features, stats, labels.direction)

@@ -2,7 +2,7 @@
 
     trader run RUN_ID [--source synthetic|csv|binance-vision|binance-feed|lake] [--path DIR_OR_FILE]
                       [--symbols A,B] [--start DATE --end DATE | --days N] [--signal S] [--seed N]
-                      [--config FILE] [--select ASSETS] [--debug]
+                      [--config FILE] [--select ASSETS] [--no-experiments] [--debug]
     trader runs                 list runs with their last status
     trader show RUN_ID          where a run's artifacts and reports are
     trader land synthetic --month YYYY-MM [--symbols A,B] [--seed N] [--signal S]
@@ -119,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from trader_assets.partitions import RUNS_PARTITION_NAME
 
     home = layout.trader_home()
-    job = defs.resolve_job_def("retrain_job")
+    job = defs.resolve_job_def("retrain_job" if args.no_experiments else "everything_job")
     selection = None
     if args.select:
         known = {k.to_user_string(): k for k in job.asset_layer.executable_asset_keys}
@@ -293,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="synthetic market seed")
     run.add_argument("--config", help="JSON file of run spec sections (labels, costs, split, models, ...)")
     run.add_argument("--select", help="comma-separated assets to materialize (default: all)")
+    run.add_argument("--no-experiments", action="store_true",
+                     help="materialize up to the release only (retrain_job), skipping the experiments group")
     run.set_defaults(func=cmd_run)
     sub.add_parser("runs", help="list runs with status").set_defaults(func=cmd_runs)
     show = sub.add_parser("show", help="where a run's artifacts and reports are")

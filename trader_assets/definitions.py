@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from trader_assets.assets.experiments import EXPERIMENT_ASSETS
 from trader_assets.assets.features import feature_frame
 from trader_assets.assets.labels import LABEL_ASSETS
 from trader_assets.assets.models import MODEL_GROUP_ASSETS
@@ -16,7 +17,7 @@ from trader_assets.resources import TraderHome
 from trader_assets.sensors import SCHEDULES, SENSORS
 
 ASSETS = [raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS, *TRADING_ASSETS,
-          *MONITORING_ASSETS]
+          *MONITORING_ASSETS, *EXPERIMENT_ASSETS]
 
 # Both read $TRADER_HOME (default: data/ in the checkout) when they are used, not at import.
 RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager()}

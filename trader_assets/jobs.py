@@ -2,10 +2,15 @@
 
 import dagster as dg
 
-ALL_ASSETS = dg.AssetSelection.all()
+EXPERIMENTS = dg.AssetSelection.groups("experiments")
 
-retrain_job = dg.define_asset_job("retrain_job", selection=ALL_ASSETS,
-                                  description="Materialize a run end to end (market data to the last stage built).")
+retrain_job = dg.define_asset_job("retrain_job", selection=dg.AssetSelection.all() - EXPERIMENTS,
+                                  description="Market data to release: everything except the experiments group.")
+everything_job = dg.define_asset_job("everything_job", selection=dg.AssetSelection.all(),
+                                     description="The whole graph of a run: retrain_job plus the experiments.")
+experiments_job = dg.define_asset_job("experiments_job", selection=EXPERIMENTS,
+                                      description="Diagnostics and experiments of a run (spec 12-13; needs the "
+                                                  "models group and pm_search). Never gates the release chain.")
 market_job = dg.define_asset_job("market_job", selection=dg.AssetSelection.groups("market"),
                                  description="Raw market, replay and split manifest.")
 features_job = dg.define_asset_job("features_job", selection=dg.AssetSelection.groups("features"),
@@ -25,4 +30,5 @@ monitoring_job = dg.define_asset_job("monitoring_job", selection=dg.AssetSelecti
                                      description="Shadow scoring, drift and champion vs challenger of a run (needs "
                                                  "the models group and pm_search).")
 
-JOBS = [retrain_job, market_job, features_job, labels_job, models_job, trading_job, monitoring_job]
+JOBS = [retrain_job, everything_job, experiments_job, market_job, features_job, labels_job, models_job, trading_job,
+        monitoring_job]

@@ -47,6 +47,10 @@ ARTIFACT_PATHS: dict[str, str] = {
     "drift_report": "monitoring/drift_report.json",
     "champion_challenger": "monitoring/champion_challenger.json",
     "monitoring_report": "monitoring/monitoring_report.json",
+    **{name: f"experiments/{name}/summary.json" for name in (
+        "ofi_experiment", "state_continue_experiment", "price_plan_search", "dynamic_exit_search",
+        "entry_feature_screen", "entry_condition_pair_screen", "entry_mae_label_diagnostic",
+        "conditional_entry_probe", "nonlinear_pm_probe", "good_trade_structure")},
 }
 RUN_SPEC_FILE = "run_spec.json"
 SPLIT_LOCK_FILE = "split/validation_lock.json"

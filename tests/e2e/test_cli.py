@@ -16,7 +16,7 @@ def homes(tmp_path, monkeypatch):
 
 
 def test_run_reuse_refuse_list_and_show(homes, capsys):
-    args = ["run", "cli1", "--days", "6", "--symbols", "BTC-USDT-PERP", "--seed", "3"]
+    args = ["run", "cli1", "--days", "6", "--symbols", "BTC-USDT-PERP", "--seed", "3", "--no-experiments"]
     assert cli.main(args) == 1  # 6 days are too few trades for the sealed backtest: promotion is refused
     captured = capsys.readouterr()
     out = captured.out

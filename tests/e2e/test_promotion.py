@@ -1,5 +1,6 @@
-"""End to end on the synthetic market: the demo run (signal on) passes the sealed backtest and is promoted;
-the same market with the signal off fails the backtest and promotion is refused by the blocking check."""
+"""End to end on the synthetic market: the demo run (signal on, the whole graph including the experiments) passes
+the sealed backtest and is promoted; the same market with the signal off fails the backtest and promotion is
+refused by the blocking check."""
 
 import json
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 from trader_assets import cli
+from trader_assets.assets.experiments import EXPERIMENT_ASSETS
 from trader_core import layout, release
 from trader_core.models.inference import InferenceEngine
 
@@ -33,8 +35,14 @@ def test_signal_on_passes_and_is_promoted_signal_off_is_refused(homes, capsys):
     assert engine.predict(np.zeros(41, np.float32))["DIRECTION"].shape == (1, 3)
     for split in ("validation_locked", "latest_stress"):
         assert (root / f"backtest/equity_{split}.png").stat().st_size > 1000
+    # the whole graph ran: every experiment wrote its result (JSON last) and a summary
+    for asset in EXPERIMENT_ASSETS:
+        name = asset.key.path[-1]
+        summary = json.loads((root / layout.ARTIFACT_PATHS[name]).read_text())
+        assert summary["diagnostic_only"] and (root / summary["report"]).stat().st_size > 100, name
+    assert "run on: succeeded" in out
 
-    assert cli.main(["run", "off", "--config", config, "--signal", "0"]) == 1
+    assert cli.main(["run", "off", "--config", config, "--signal", "0", "--no-experiments"]) == 1
     captured = capsys.readouterr()
     off = json.loads((layout.run_root("off", homes) / "backtest/backtest_result.json").read_text())
     assert off["status"] != "PASS" and off["status_reasons"]

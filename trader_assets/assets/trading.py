@@ -70,7 +70,8 @@ def release(context: dg.AssetExecutionContext, trader_home: TraderHome, backtest
                                        "reused": record["reused"], "content_hash": record["content_hash"]})
 
 
-@dg.asset(**TRADING, kinds={"python", "json"},
+@dg.asset(partitions_def=runs_partitions, group_name="experiments", owners=["team:research"], kinds={"python", "json"},
+          code_version=PM_CONFIG_VERSION,
           description="Training diagnostics (spec 13.11): label summary from the datasets, PM gate funnel with the "
                       "active thresholds, relaxed variants, top-bucket edge and a plain-language conclusion. "
                       "Diagnostic only: nothing depends on it.")

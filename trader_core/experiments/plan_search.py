@@ -1,0 +1,414 @@
+"""Price-plan search (spec 12) and dynamic exit search (spec 13.3): grids of plans scored by path stats.
+
+Both searches share one evaluation core: for each plan of the grid, ``compute_path_stats`` runs over the
+replay (never re-implemented here) and its rows are joined to the trainable feature rows on
+(symbol, open_time_ms). The join depends only on the horizon (which start rows are valid does not depend on
+the plan), so it is computed once per horizon and reused as positional indices. Per (plan, split, side) the
+outcomes are aggregated into a *rows* table, pivoted to ``<metric>_<split>`` columns per (plan, side) in the
+*summary*, and scored over the gate splits (tune_inner, validation_locked, latest_stress). One summary row is
+one (plan, side): a plan may suit one side only, so ``candidate_count`` counts unique plan ids.
+
+Windows and splits: ``replay_split_ids`` (one split id per replay row, e.g.
+``trader_core.splits.assign_split(replay["event_time"], split_manifest)``) keeps every window inside one
+split, as the formal labels do; ``None`` reproduces the seed's ``_build_path_stats`` (no split restriction).
+
+Decisions on the spec's [unknown] points (spec 12):
+
+* default grid: targets (20, 30, 40, 60, 80) x stops (10, 15, 20, 30, 40) bps, FIXED_TARGET_STOP_V1, one
+  horizon = the label config's entry ``max_hold_minutes``; plan ids ``fixed_h{h}_t{t:g}_s{s:g}``;
+* ``target_rate_margin`` = target hit rate - break-even hit rate, the break-even rate being the hit rate at
+  which ``p*T - (1-p)*S - cost = 0``: ``(S + cost) / (T + S)`` (timeouts counted as neither);
+* a tie of target and stop on one bar is a stop (path stats' rule), flagged ``ambiguous``;
+* a plan with a non-finite score term (a gate split without rows) scores ``toolkit.NAN_SCORE``;
+* no plan passes the robust filter -> verdict ``NO_ROBUST_PLAN`` and ``best_plan`` None (no fallback pick);
+  otherwise ``CANDIDATE_PLAN_FOUND`` - a candidate for the next experiment, never a go-live decision.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trader_core.config import CostConfig, LabelConfig
+from trader_core.contracts.features import FEATURE_ORDER
+from trader_core.contracts.labels import (
+    DATASET_KEY,
+    DYNAMIC_TRAILING,
+    FIXED_TARGET_STOP,
+)
+from trader_core.contracts.versions import EVAL_SPLITS, TRAINING_SPLITS
+from trader_core.errors import ConfigError, DataContractError
+from trader_core.experiments.toolkit import (
+    DIAGNOSTIC_ONLY,
+    NAN_SCORE,
+    ExperimentOutput,
+    require_columns,
+)
+from trader_core.labels.datasets import trainable_features
+from trader_core.labels.path_stats import PlanParams, compute_path_stats
+from trader_core.report import jsonable, markdown_table
+
+PRICE_PLAN_SEARCH = "price_plan_search"
+DYNAMIC_EXIT_SEARCH = "dynamic_exit_search"
+#: Splits scored by both searches (the seed's GATE_SPLITS); rows are reported for all four training splits.
+GATE_SPLITS = EVAL_SPLITS
+ROW_SPLITS = TRAINING_SPLITS
+_STAT_COLUMNS = ("target_hit", "stop_hit", "timeout_hit", "ambiguous_hit", "time_to_exit_ms", "gross_edge_bps",
+                 "mfe_bps", "mae_bps")
+
+
+# --------------------------------------------------------------------------------------------- params
+def _positive_axis(name: str, values: Sequence[float], *, allow_zero: bool = False) -> tuple[float, ...]:
+    out = tuple(float(v) for v in values)
+    if not out:
+        raise ConfigError(f"{name}: the grid axis is empty")
+    if any(not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero) for v in out):
+        raise ConfigError(f"{name}: every value must be finite and {'>= 0' if allow_zero else '> 0'}, got {out}")
+    return out
+
+
+def _horizon_axis(name: str, values: Sequence[int]) -> tuple[int, ...]:
+    out = tuple(values)
+    if not out:
+        raise ConfigError(f"{name}: the grid axis is empty")
+    if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in out):
+        raise ConfigError(f"{name}: every horizon must be an integer >= 1, got {out}")
+    return tuple(int(h) for h in out)
+
+
+@dataclass(frozen=True)
+class PricePlanSearchParams:
+    """Spec 12 grid ([unknown] in the spec; see the module docstring). ``horizon_minutes`` None = max hold."""
+
+    targets_bps: tuple[float, ...] = (20.0, 30.0, 40.0, 60.0, 80.0)
+    stops_bps: tuple[float, ...] = (10.0, 15.0, 20.0, 30.0, 40.0)
+    horizon_minutes: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "targets_bps", _positive_axis("targets_bps", self.targets_bps))
+        object.__setattr__(self, "stops_bps", _positive_axis("stops_bps", self.stops_bps))
+        if self.horizon_minutes is not None:
+            _horizon_axis("horizon_minutes", (self.horizon_minutes,))
+
+
+@dataclass(frozen=True)
+class DynamicExitParams:
+    """Spec 13.3 default grid: 3 horizons x 3 targets x 3 stops x 3 trails x 1 x 1 x 1 = 81 plans."""
+
+    horizons: tuple[int, ...] = (30, 45, 60)
+    targets_bps: tuple[float, ...] = (8.0, 12.0, 16.0)
+    stops_bps: tuple[float, ...] = (4.0, 6.0, 8.0)
+    trailing_stops_bps: tuple[float, ...] = (4.0, 8.0, 12.0)
+    second_target_multipliers: tuple[float, ...] = (2.0,)
+    take1_ratios: tuple[float, ...] = (0.50,)
+    take2_ratios: tuple[float, ...] = (0.25,)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "horizons", _horizon_axis("horizons", self.horizons))
+        for name in ("targets_bps", "stops_bps", "second_target_multipliers"):
+            object.__setattr__(self, name, _positive_axis(name, getattr(self, name)))
+        for name in ("trailing_stops_bps", "take1_ratios", "take2_ratios"):
+            object.__setattr__(self, name, _positive_axis(name, getattr(self, name), allow_zero=True))
+        for name in ("take1_ratios", "take2_ratios"):
+            if any(v > 1 for v in getattr(self, name)):
+                raise ConfigError(f"{name}: ratios must be in [0, 1], got {getattr(self, name)}")
+
+
+# ---------------------------------------------------------------------------------------------- plans
+@dataclass(frozen=True)
+class _Plan:
+    plan_id: str
+    horizon: int
+    params: PlanParams
+    columns: dict[str, Any] = field(default_factory=dict)
+
+
+def dynamic_plan_id(h: int, t: float, s: float, tr: float, m: float, r1: float, r2: float) -> str:
+    """``dyn_h{h}_t{t:g}_s{s:g}_trail{tr:g}_t2x{m:g}_p{round(r1*100)}_{round(r2*100)}`` (spec 13.3)."""
+    return f"dyn_h{h}_t{t:g}_s{s:g}_trail{tr:g}_t2x{m:g}_p{round(r1 * 100)}_{round(r2 * 100)}"
+
+
+def _price_plans(params: PricePlanSearchParams, horizon: int) -> list[_Plan]:
+    return [_Plan(f"fixed_h{horizon}_t{t:g}_s{s:g}", horizon, PlanParams(method=FIXED_TARGET_STOP, target_bps=t,
+                                                                         stop_bps=s),
+                  {"horizon_minutes": horizon, "target_bps": t, "stop_bps": s})
+            for t in params.targets_bps for s in params.stops_bps]
+
+
+def _dynamic_plans(params: DynamicExitParams) -> list[_Plan]:
+    plans = []
+    for h in params.horizons:
+        for t in params.targets_bps:
+            for s in params.stops_bps:
+                for tr in params.trailing_stops_bps:
+                    for m in params.second_target_multipliers:
+                        for r1 in params.take1_ratios:
+                            for r2 in params.take2_ratios:
+                                plan = PlanParams(method=DYNAMIC_TRAILING, target_bps=t, stop_bps=s,
+                                                  partial_take_1_ratio=r1, partial_take_2_ratio=r2,
+                                                  second_target_bps=t * m, trailing_stop_bps=tr,
+                                                  breakeven_after_first_target=True)
+                                plans.append(_Plan(dynamic_plan_id(h, t, s, tr, m, r1, r2), h, plan, {
+                                    "horizon_minutes": h, "target_bps": t, "stop_bps": s, "trailing_stop_bps": tr,
+                                    "second_target_multiplier": m, "second_target_bps": t * m,
+                                    "take1_ratio": r1, "take2_ratio": r2}))
+    return plans
+
+
+# ------------------------------------------------------------------------------------ evaluation core
+def _samples(features: pd.DataFrame) -> pd.DataFrame:
+    """Trainable rows (OK/PARTIAL_OPTIONAL, the four training splits) keyed by (symbol, open_time_ms)."""
+    require_columns(features, list(DATASET_KEY) + list(FEATURE_ORDER) + ["data_quality_flag"], "feature_frame")
+    rows = trainable_features(features)[["sample_id", "symbol", "open_time_ms", "split_id"]]
+    if rows.empty:
+        raise DataContractError("feature_frame: no trainable rows (OK/PARTIAL_OPTIONAL in the training splits)")
+    if rows.duplicated(["symbol", "open_time_ms"]).any():
+        raise DataContractError("feature_frame: duplicate (symbol, open_time_ms) among trainable rows")
+    rows = rows.copy()
+    rows["symbol"] = rows["symbol"].astype("str")
+    return rows
+
+
+class _Evaluator:
+    """Path stats of one plan joined to the trainable rows; the join is cached per horizon."""
+
+    def __init__(self, replay: pd.DataFrame, samples: pd.DataFrame, split_ids: np.ndarray | None) -> None:
+        self.replay, self.samples, self.split_ids = replay, samples, split_ids
+        self._split_codes = pd.Categorical(samples["split_id"], categories=list(ROW_SPLITS)).codes
+        self._joins: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _join(self, horizon: int, stats: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        if horizon not in self._joins:
+            left = pd.DataFrame({"symbol": stats["symbol"].astype("str").to_numpy(),
+                                 "open_time_ms": stats["open_time_ms"].to_numpy(),
+                                 "stat_row": np.arange(len(stats))})
+            right = self.samples[["symbol", "open_time_ms"]].assign(sample_row=np.arange(len(self.samples)))
+            joined = left.merge(right, on=["symbol", "open_time_ms"], how="inner").sort_values("stat_row")
+            if joined.empty:
+                raise DataContractError(f"replay_1m: no plan window of {horizon} minutes matches a trainable "
+                                        "feature row")
+            self._joins[horizon] = (joined["stat_row"].to_numpy(), joined["sample_row"].to_numpy())
+        return self._joins[horizon]
+
+    def outcomes(self, plan: _Plan) -> pd.DataFrame:
+        """One row per (trainable sample, side) with a valid window: split_id, side and the stat columns."""
+        stats = compute_path_stats(self.replay, horizon=plan.horizon, plan=plan.params, split_ids=self.split_ids)
+        stat_rows, sample_rows = self._join(plan.horizon, stats)
+        side = stats["side"].cat
+        out = {"split_id": pd.Categorical.from_codes(self._split_codes[sample_rows], categories=list(ROW_SPLITS)),
+               "side": pd.Categorical.from_codes(side.codes.to_numpy()[stat_rows], categories=side.categories)}
+        out.update({c: stats[c].to_numpy()[stat_rows] for c in _STAT_COLUMNS})
+        return pd.DataFrame(out)
+
+
+def _grid_rows(features: pd.DataFrame, replay: pd.DataFrame, plans: Sequence[_Plan],
+               split_ids: np.ndarray | None, metrics: Callable[[pd.DataFrame, _Plan], pd.DataFrame]) -> pd.DataFrame:
+    """``metrics(outcomes, plan)`` (indexed by split_id, side) for every plan, with the plan columns in front."""
+    evaluator = _Evaluator(replay, _samples(features), split_ids)
+    parts = []
+    for plan in plans:
+        table = metrics(evaluator.outcomes(plan), plan).reset_index()
+        lead = pd.DataFrame({"plan_id": plan.plan_id, **plan.columns}, index=table.index)
+        parts.append(pd.concat([lead, table], axis=1))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _grouped(outcomes: pd.DataFrame) -> Any:
+    return outcomes.groupby(["split_id", "side"], sort=True, observed=True)
+
+
+def _group_means(g: Any, columns: dict[str, str]) -> pd.DataFrame:
+    """``rows`` and the means of ``columns`` (source -> output name) per group, in one pass."""
+    out = g[list(columns)].mean().rename(columns=columns)
+    out.insert(0, "rows", g.size())
+    return out
+
+
+def pivot_by_split(rows: pd.DataFrame, index: Sequence[str], metrics: Sequence[str],
+                   splits: Sequence[str] = ROW_SPLITS) -> pd.DataFrame:
+    """One row per ``index`` with ``<metric>_<split>`` columns (NaN for a split without rows)."""
+    wide = rows.set_index([*index, "split_id"])[list(metrics)].unstack("split_id")
+    wide = wide.reindex(columns=pd.MultiIndex.from_product([list(metrics), list(splits)]))
+    wide.columns = [f"{m}_{s}" for m, s in wide.columns]
+    return wide.reset_index()
+
+
+def _over(frame: pd.DataFrame, metric: str, how: str, splits: Sequence[str] = GATE_SPLITS) -> pd.Series:
+    """Row-wise min/mean/max of ``<metric>_<split>`` over ``splits``; NaN when any split is NaN."""
+    values = frame[[f"{metric}_{s}" for s in splits]]
+    return getattr(values, how)(axis=1, skipna=False)
+
+
+def _ranked(summary: pd.DataFrame) -> pd.DataFrame:
+    return summary.sort_values(["score", "plan_id", "side"], ascending=[False, True, True],
+                               kind="stable").reset_index(drop=True)
+
+
+def _best_record(row: pd.Series) -> dict[str, Any]:
+    return {k: jsonable(v) for k, v in row.to_dict().items()}
+
+
+# ------------------------------------------------------------------------------ spec 12: price plans
+def price_plan_side_rows(outcomes: pd.DataFrame, plan: _Plan, *, cost_bps: float,
+                         min_expected_net_edge_bps: float) -> pd.DataFrame:
+    """Spec 12 ``_plan_side_rows`` per (split, side): hit rates, plan and expected edges, margin."""
+    net = outcomes["gross_edge_bps"] - cost_bps
+    frame = outcomes.assign(price_plan_net_edge_bps=net, expected_net_edge_bps=outcomes["mfe_bps"] - cost_bps,
+                            positive=(net >= min_expected_net_edge_bps).astype(float))
+    out = _group_means(_grouped(frame), {
+        "target_hit": "target_hit_rate", "stop_hit": "stop_hit_rate", "timeout_hit": "timeout_rate",
+        "ambiguous_hit": "ambiguous_rate", "price_plan_net_edge_bps": "avg_price_plan_net_edge_bps",
+        "expected_net_edge_bps": "avg_edge", "positive": "positive_label_rate"})
+    breakeven = (plan.params.stop_bps + cost_bps) / (plan.params.target_bps + plan.params.stop_bps)
+    out["breakeven_target_rate"] = breakeven
+    out["target_rate_margin"] = out["target_hit_rate"] - breakeven
+    return out
+
+
+_PRICE_METRICS = ("rows", "target_hit_rate", "stop_hit_rate", "avg_price_plan_net_edge_bps", "avg_edge",
+                  "positive_label_rate", "target_rate_margin")
+
+
+def plan_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Spec 12 ``_plan_summary``: per (plan, side) eval aggregates, penalty, spread bonus and score."""
+    s = pivot_by_split(rows, ["plan_id", "horizon_minutes", "target_bps", "stop_bps", "side"], _PRICE_METRICS)
+    s["avg_price_plan_edge_eval"] = _over(s, "avg_price_plan_net_edge_bps", "mean")
+    s["min_price_plan_edge_eval"] = _over(s, "avg_price_plan_net_edge_bps", "min")
+    s["min_margin_eval"] = _over(s, "target_rate_margin", "min")
+    s["avg_edge_eval"] = _over(s, "avg_edge", "mean")
+    s["min_positive_label_rate_eval"] = _over(s, "positive_label_rate", "min")
+    s["max_positive_label_rate_eval"] = _over(s, "positive_label_rate", "max")
+    s["penalty"] = ((0.03 - s["min_positive_label_rate_eval"]).clip(lower=0) * 120
+                    + (s["max_positive_label_rate_eval"] - 0.55).clip(lower=0) * 20)
+    s["spread_bonus"] = np.log1p((s["target_bps"] - s["stop_bps"]).clip(lower=0))
+    score = (8 * s["avg_price_plan_edge_eval"] + 3 * s["min_price_plan_edge_eval"] + 80 * s["min_margin_eval"]
+             + 0.05 * s["avg_edge_eval"] - s["penalty"] + s["spread_bonus"])
+    s["score"] = score.where(np.isfinite(score), NAN_SCORE)
+    return _ranked(s)
+
+
+def robust_price_plans(summary: pd.DataFrame) -> pd.Series:
+    """Spec 12 ``_select_best_plan`` filter (NaN fails every comparison)."""
+    return ((summary["min_positive_label_rate_eval"] >= 0.03) & (summary["max_positive_label_rate_eval"] <= 0.55)
+            & (summary["avg_price_plan_edge_eval"] > 0) & (summary["min_price_plan_edge_eval"] > -1)
+            & (summary["target_bps"] > summary["stop_bps"]))
+
+
+def search_price_plans(features: pd.DataFrame, replay: pd.DataFrame, *, labels: LabelConfig | None = None,
+                       costs: CostConfig | None = None, params: PricePlanSearchParams | None = None,
+                       replay_split_ids: np.ndarray | None = None, run_id: str | None = None) -> ExperimentOutput:
+    """Spec 12: score FIXED_TARGET_STOP_V1 (target, stop) plans; the best robust plan is a candidate only."""
+    labels, costs, params = labels or LabelConfig(), costs or CostConfig(), params or PricePlanSearchParams()
+    horizon = params.horizon_minutes or labels.entry.max_hold_minutes
+    cost, min_expected = costs.cost_bps, labels.entry.min_expected_net_edge_bps
+    rows = _grid_rows(features, replay, _price_plans(params, horizon), replay_split_ids,
+                      lambda o, p: price_plan_side_rows(o, p, cost_bps=cost, min_expected_net_edge_bps=min_expected))
+    summary = plan_summary(rows)
+    summary["robust"] = robust_price_plans(summary)
+    robust = summary[summary["robust"]]
+    best = None if robust.empty else _best_record(robust.iloc[0])
+    verdict = "NO_ROBUST_PLAN" if best is None else "CANDIDATE_PLAN_FOUND"
+    result = {
+        "name": PRICE_PLAN_SEARCH, "status": DIAGNOSTIC_ONLY, "diagnostic_only": True, "run_id": run_id,
+        "params": {"targets_bps": list(params.targets_bps), "stops_bps": list(params.stops_bps),
+                   "horizon_minutes": horizon, "plan_method": FIXED_TARGET_STOP},
+        "gate_splits": list(GATE_SPLITS),
+        "cost_bps": cost, "min_expected_net_edge_bps": min_expected,
+        "candidate_count": int(summary["plan_id"].nunique()), "robust_count": int(summary["robust"].sum()),
+        "verdict": verdict, "best_plan": best,
+        "selection_rule": "min_positive_label_rate_eval >= 0.03, max_positive_label_rate_eval <= 0.55, "
+                          "avg_price_plan_edge_eval > 0, min_price_plan_edge_eval > -1, target > stop; top score",
+        "target_rate_margin_definition": "target_hit_rate - (stop_bps + cost_bps) / (target_bps + stop_bps)",
+    }
+    columns = ["plan_id", "side", "target_bps", "stop_bps", "score", "avg_price_plan_edge_eval",
+               "min_price_plan_edge_eval", "min_margin_eval", "min_positive_label_rate_eval",
+               "max_positive_label_rate_eval", "robust"]
+    best_text = ("No plan passes the robust filter: **no robust plan** (best_plan is None)." if best is None else
+                 f"Best robust plan: `{best['plan_id']}` {best['side']} (score {best['score']:.3f}).")
+    report = (f"# Price-plan search ({DIAGNOSTIC_ONLY})\n\n"
+              f"Horizon {horizon} min, cost {cost:g} bps, positive = price-plan net edge >= {min_expected:g} bps; "
+              f"scored on {', '.join(GATE_SPLITS)}.\n\n{best_text}\n\n"
+              "This is a candidate for the next experiment, **not a go-live decision**.\n\n"
+              "## Top 20 (plan, side) by score\n\n" + markdown_table(summary.head(20), columns))
+    return ExperimentOutput(PRICE_PLAN_SEARCH, result, report, {"rows": rows, "summary": summary})
+
+
+# --------------------------------------------------------------------------- spec 13.3: dynamic exits
+def dynamic_exit_side_rows(outcomes: pd.DataFrame, *, cost_bps: float,
+                           min_expected_net_edge_bps: float) -> pd.DataFrame:
+    """Spec 13.3 rows per (split, side) of one plan; actual net = gross - cost."""
+    net = outcomes["gross_edge_bps"] - cost_bps
+    frame = outcomes.assign(actual=net, positive=(net >= min_expected_net_edge_bps).astype(float),
+                            breakeven=(net >= 0).astype(float), exit_min=outcomes["time_to_exit_ms"] / 60_000.0)
+    g = _grouped(frame)
+    out = _group_means(g, {"actual": "avg_actual_net_edge_bps", "positive": "positive_label_rate",
+                           "breakeven": "breakeven_rate", "target_hit": "target_hit_rate",
+                           "stop_hit": "stop_hit_rate", "timeout_hit": "timeout_rate",
+                           "exit_min": "avg_time_to_exit_min", "mfe_bps": "avg_mfe_bps", "mae_bps": "avg_mae_bps"})
+    q = g["actual"].quantile([0.5, 0.1, 0.9]).unstack()
+    for i, name in enumerate(("median", "p10", "p90")):
+        out.insert(2 + i, f"{name}_actual_net_edge_bps", q.iloc[:, i])
+    return out
+
+
+_DYNAMIC_METRICS = ("rows", "avg_actual_net_edge_bps", "breakeven_rate", "positive_label_rate", "stop_hit_rate",
+                    "target_hit_rate", "avg_time_to_exit_min")
+_DYNAMIC_PLAN_COLUMNS = ("plan_id", "horizon_minutes", "target_bps", "stop_bps", "trailing_stop_bps",
+                         "second_target_multiplier", "second_target_bps", "take1_ratio", "take2_ratio")
+
+
+def dynamic_exit_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Spec 13.3 summary per (plan, side): gate-split aggregates, score and the robust flag."""
+    s = pivot_by_split(rows, [*_DYNAMIC_PLAN_COLUMNS, "side"], _DYNAMIC_METRICS)
+    s["avg_actual_edge_eval"] = _over(s, "avg_actual_net_edge_bps", "mean")
+    s["min_actual_edge_eval"] = _over(s, "avg_actual_net_edge_bps", "min")
+    s["min_breakeven_rate_eval"] = _over(s, "breakeven_rate", "min")
+    s["min_positive_label_rate_eval"] = _over(s, "positive_label_rate", "min")
+    s["max_positive_label_rate_eval"] = _over(s, "positive_label_rate", "max")
+    s["max_stop_hit_rate_eval"] = _over(s, "stop_hit_rate", "max")
+    s["score"] = (8 * s["avg_actual_edge_eval"].fillna(NAN_SCORE) + 4 * s["min_actual_edge_eval"].fillna(NAN_SCORE)
+                  + 20 * s["min_breakeven_rate_eval"].fillna(0) + 20 * s["min_positive_label_rate_eval"].fillna(0)
+                  - 8 * s["max_stop_hit_rate_eval"].fillna(1))
+    s["robust"] = ((s["avg_actual_edge_eval"] > 0) & (s["min_actual_edge_eval"] > -1)
+                   & (s["min_breakeven_rate_eval"] >= 0.45) & (s["min_positive_label_rate_eval"] >= 0.03)
+                   & (s["max_positive_label_rate_eval"] <= 0.55))
+    return _ranked(s)
+
+
+def search_dynamic_exit_plans(features: pd.DataFrame, replay: pd.DataFrame, *, labels: LabelConfig | None = None,
+                              costs: CostConfig | None = None, params: DynamicExitParams | None = None,
+                              replay_split_ids: np.ndarray | None = None,
+                              run_id: str | None = None) -> ExperimentOutput:
+    """Spec 13.3: score DYNAMIC_TRAILING_V1 plans; best = top score among robust rows, else among all rows."""
+    labels, costs, params = labels or LabelConfig(), costs or CostConfig(), params or DynamicExitParams()
+    cost, min_expected = costs.cost_bps, labels.entry.min_expected_net_edge_bps
+    rows = _grid_rows(features, replay, _dynamic_plans(params), replay_split_ids,
+                      lambda o, p: dynamic_exit_side_rows(o, cost_bps=cost, min_expected_net_edge_bps=min_expected))
+    summary = dynamic_exit_summary(rows)
+    robust_found = bool(summary["robust"].any())
+    pool = summary[summary["robust"]] if robust_found else summary
+    best = {**_best_record(pool.iloc[0]), "plan_method": DYNAMIC_TRAILING, "breakeven_after_first_target": True,
+            "robust_candidate_found": robust_found}
+    result = {
+        "name": DYNAMIC_EXIT_SEARCH, "status": DIAGNOSTIC_ONLY, "diagnostic_only": True, "run_id": run_id,
+        "params": {k: list(v) for k, v in asdict(params).items()}, "gate_splits": list(GATE_SPLITS),
+        "cost_bps": cost, "min_expected_net_edge_bps": min_expected,
+        "entry_label_method": labels.entry.target_method,
+        "candidate_count": int(summary["plan_id"].nunique()), "robust_candidate_found": robust_found,
+        "best_plan": best,
+    }
+    columns = ["plan_id", "side", "score", "avg_actual_edge_eval", "min_actual_edge_eval", "min_breakeven_rate_eval",
+               "min_positive_label_rate_eval", "max_positive_label_rate_eval", "max_stop_hit_rate_eval", "robust"]
+    pick = "robust" if robust_found else "no robust plan; best of all rows"
+    report = (f"# Dynamic exit search ({DIAGNOSTIC_ONLY})\n\n"
+              f"{len(summary['plan_id'].unique())} DYNAMIC_TRAILING_V1 plans (breakeven after the first target), "
+              f"cost {cost:g} bps, positive = actual net edge >= {min_expected:g} bps; scored on "
+              f"{', '.join(GATE_SPLITS)}.\n\nBest plan ({pick}): `{best['plan_id']}` {best['side']} "
+              f"(score {best['score']:.3f}). A diagnostic candidate, not a change of the formal price plan.\n\n"
+              "## Top 20 (plan, side) by score\n\n" + markdown_table(summary.head(20), columns))
+    return ExperimentOutput(DYNAMIC_EXIT_SEARCH, result, report, {"rows": rows, "summary": summary})

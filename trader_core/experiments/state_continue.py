@@ -1,0 +1,458 @@
+"""State-aware Continue experiment (spec 13.2): does the state of an open position help predict Continue?
+
+Diagnostic only. A position is opened at every baseline entry label with ``entry_target == 1`` (LONG or
+SHORT) and observed ``a`` minutes later for each age ``a`` of ``ages_minutes``; the state row joins:
+
+* **state source** (replay, per symbol, vectorised shift/rolling): entry_price = close ``a`` rows back,
+  current_price = close, high/low_since_entry = max high / min low over the ``a + 1`` rows ending at the
+  current bar (the entry bar included). Decided here: the ``a`` rows must be contiguous minutes (the replay
+  never fills gaps), otherwise the state is NaN and the row is dropped.
+* **frozen scores** of the baseline ONNX files on the entry row's features (``predict_frozen``):
+  entry_predicted_edge_bps / entry_direction_prob = that side's expected edge / direction probability.
+* **current features** (FEATURE_ORDER of the trainable feature row at the current minute) and the
+  **future stats** at the Continue horizon (45) starting at the current bar close: ``compute_path_stats``
+  with a FIXED_TARGET_STOP_V1 plan of the run plan's target and stop (the spec's "fixed plan", whatever the
+  run's plan method). add_count = 0 and minutes_since_last_add = 9999.
+
+``state_rows_for_age`` turns that into STATE_FEATURES, ``expected_continue_edge_bps = gross - cost`` and
+``continue_target = edge >= min_edge and stop_hit == 0``. Rows with a non-finite feature, target or edge are
+dropped, and (decided here) so are rows whose entry and current minute lie in different splits.
+
+Per side and feature set (market_only = FEATURE_ORDER, market_plus_state = FEATURE_ORDER + STATE_FEATURES)
+``train_side_models`` fits a StandardScaler + LogisticRegression and a Huber or Ridge regressor on fit_inner.
+The edge MAE is measured against the raw edge; its constant baseline is the median of the (possibly clipped)
+fit target. ``verdict`` applies the spec's acceptance rule.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trader_core.config import ContinueLabelConfig
+from trader_core.contracts.features import FEATURE_ORDER, sha256_json
+from trader_core.contracts.labels import FIXED_TARGET_STOP, LONG, SHORT
+from trader_core.contracts.models import DIRECTION, ENTRY, TARGETS
+from trader_core.contracts.replay import MINUTE_MS
+from trader_core.contracts.versions import FIT_SPLIT, SEALED_SPLITS, TRAINING_SPLITS
+from trader_core.errors import ConfigError, DataContractError
+from trader_core.experiments.toolkit import (
+    DIAGNOSTIC_ONLY,
+    ExperimentOutput,
+    finite_matrix,
+    fit_classifier,
+    fit_regressor,
+    positive_proba,
+    require_columns,
+    safe_auc,
+)
+from trader_core.labels.datasets import trainable_features
+from trader_core.labels.path_stats import PlanParams, compute_path_stats
+from trader_core.models.frozen import predict_frozen
+from trader_core.report import fmt, jsonable, markdown_table
+from trader_core.splits import to_epoch_ms
+
+PASS, NOT_READY = "PASS_TO_FORMAL_CHAIN", "NOT_READY_FOR_FORMAL_CHAIN"
+MIN_CONTINUE_AUC = 0.60
+MAX_EDGE_MAE_RATIO = 0.97
+NO_ADD_MINUTES = 9999
+REGRESSOR_KINDS = ("huber", "ridge")
+SIDE_SOURCE = ("ret_1m_bps", "ret_5m_bps", "taker_imbalance_1m", "taker_imbalance_5m", "book_microprice_basis_bps",
+               "book_pressure_taker_1m", "book_pressure_taker_5m")
+
+#: name -> (unit, formula); s = +1 LONG / -1 SHORT.
+STATE_SCHEMA: dict[str, tuple[str, str]] = {
+    "position_side_sign": ("sign", "s"),
+    "time_in_position_minutes": ("minutes", "age a"),
+    "unrealized_pnl_bps": ("bps", "LONG (cur/entry - 1) * 1e4, SHORT (entry/cur - 1) * 1e4, minus cost"),
+    "mfe_since_entry_bps": ("bps", "max(LONG (high/entry - 1), SHORT (entry/low - 1), 0) * 1e4"),
+    "mae_since_entry_bps": ("bps", "max(LONG (entry/low - 1), SHORT (high/entry - 1), 0) * 1e4"),
+    "distance_to_stop_bps": ("bps", "LONG (cur/stop_price - 1) * 1e4, SHORT (stop_price/cur - 1) * 1e4"),
+    "distance_to_target_bps": ("bps", "LONG (target_price/cur - 1) * 1e4, SHORT (cur/target_price - 1) * 1e4"),
+    "entry_predicted_edge_bps": ("bps", "frozen ENTRY expected net edge of the side at entry"),
+    "entry_direction_prob": ("probability", "frozen DIRECTION probability of the side at entry"),
+    "path_efficiency": ("ratio", "unrealized / (mfe + mae + 1)"),
+    "giveback_from_mfe_bps": ("bps", "mfe - max(unrealized, 0)"),
+    "recovery_from_mae_bps": ("bps", "unrealized + mae"),
+    "mfe_mae_ratio": ("ratio", "mfe / (mae + 1)"),
+    **{f"side_{name}": ("as the feature", f"s * {name}") for name in SIDE_SOURCE},
+    "add_count": ("count", "0 (no adds)"),
+    "minutes_since_last_add": ("minutes", f"{NO_ADD_MINUTES} (no adds)"),
+}
+STATE_FEATURES: tuple[str, ...] = tuple(STATE_SCHEMA)
+FEATURE_SETS = {"market_only": FEATURE_ORDER, "market_plus_state": FEATURE_ORDER + STATE_FEATURES}
+STATE_INPUT = ("side", "time_in_position_minutes", "entry_price", "current_price", "high_since_entry",
+               "low_since_entry", "gross_edge_bps", "stop_hit", "entry_predicted_edge_bps", "entry_direction_prob",
+               "add_count", "minutes_since_last_add", "current_sample_id", "current_event_time",
+               "current_open_time_ms")
+PASS_THROUGH = ("symbol", "split_id", "entry_split_id", "entry_sample_id", "entry_open_time_ms")
+TARGET, EDGE = "continue_target", "expected_continue_edge_bps"
+ACCEPTANCE_RULE = (f"for long and short on validation_locked and latest_stress: market_plus_state continue_auc >= "
+                   f"{MIN_CONTINUE_AUC:.2f} and > market_only (passes when market_only has none), "
+                   f"edge_mae_vs_constant_ratio <= {MAX_EDGE_MAE_RATIO:.2f} and < market_only, and the "
+                   "market_plus_state regressor converged")
+
+
+def parse_ages(value: str | Sequence[int]) -> tuple[int, ...]:
+    """Sorted unique positive ages from ``"5,15,30"`` or a sequence; anything else raises ConfigError."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    ages = []
+    for item in items:
+        try:
+            age = int(str(item).strip()) if not isinstance(item, (bool, float)) else None
+        except ValueError:
+            age = None
+        if age is None or age <= 0:
+            raise ConfigError(f"state_continue.ages_minutes: expected positive integers, got {value!r}")
+        ages.append(age)
+    if not ages:
+        raise ConfigError("state_continue.ages_minutes: at least one age is required")
+    return tuple(sorted(set(ages)))
+
+
+@dataclass(frozen=True)
+class StateContinueParams:
+    """Spec 13.2 arguments with their defaults; ``ages_minutes`` accepts ``"5,15,30"`` or a sequence."""
+
+    ages_minutes: str | tuple[int, ...] = (5, 15, 30)
+    max_rows_per_split: int = 0  # 0 = all rows; else the last N rows of each split by event_time
+    regressor_kind: str = "huber"
+    ridge_alpha: float = 10.0
+    huber_alpha: float = 0.001
+    huber_epsilon: float = 1.35
+    huber_max_iter: int = 1000
+    regression_target_clip_bps: float = 0.0  # 0 = off
+    continue_horizon_minutes: int = ContinueLabelConfig.horizon_minutes
+    min_continue_edge_bps: float = ContinueLabelConfig.min_expected_continue_edge_bps
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ages_minutes", parse_ages(self.ages_minutes))
+        _check_regressor(self.regressor_kind)
+        for name in ("max_rows_per_split", "huber_max_iter", "continue_horizon_minutes"):
+            value, low = getattr(self, name), 0 if name == "max_rows_per_split" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"state_continue.{name}: expected an integer >= {low}, got {value!r}")
+        for name, ok in (("ridge_alpha", self.ridge_alpha > 0), ("huber_alpha", self.huber_alpha >= 0),
+                         ("huber_epsilon", self.huber_epsilon > 1.0),
+                         ("regression_target_clip_bps", self.regression_target_clip_bps >= 0),
+                         ("min_continue_edge_bps", math.isfinite(self.min_continue_edge_bps))):
+            if not ok:
+                raise ConfigError(f"state_continue.{name}: out of range: {getattr(self, name)!r}")
+
+
+def _check_regressor(kind: str) -> None:
+    if kind not in REGRESSOR_KINDS:
+        raise ConfigError(f"state_continue.regressor_kind: must be one of {REGRESSOR_KINDS}, got {kind!r}")
+
+
+# ------------------------------------------------------------------------------------------- state rows
+def state_rows_for_age(frame: pd.DataFrame, stop: float, target: float, cost: float,
+                       min_edge: float = 5.0) -> pd.DataFrame:
+    """STATE_FEATURES, the Continue edge and target of joined position rows (module docstring)."""
+    require_columns(frame, [*STATE_INPUT, *FEATURE_ORDER], "state_continue rows")
+    side = frame["side"].astype(str).to_numpy()
+    bad = ~np.isin(side, [LONG, SHORT])
+    if bad.any():
+        raise DataContractError(f"state_continue rows: side must be LONG or SHORT, got {side[bad][0]!r}")
+    long = side == LONG
+    s = np.where(long, 1.0, -1.0)
+    entry, cur, high, low = (frame[c].to_numpy(dtype=np.float64) for c in
+                             ("entry_price", "current_price", "high_since_entry", "low_since_entry"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unrealized = np.where(long, cur / entry - 1.0, entry / cur - 1.0) * 1e4 - cost
+        mfe = np.maximum(np.where(long, high / entry - 1.0, entry / low - 1.0) * 1e4, 0.0)
+        mae = np.maximum(np.where(long, entry / low - 1.0, high / entry - 1.0) * 1e4, 0.0)
+        stop_price = entry * (1.0 - s * stop / 1e4)
+        target_price = entry * (1.0 + s * target / 1e4)
+        state = {
+            "position_side_sign": s,
+            "time_in_position_minutes": frame["time_in_position_minutes"].to_numpy(dtype=np.float64),
+            "unrealized_pnl_bps": unrealized, "mfe_since_entry_bps": mfe, "mae_since_entry_bps": mae,
+            "distance_to_stop_bps": np.where(long, cur / stop_price - 1.0, stop_price / cur - 1.0) * 1e4,
+            "distance_to_target_bps": np.where(long, target_price / cur - 1.0, cur / target_price - 1.0) * 1e4,
+            "entry_predicted_edge_bps": frame["entry_predicted_edge_bps"].to_numpy(dtype=np.float64),
+            "entry_direction_prob": frame["entry_direction_prob"].to_numpy(dtype=np.float64),
+            "path_efficiency": unrealized / (mfe + mae + 1.0),
+            "giveback_from_mfe_bps": mfe - np.maximum(unrealized, 0.0),
+            "recovery_from_mae_bps": unrealized + mae,
+            "mfe_mae_ratio": mfe / (mae + 1.0),
+            **{f"side_{c}": s * frame[c].to_numpy(dtype=np.float64) for c in SIDE_SOURCE},
+            "add_count": frame["add_count"].to_numpy(dtype=np.float64),
+            "minutes_since_last_add": frame["minutes_since_last_add"].to_numpy(dtype=np.float64),
+        }
+    edge = frame["gross_edge_bps"].to_numpy(dtype=np.float64) - cost
+    out = pd.DataFrame({"sample_id": frame["current_sample_id"].to_numpy(),
+                        "event_time": frame["current_event_time"].to_numpy(),
+                        "open_time_ms": frame["current_open_time_ms"].to_numpy(dtype=np.int64),
+                        **{c: frame[c].to_numpy() for c in PASS_THROUGH if c in frame.columns},
+                        "position_side": side})
+    out[list(FEATURE_ORDER)] = frame[list(FEATURE_ORDER)].to_numpy(dtype=np.float32)
+    for name in STATE_FEATURES:
+        out[name] = state[name].astype(np.float32)
+    out[EDGE] = edge
+    out[TARGET] = ((edge >= min_edge) & (frame["stop_hit"].to_numpy() == 0)).astype(np.int8)
+    return out
+
+
+def state_source(replay: pd.DataFrame, age: int) -> pd.DataFrame:
+    """Per replay row: entry price ``age`` rows back, current price and the high/low since entry."""
+    g = replay.groupby("symbol", sort=False)
+    window = age + 1
+    contiguous = (replay["open_time_ms"] - g["open_time_ms"].shift(age)).to_numpy() == age * MINUTE_MS
+    columns = {
+        "entry_price": g["close"].shift(age),
+        "current_price": replay["close"],
+        "high_since_entry": g["high"].transform(lambda x: x.rolling(window, min_periods=window).max()),
+        "low_since_entry": g["low"].transform(lambda x: x.rolling(window, min_periods=window).min()),
+    }
+    out = pd.DataFrame({"symbol": replay["symbol"].astype(str).to_numpy(),
+                        "current_open_time_ms": replay["open_time_ms"].to_numpy(dtype=np.int64)})
+    for name, values in columns.items():
+        out[name] = np.where(contiguous, values.to_numpy(dtype=np.float64), np.nan)
+    return out
+
+
+def _head_map(model: str, prefix: str = "") -> dict[str, tuple[str, list[str]]]:
+    return {h.name: (h.kind, [prefix + f for f in h.fields]) for h in TARGETS[model].heads}
+
+
+def entry_positions(features: pd.DataFrame, entry_labels: pd.DataFrame, direction_onnx: Path,
+                    entry_onnx: Path) -> pd.DataFrame:
+    """Entry rows (entry_target == 1, LONG/SHORT) with the frozen entry edge and direction probability."""
+    require_columns(entry_labels, ["sample_id", "side", "entry_target"], "entry_labels")
+    labels = entry_labels[["sample_id", "side", "entry_target"]].assign(side=entry_labels["side"].astype(str))
+    labels = labels[(labels["entry_target"] == 1).to_numpy() & labels["side"].isin([LONG, SHORT]).to_numpy()]
+    rows = trainable_features(features).merge(labels[["sample_id", "side"]], on="sample_id", how="inner")
+    direction = predict_frozen(direction_onnx, rows, _head_map(DIRECTION, "frozen_"))
+    entry = predict_frozen(entry_onnx, rows, _head_map(ENTRY))
+    long = (rows["side"] == LONG).to_numpy()
+    return pd.DataFrame({
+        "symbol": rows["symbol"].astype(str).to_numpy(), "side": rows["side"].to_numpy(),
+        "entry_sample_id": rows["sample_id"].to_numpy(), "entry_split_id": rows["split_id"].to_numpy(),
+        "entry_open_time_ms": to_epoch_ms(rows["event_time"]).to_numpy(dtype=np.int64),
+        "entry_predicted_edge_bps": np.where(long, entry["long_expected_net_edge_bps"],
+                                             entry["short_expected_net_edge_bps"]).astype(np.float64),
+        "entry_direction_prob": np.where(long, direction["frozen_long_prob"],
+                                         direction["frozen_short_prob"]).astype(np.float64),
+    })
+
+
+def continue_plan(price_plan: Mapping[str, Any]) -> PlanParams:
+    """The fixed target/stop plan of the Continue outcome: the run plan's target and stop (spec: fixed plan)."""
+    return PlanParams(method=FIXED_TARGET_STOP, target_bps=float(price_plan["targetDistanceBps"]),
+                      stop_bps=float(price_plan["stopDistanceBps"]))
+
+
+def build_state_frame(features: pd.DataFrame, entry_labels: pd.DataFrame, replay: pd.DataFrame,
+                      price_plan: Mapping[str, Any], direction_onnx: Path, entry_onnx: Path,
+                      params: StateContinueParams = StateContinueParams()) -> tuple[pd.DataFrame, list[dict]]:
+    """(state_continue_train frame, per-age source counts) after the finite/same-split filters and the cap."""
+    require_columns(replay, ["symbol", "open_time_ms", "high", "low", "close"], "replay_1m")
+    replay = replay.sort_values(["symbol", "open_time_ms"], kind="mergesort").reset_index(drop=True)
+    positions = entry_positions(features, entry_labels, direction_onnx, entry_onnx)
+    current = trainable_features(features).rename(columns={
+        "sample_id": "current_sample_id", "event_time": "current_event_time", "open_time_ms": "current_open_time_ms"})
+    current["symbol"] = current["symbol"].astype(str)
+    stats = compute_path_stats(replay, horizon=params.continue_horizon_minutes, plan=continue_plan(price_plan))
+    future = pd.DataFrame({"symbol": stats["symbol"].astype(str).to_numpy(),
+                           "side": stats["side"].astype(str).to_numpy(),
+                           "current_open_time_ms": stats["open_time_ms"].to_numpy(),
+                           "gross_edge_bps": stats["gross_edge_bps"].to_numpy(),
+                           "stop_hit": stats["stop_hit"].to_numpy()})
+    parts, counts = [], []
+    for age in params.ages_minutes:
+        rows = positions.assign(current_open_time_ms=positions["entry_open_time_ms"] + age * MINUTE_MS,
+                                time_in_position_minutes=age, add_count=0, minutes_since_last_add=NO_ADD_MINUTES)
+        rows = (rows.merge(state_source(replay, age), on=["symbol", "current_open_time_ms"], how="inner")
+                .merge(current, on=["symbol", "current_open_time_ms"], how="inner")
+                .merge(future, on=["symbol", "side", "current_open_time_ms"], how="inner"))
+        part = state_rows_for_age(rows, float(price_plan["stopDistanceBps"]), float(price_plan["targetDistanceBps"]),
+                                  float(price_plan["costBps"]), params.min_continue_edge_bps)
+        values = part[[*FEATURE_ORDER, *STATE_FEATURES, TARGET, EDGE]].to_numpy(dtype=np.float64)
+        keep = np.isfinite(values).all(axis=1) & (part["split_id"] == part["entry_split_id"]).to_numpy()
+        counts.append({"age_minutes": age, "entries": len(positions), "joined_rows": len(part),
+                       "kept_rows": int(keep.sum())})
+        parts.append(part[keep])
+    frame = pd.concat(parts, ignore_index=True)
+    if params.max_rows_per_split:
+        frame = (frame.sort_values("event_time", kind="mergesort").groupby("split_id", sort=False)
+                 .tail(params.max_rows_per_split))
+    if frame.empty:
+        raise DataContractError("state_continue: no state row left (no entry with a complete state, features and "
+                                "future window)")
+    return frame.sort_values(["time_in_position_minutes", "symbol", "open_time_ms", "position_side"],
+                             kind="mergesort").reset_index(drop=True), counts
+
+
+# --------------------------------------------------------------------------------------------- models
+def _ratio(num: float, den: float) -> float | None:
+    return float(num / den) if den else None
+
+
+def _split_metrics(y: np.ndarray, prob: np.ndarray, edge: np.ndarray, pred: np.ndarray, rate: float,
+                   median: float) -> dict[str, Any]:
+    if len(y) == 0:
+        return {"row_count": 0}
+    brier, constant_brier = float(np.mean((y - prob) ** 2)), float(np.mean((y - rate) ** 2))
+    mae, constant_mae = float(np.mean(np.abs(edge - pred))), float(np.mean(np.abs(edge - median)))
+    return {"row_count": len(y), "positive_rate": float(y.mean()), "brier": brier, "constant_brier": constant_brier,
+            "edge_mae": mae, "edge_constant_mae": constant_mae, "continue_auc": safe_auc(y, prob),
+            "brier_vs_constant_ratio": _ratio(brier, constant_brier),
+            "edge_mae_vs_constant_ratio": _ratio(mae, constant_mae)}
+
+
+def train_side_models(frame: pd.DataFrame, side: str, cols: Sequence[str], regressor_kind: str, *,
+                      ridge_alpha: float = 10.0, huber_alpha: float = 0.001, huber_epsilon: float = 1.35,
+                      huber_max_iter: int = 1000, clip_bps: float = 0.0) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Continue classifier + edge regressor of one side on fit_inner; (metrics, predictions on every row)."""
+    _check_regressor(regressor_kind)
+    require_columns(frame, ["sample_id", "split_id", "position_side", "time_in_position_minutes", TARGET, EDGE],
+                    "state_continue frame")
+    rows = frame[(frame["position_side"].astype(str) == side.upper()).to_numpy()].reset_index(drop=True)
+    name = f"state_continue {side.lower()}"
+    x = finite_matrix(rows, cols, name)
+    split = rows["split_id"].to_numpy()
+    fit = split == FIT_SPLIT
+    y = rows[TARGET].to_numpy(dtype=np.float64)
+    edge = rows[EDGE].to_numpy(dtype=np.float64)
+    if np.unique(y[fit]).size < 2:
+        raise DataContractError(f"{name}: {TARGET} needs both classes on fit_inner ({int(fit.sum())} row(s))")
+    prob = positive_proba(fit_classifier("linear", x[fit], y[fit], balanced=False, max_iter=500), x)
+    clip = float(clip_bps)
+    fit_target = np.clip(edge, -clip, clip) if clip > 0 else edge
+    regressor = fit_regressor(regressor_kind, x[fit], fit_target[fit],
+                              alpha=ridge_alpha if regressor_kind == "ridge" else huber_alpha,
+                              epsilon=huber_epsilon, max_iter=huber_max_iter)
+    pred = regressor.predict(x)
+    if clip > 0:
+        pred = np.clip(pred, -clip, clip)
+    n_iter = getattr(regressor[-1], "n_iter_", None)
+    max_iter = huber_max_iter if regressor_kind == "huber" else None
+    rate, median = float(y[fit].mean()), float(np.median(fit_target[fit]))
+    metrics = {
+        "row_count": len(rows), "feature_count": len(cols), "feature_hash": sha256_json(list(cols)),
+        "regressor_kind": regressor_kind, "ridge_alpha": ridge_alpha if regressor_kind == "ridge" else None,
+        "huber_alpha": huber_alpha if regressor_kind == "huber" else None,
+        "huber_epsilon": huber_epsilon if regressor_kind == "huber" else None,
+        "regressor_iterations": int(n_iter) if n_iter is not None else 0, "regressor_max_iter": max_iter,
+        "regressor_converged": True if n_iter is None else bool(0 <= int(n_iter) < (max_iter or math.inf)),
+        "regression_target_clip_bps": clip if clip > 0 else None,
+        "train_positive_rate": rate, "train_edge_median": median,
+        "splits": {s: _split_metrics(y[split == s], prob[split == s], edge[split == s], pred[split == s], rate, median)
+                   for s in TRAINING_SPLITS},
+    }
+    keys = [c for c in ("sample_id", "symbol", "event_time", "split_id", "position_side", "entry_sample_id")
+            if c in rows.columns]
+    predictions = rows[[*keys, "time_in_position_minutes", TARGET, EDGE]].copy()
+    predictions["continue_prob"], predictions["predicted_continue_edge_bps"] = prob, pred
+    return metrics, predictions
+
+
+def verdict(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """The acceptance rule (``ACCEPTANCE_RULE``) over ``results[side][feature_set]`` of train_side_models."""
+    reasons, passed = [], []
+    for side in ("long", "short"):
+        if side not in results or not {"market_only", "market_plus_state"} <= set(results[side]):
+            reasons.append(f"{side} results missing")
+            continue
+        only, plus = results[side]["market_only"], results[side]["market_plus_state"]
+        for split in SEALED_SPLITS:
+            o, p = only["splits"].get(split, {}), plus["splits"].get(split, {})
+            checks = _split_checks(f"{side} {split}", o.get("continue_auc"), p.get("continue_auc"),
+                                   o.get("edge_mae_vs_constant_ratio"), p.get("edge_mae_vs_constant_ratio"))
+            reasons += [c for ok, c in checks if not ok]
+            passed += [c for ok, c in checks if ok]
+        if plus.get("regressor_converged"):
+            passed.append(f"{side} market_plus_state regressor converged")
+        else:
+            reasons.append(f"{side} market_plus_state regressor did not converge")
+    return {"status": NOT_READY if reasons else PASS, "reasons": reasons, "acceptance_rule": ACCEPTANCE_RULE,
+            "passed_checks": passed}
+
+
+def _split_checks(label: str, auc_only: float | None, auc_plus: float | None, ratio_only: float | None,
+                  ratio_plus: float | None) -> list[tuple[bool, str]]:
+    """(ok, text) per check; the text is the failure reason or the passed check's description."""
+    auc_ok = auc_plus is not None and auc_plus >= MIN_CONTINUE_AUC
+    auc_better = auc_only is None or (auc_plus is not None and auc_plus > auc_only)
+    ratio_ok = ratio_plus is not None and ratio_plus <= MAX_EDGE_MAE_RATIO
+    ratio_better = ratio_only is None or (ratio_plus is not None and ratio_plus < ratio_only)
+    return [
+        (auc_ok, f"{label} continue_auc below 0.60: {fmt(auc_plus)}" if not auc_ok
+         else f"{label} continue_auc >= 0.60: {fmt(auc_plus)}"),
+        (auc_better, f"{label} continue_auc not better than market_only: {fmt(auc_plus)} <= {fmt(auc_only)}"
+         if not auc_better else f"{label} continue_auc better than market_only: {fmt(auc_plus)} > {fmt(auc_only)}"),
+        (ratio_ok, f"{label} edge_mae_vs_constant_ratio above 0.97: {fmt(ratio_plus)}" if not ratio_ok
+         else f"{label} edge_mae_vs_constant_ratio <= 0.97: {fmt(ratio_plus)}"),
+        (ratio_better, f"{label} edge_mae_vs_constant_ratio not better than market_only: {fmt(ratio_plus)} >= "
+         f"{fmt(ratio_only)}" if not ratio_better
+         else f"{label} edge_mae_vs_constant_ratio better than market_only: {fmt(ratio_plus)} < {fmt(ratio_only)}"),
+    ]
+
+
+# --------------------------------------------------------------------------------------------- runner
+LEAKAGE_POLICY = {
+    "state_features": "entry price, current price and high/low since entry use bars up to the current bar close only",
+    "frozen_scores": "baseline ONNX evaluated on the entry row's features (in-sample on fit_inner rows)",
+    "market_features": "FEATURE_ORDER of the current row (bar-close information)",
+    "labels": "price-plan outcome of the next continue-horizon bars after the current bar close",
+    "fitting": "StandardScaler, classifier and regressor fitted on fit_inner rows only",
+    "splits": "a state row is kept only when its entry and current minute lie in the same split",
+}
+
+
+def run_state_continue_experiment(features: pd.DataFrame, entry_labels: pd.DataFrame, replay: pd.DataFrame,
+                                  price_plan: Mapping[str, Any], direction_onnx: Path, entry_onnx: Path,
+                                  params: StateContinueParams = StateContinueParams()) -> ExperimentOutput:
+    """Spec 13.2: build the state rows, train per side and feature set, apply the verdict."""
+    frame, counts = build_state_frame(features, entry_labels, replay, price_plan, direction_onnx, entry_onnx, params)
+    results: dict[str, dict[str, Any]] = {}
+    predictions = []
+    for side in ("long", "short"):
+        results[side] = {}
+        for feature_set, cols in FEATURE_SETS.items():
+            metrics, pred = train_side_models(
+                frame, side, cols, params.regressor_kind, ridge_alpha=params.ridge_alpha,
+                huber_alpha=params.huber_alpha, huber_epsilon=params.huber_epsilon,
+                huber_max_iter=params.huber_max_iter, clip_bps=params.regression_target_clip_bps)
+            results[side][feature_set] = metrics
+            predictions.append(pred.assign(side=side, feature_set=feature_set))
+    decision = verdict(results)
+    result = {
+        "experiment": "state_continue", "status": DIAGNOSTIC_ONLY, "diagnostic_only": True,
+        "params": asdict(params), "verdict": decision,
+        "price_plan": {"price_plan_id": price_plan.get("pricePlanId"), "stop_bps": price_plan["stopDistanceBps"],
+                       "target_bps": price_plan["targetDistanceBps"], "cost_bps": price_plan["costBps"]},
+        "leakage_policy": LEAKAGE_POLICY,
+        "position_state_feature_order": list(STATE_FEATURES),
+        "position_state_feature_schema": [{"name": n, "order": i + 1, "unit": u, "formula": f}
+                                          for i, (n, (u, f)) in enumerate(STATE_SCHEMA.items())],
+        "source_counts": counts, "row_count": len(frame),
+        "split_counts": {s: int((frame["split_id"] == s).sum()) for s in TRAINING_SPLITS},
+        "metrics": results,
+    }
+    return ExperimentOutput(name="state_continue", result=jsonable(result), report=_report(result),
+                            tables={"train_parquet": frame,
+                                    "predictions_parquet": pd.concat(predictions, ignore_index=True)})
+
+
+def _report(result: dict[str, Any]) -> str:
+    rows = [{"side": side, "feature_set": fs, "split": split, **{k: m["splits"][split].get(k) for k in (
+        "row_count", "positive_rate", "continue_auc", "brier_vs_constant_ratio", "edge_mae_vs_constant_ratio")},
+             "converged": m["regressor_converged"]}
+            for side, sets in result["metrics"].items() for fs, m in sets.items() for split in TRAINING_SPLITS]
+    v = result["verdict"]
+    return "\n".join([
+        "# State-aware Continue experiment (diagnostic only)\n",
+        f"Status `{result['status']}`; {result['row_count']} state rows, split counts {result['split_counts']}.\n",
+        "## Verdict\n", f"`{v['status']}` - rule: {v['acceptance_rule']}.\n", *(f"- {r}" for r in v["reasons"]), "",
+        "## Metrics\n", markdown_table(rows),
+        "## State rows per age\n", markdown_table(result["source_counts"]),
+        "## Leakage policy\n", *(f"- {k}: {t}" for k, t in result["leakage_policy"].items()), "",
+    ])
