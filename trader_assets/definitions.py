@@ -10,7 +10,8 @@ from trader_assets.assets.monitoring import MONITORING_ASSETS
 from trader_assets.assets.trading import TRADING_ASSETS
 from trader_assets.assets.market import raw_market, replay_1m, split_manifest
 from trader_assets.checks import CHECKS
-from trader_assets.io_manager import RunArtifactIOManager
+from trader_assets.executors import executor_from_env
+from trader_assets.io_manager import FanoutIOManager, RunArtifactIOManager
 from trader_assets.jobs import JOBS
 from trader_assets.progress import progress_logger
 from trader_assets.resources import TraderHome
@@ -20,9 +21,9 @@ ASSETS = [raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *
           *MONITORING_ASSETS, *EXPERIMENT_ASSETS]
 
 # Both read $TRADER_HOME (default: data/ in the checkout) when they are used, not at import.
-RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager()}
+RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager(), "fanout_io_manager": FanoutIOManager()}
 
 
 defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=JOBS, sensors=SENSORS, schedules=SCHEDULES,
                       resources=RESOURCES,
-                      loggers={"progress": progress_logger})
+                      loggers={"progress": progress_logger}, executor=executor_from_env())

@@ -72,3 +72,42 @@ class RunArtifactIOManager(dg.ConfigurableIOManager):
                 raise ArtifactError(f"{path}: missing or does not match {TABLES_MANIFEST}")
             out[name] = pd.read_parquet(path)
         return out
+
+
+class FanoutIOManager(dg.ConfigurableIOManager):
+    """Intermediate per-symbol outputs of the fan-out ops (not assets): parquet under
+    ``<TRADER_HOME>/fanout/<dagster run id>/<step key>/<output>[__<mapping key>].parquet``, shared by every executor on one
+    machine (in-process, multiprocess, Dask workers on a shared file system). The merge step deletes its graph's
+    outputs once the asset is written; a crashed run leaves only this scratch folder behind."""
+
+    home: str = ""
+
+    def _root(self) -> Path:
+        return Path(self.home).resolve() if self.home else trader_home()
+
+    def _path(self, context: dg.OutputContext) -> Path:
+        step = context.step_key.replace("[", "__").replace("]", "")
+        name = f"{context.name}__{context.mapping_key}" if context.mapping_key else context.name
+        return self._root() / "fanout" / context.run_id / step / f"{name}.parquet"
+
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(f"{context.step_key}: fan-out outputs must be DataFrames, got {type(obj).__name__}")
+        io.write_parquet(self._path(context), obj)
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        path = self._path(context.upstream_output)
+        if not path.exists():
+            raise ArtifactError(f"{path}: fan-out output missing (its step did not complete)")
+        return pd.read_parquet(path)
+
+
+def clear_fanout(run_id: str, graph: str, home: str = "") -> None:
+    """Delete the fan-out scratch outputs of graph asset ``graph`` in Dagster run ``run_id``."""
+    import shutil
+
+    root = (Path(home).resolve() if home else trader_home()) / "fanout" / run_id
+    for step in root.glob(f"{graph}.*"):
+        shutil.rmtree(step, ignore_errors=True)
+    if root.exists() and not any(root.iterdir()):
+        root.rmdir()

@@ -3,11 +3,13 @@ a re-run is idempotent, and the locked split refuses moved boundaries."""
 
 import json
 
+import dagster as dg
 from dagster import AssetCheckSeverity
 
-from tests.assets.conftest import SMALL_RUN, materialize_run, write_spec
+from tests.assets.conftest import SMALL_RUN, UP_TO_MODELS, materialize_run, write_spec
+from trader_assets.definitions import defs
 from trader_assets.checks import CHECKS
-from trader_core import io, layout
+from trader_core import io, layout, stages
 from trader_core.contracts.features import FEATURE_ORDER, META_COLUMNS, feature_order_hash
 
 
@@ -37,9 +39,9 @@ def test_small_run_materializes_with_all_checks_passing(tmp_path, instance):
     assert manifest["source_replay_path"] == "replay/replay_1m.parquet"  # relative to the run folder
     replay = io.read_parquet(root / "replay/replay_1m.parquet")
     assert len(replay) == 2 * 8 * 1440
+    selected = {k.path[-1] for k in UP_TO_MODELS.resolve(defs.resolve_asset_graph())}
     for asset, rel in layout.ARTIFACT_PATHS.items():
-        if asset not in ("pm_search", "backtest", "release", "training_diagnostics"):
-            assert (root / rel).exists(), rel
+        assert (root / rel).exists() == (asset in selected), rel
     for rel in (layout.PRICE_PLAN_PARQUET_FILE, layout.POSITION_LABEL_REPORT_FILE,
                 layout.DIRECTION_OPPORTUNITY_RESULT_FILE):
         assert (root / rel).exists(), rel
@@ -111,3 +113,20 @@ def test_same_spec_gives_byte_identical_artifacts_in_another_home(tmp_path, inst
                  if p.is_file() and p.suffix in (".parquet", ".json", ".onnx")}
         hashes.append(found)
     assert len(hashes[0]) > 30 and hashes[0] == hashes[1]
+
+
+def test_fanned_out_assets_equal_the_single_process_stages(tmp_path, instance):
+    """feature_frame and path_stats run per symbol (DynamicOut fan-out) and merge to the exact single-process frames."""
+    spec = write_spec(tmp_path, SMALL_RUN)
+    selection = [dg.AssetKey(k) for k in ("raw_market", "replay_1m", "split_manifest", "price_plan", "feature_frame",
+                                         "path_stats")]
+    assert materialize_run(tmp_path, instance, "small", selection).success
+    root = layout.run_root("small", tmp_path)
+    replay = io.read_parquet(root / "replay/replay_1m.parquet")
+    manifest = io.read_json(root / "split/split_manifest.json")
+    single, _ = stages.feature_stage(replay, manifest, tmp_path / "scratch")
+    assert io.frame_hash(io.read_parquet(root / "feature/feature_frame.parquet")) == io.frame_hash(single)
+    stats = stages.path_stats_stage(replay, manifest, spec, io.read_json(root / "label/price_plan_context.json"))
+    assert io.frame_hash(io.read_parquet(root / "label/path_stats.parquet")) == io.frame_hash(stats)
+    leftovers = [p for p in (tmp_path / "fanout").rglob("*") if p.is_file()]
+    assert not leftovers  # the per-symbol scratch outputs are cleared after the merge

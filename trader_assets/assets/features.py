@@ -4,12 +4,16 @@
 import dagster as dg
 import pandas as pd
 
+from trader_assets.assets.fanout import FANOUT_IO, in_symbol_order, replay_by_symbol
+from trader_assets.io_manager import clear_fanout
 from trader_assets.metadata import json_value, preview
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core import stages
 from trader_core.contracts.features import FEATURE_ORDER, FEATURES, META_COLUMNS
-from trader_core.contracts.versions import FEATURE_VERSION
+from trader_core.fanout import merge_symbol_frames
+from trader_core.features import build_feature_frame
+from trader_core.splits import assign_split
 
 
 def _feature_schema() -> dg.TableSchema:
@@ -19,13 +23,18 @@ def _feature_schema() -> dg.TableSchema:
     return dg.TableSchema(columns=meta + feats)
 
 
-@dg.asset(partitions_def=runs_partitions, group_name="features", owners=["team:research"],
-          kinds={"python", "parquet"}, code_version=FEATURE_VERSION,
-          description=f"{len(FEATURE_ORDER)} look-ahead-free features per symbol-minute (float32) with split ids "
-                      "and data_quality_flag; writes feature_order.json, feature_schema.json and the quality report.")
-def feature_frame(context: dg.AssetExecutionContext, trader_home: TraderHome, replay_1m: pd.DataFrame,
-                  split_manifest: dict) -> dg.Output[pd.DataFrame]:
-    frame, summary = stages.feature_stage(replay_1m, split_manifest, trader_home.run_dir(context.partition_key))
+@dg.op(out=dg.Out(io_manager_key=FANOUT_IO), description="The feature frame of one symbol's replay rows.")
+def symbol_features(replay_part: pd.DataFrame, split_manifest: dict) -> pd.DataFrame:
+    return build_feature_frame(replay_part, assign_split(replay_part["event_time"], split_manifest))
+
+
+@dg.op(description="Merge the per-symbol frames (exactly the single-process frame) and write the feature order, "
+                   "schema and quality report.")
+def merge_features(context: dg.OpExecutionContext, trader_home: TraderHome,
+                   parts: list[pd.DataFrame]) -> dg.Output[pd.DataFrame]:
+    frame = merge_symbol_frames(in_symbol_order(parts))
+    summary = stages.finish_feature_stage(frame, trader_home.run_dir(context.partition_key))
+    clear_fanout(context.run_id, "feature_frame", trader_home.home)
     return dg.Output(frame, metadata={
         "dagster/row_count": summary["row_count"],
         "dagster/column_schema": _feature_schema(),
@@ -38,3 +47,13 @@ def feature_frame(context: dg.AssetExecutionContext, trader_home: TraderHome, re
         "quality_report": dg.MetadataValue.md(summary["report_markdown"]),
         "preview": preview(frame),
     })
+
+
+@dg.graph_asset(partitions_def=runs_partitions, group_name="features", owners=["team:research"],
+                kinds={"python", "parquet"},
+                description=f"{len(FEATURE_ORDER)} look-ahead-free features per symbol-minute (float32) with split "
+                            "ids and data_quality_flag, computed per symbol (fan-out) and merged; writes "
+                            "feature_order.json, feature_schema.json and the quality report.")
+def feature_frame(replay_1m: pd.DataFrame, split_manifest: dict) -> pd.DataFrame:
+    parts = replay_by_symbol(replay_1m).map(lambda part: symbol_features(part, split_manifest))
+    return merge_features(parts.collect())

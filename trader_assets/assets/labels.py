@@ -3,12 +3,16 @@
 import dagster as dg
 import pandas as pd
 
+from trader_assets.assets.fanout import FANOUT_IO, in_symbol_order, replay_by_symbol
+from trader_assets.io_manager import clear_fanout
 from trader_assets.metadata import json_value, preview
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core import io, stages
 from trader_core.contracts.labels import DATASET_LABELS, RISK_PROB_LABELS, RISK_TARGETS
 from trader_core.contracts.versions import LABEL_VERSION
+from trader_core.fanout import merge_path_stats as merge_symbol_path_stats
+from trader_core.labels.base import label_horizons
 from trader_core.labels.datasets import build_train_dataset
 from trader_core.labels.direction import build_direction_labels
 from trader_core.labels.entry import build_entry_labels
@@ -33,17 +37,32 @@ def price_plan(context: dg.AssetExecutionContext, trader_home: TraderHome, split
     return dg.Output(plan, metadata={"price_plan_id": plan["pricePlanId"], "plan": json_value(plan)})
 
 
-@dg.asset(**COMMON, kinds={"python", "parquet"},
-          description="The price plan's outcome for every start minute, side and label horizon: hits, times, gross "
-                      "edge, future return, MFE/MAE, future spread and volatility; windows never cross a split.")
-def path_stats(context: dg.AssetExecutionContext, trader_home: TraderHome, replay_1m: pd.DataFrame,
-               split_manifest: dict, price_plan: dict) -> dg.Output[pd.DataFrame]:
+@dg.op(out=dg.Out(io_manager_key=FANOUT_IO), description="The path statistics of one symbol's replay rows.")
+def symbol_path_stats(context: dg.OpExecutionContext, trader_home: TraderHome, replay_part: pd.DataFrame,
+                      split_manifest: dict, price_plan: dict) -> pd.DataFrame:
+    return stages.path_stats_stage(replay_part, split_manifest, trader_home.run_spec(context.partition_key), price_plan)
+
+
+@dg.op(description="Merge the per-symbol path statistics (exactly the single-process frame).")
+def merge_path_stats(context: dg.OpExecutionContext, trader_home: TraderHome,
+                     parts: list[pd.DataFrame]) -> dg.Output[pd.DataFrame]:
     spec = trader_home.run_spec(context.partition_key)
-    stats = stages.path_stats_stage(replay_1m, split_manifest, spec, price_plan)
-    rates = stats.groupby(["horizon_minutes", "side"])[["target_hit", "stop_hit", "timeout_hit"]].mean()
+    stats = merge_symbol_path_stats(in_symbol_order(parts), label_horizons(spec.labels))
+    clear_fanout(context.run_id, "path_stats", trader_home.home)
+    rates = stats.groupby(["horizon_minutes", "side"], observed=True)[["target_hit", "stop_hit", "timeout_hit"]].mean()
     return dg.Output(stats, metadata={
         "dagster/row_count": len(stats), "data_hash_sha256": io.frame_hash(stats),
         "hit_rates": dg.MetadataValue.md(markdown_table(rates.reset_index())), "preview": preview(stats)})
+
+
+@dg.graph_asset(partitions_def=runs_partitions, group_name="labels", owners=["team:research"],
+                kinds={"python", "parquet"},
+                description="The price plan's outcome for every start minute, side and label horizon: hits, times, "
+                            "gross edge, future return, MFE/MAE, future spread and volatility; windows never cross a "
+                            "split. Computed per symbol (fan-out) and merged.")
+def path_stats(replay_1m: pd.DataFrame, split_manifest: dict, price_plan: dict) -> pd.DataFrame:
+    parts = replay_by_symbol(replay_1m).map(lambda part: symbol_path_stats(part, split_manifest, price_plan))
+    return merge_path_stats(parts.collect())
 
 
 @dg.asset(**COMMON, kinds={"python", "parquet"},

@@ -4,7 +4,7 @@ Each returns the stage's main value (stored by the caller, e.g. the Dagster IO m
 and a summary for display. The Dagster assets are thin wrappers around these.
 """
 
-from trader_core.stages.features import feature_stage, trainable_split_counts  # noqa: F401
+from trader_core.stages.features import feature_stage, finish_feature_stage, trainable_split_counts  # noqa: F401
 from trader_core.stages.labels import (  # noqa: F401
     direction_opportunity_stage,
     label_summary,

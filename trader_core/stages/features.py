@@ -19,6 +19,11 @@ from trader_core.splits import assign_split
 def feature_stage(replay: pd.DataFrame, manifest: dict[str, Any], run_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Feature frame plus feature_order.json, feature_schema.json and the quality report."""
     frame = build_feature_frame(replay, assign_split(replay["event_time"], manifest))
+    return frame, finish_feature_stage(frame, run_dir)
+
+
+def finish_feature_stage(frame: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
+    """Write feature_order.json, feature_schema.json and the quality report of a built (or merged) frame."""
     order_hash = io.write_json(run_dir / layout.FEATURE_ORDER_FILE, list(FEATURE_ORDER))
     if order_hash != feature_order_hash():
         raise ArtifactError("feature_order.json hash differs from the FEATURE_ORDER contract hash")
@@ -41,7 +46,7 @@ def feature_stage(replay: pd.DataFrame, manifest: dict[str, Any], run_dir: Path)
         "report_path": str(report_path),
         "report_markdown": report,
     }
-    return frame, summary
+    return summary
 
 
 def trainable_split_counts(frame: pd.DataFrame) -> dict[str, int]:

@@ -1,0 +1,26 @@
+"""Per-symbol fan-out ops shared by the graph-backed assets (features, path statistics).
+
+``replay_by_symbol`` yields one dynamic output per symbol; the per-symbol op is mapped over them and the
+merge op collects the parts, merges them exactly (``trader_core.fanout``) and produces the asset. Under the
+in-process executor the symbols run one after another; under the multiprocess or Dask executor
+(``trader_assets.executors``) they run in parallel.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from trader_core.fanout import mapping_key, symbol_slices
+
+FANOUT_IO = "fanout_io_manager"
+
+
+@dg.op(out=dg.DynamicOut(io_manager_key=FANOUT_IO),
+       description="One output per symbol: that symbol's replay rows.")
+def replay_by_symbol(replay_1m: pd.DataFrame):
+    for symbol, part in symbol_slices(replay_1m):
+        yield dg.DynamicOutput(part, mapping_key=mapping_key(symbol))
+
+
+def in_symbol_order(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The collected parts sorted by symbol (collect() order is not part of Dagster's contract)."""
+    return sorted(parts, key=lambda p: str(p["symbol"].iloc[0]) if len(p) else "")
