@@ -164,6 +164,10 @@ def print_summary(run_id: str, home: Path) -> None:
     for report in sorted(root.rglob("*.md")):
         label = "feature report" if report.name == Path(layout.FEATURE_REPORT_FILE).name else "report"
         print(f"{label}: {report}")
+    replay_report = root / layout.REPLAY_REPORT_FILE
+    if replay_report.exists():
+        for warning in json.loads(replay_report.read_text()).get("warnings", []):
+            print(f"data: {warning}")
     record = root / layout.ARTIFACT_PATHS["release"]
     if record.exists():
         promoted = json.loads(record.read_text())

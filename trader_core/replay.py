@@ -304,6 +304,15 @@ def _summarize(out: pd.DataFrame, report: ReplayReport) -> None:
     for flag in ("liquidation_available", "book_available", "depth_available", "funding_available",
                  "mark_index_available", "open_interest_available"):
         report.availability_share[flag] = float(out[flag].mean()) if len(out) else 0.0
+    missing = [f.removesuffix("_available") for f, share in report.availability_share.items() if share == 0.0]
+    partial = {f.removesuffix("_available"): 1.0 - share for f, share in report.availability_share.items()
+               if 0.0 < share <= 0.99}  # below 1 % unavailable (e.g. warm-up before the first OI print) is not news
+    if missing:
+        report.warnings.append(f"inputs unavailable for the whole window: {', '.join(missing)}; their features are "
+                               "neutral (0) and the rows PARTIAL_OPTIONAL, never invented")
+    if partial:
+        report.warnings.append("inputs partly unavailable: " + ", ".join(f"{k} on {v:.1%} of rows"
+                                                                        for k, v in partial.items()))
     if report.gaps:
         report.warnings.append(f"{report.gaps} gap(s) in the minute grid ({report.missing_minutes} missing minutes); "
                                "kept visible in gap_minutes_before, never filled")
