@@ -1,6 +1,7 @@
 """Release bundles under ``<TRADER_HOME>/releases/``: immutable, hashed, with an atomic champion pointer.
 
-Layout of a release ``r0001-<run_id>/`` (read-only once written):
+Layout of a perp release ``r0001-<run_id>/`` (read-only once written; a butterfly release holds its own
+files, see ``trader_core.butterfly``):
 
     release_manifest.json            every file's sha256, versions, run spec hash, code version, backtest status
     model/<name>/<name>.onnx         the four models (InferenceEngine.from_bundle(<release>/model) loads them)
@@ -12,9 +13,10 @@ Layout of a release ``r0001-<run_id>/`` (read-only once written):
 
 A release is assembled in a temporary folder and renamed into place, so a half-written release never
 exists. Promoting a bundle whose content equals an existing release reuses that release (a re-run is
-idempotent); any other promotion creates the next version and never overwrites one. ``champion.json``
-names the current release and the stack of earlier champions; it is replaced atomically, and
-``rollback`` restores the previous champion.
+idempotent); any other promotion creates the next version and never overwrites one. Each strategy has
+its own champion pointer (``champion.json`` for perp, ``champion-<strategy>.json`` otherwise) naming the
+current release and the stack of earlier champions; it is replaced atomically, and ``rollback`` restores
+the previous champion. A release's manifest records its strategy; a pointer only accepts its own.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ from trader_core.errors import ArtifactError, TraderError
 
 MANIFEST = "release_manifest.json"
 CHAMPION = "champion.json"
+DEFAULT_STRATEGY = "perp"
+
+
+def champion_file(strategy: str = DEFAULT_STRATEGY) -> str:
+    """One champion per strategy: ``champion.json`` (perp) or ``champion-<strategy>.json``."""
+    return CHAMPION if strategy == DEFAULT_STRATEGY else f"champion-{strategy}.json"
 
 
 class ReleaseRefused(TraderError):
@@ -75,8 +83,8 @@ def bundle_files(run_dir: Path, files: Mapping[str, Path]) -> dict[str, Path]:
 
 
 def promote(files: Mapping[str, Path], *, run_id: str, spec_hash: str, backtest: Mapping[str, Any],
-            home: Path | None = None) -> Release:
-    """Create (or reuse) the release for ``files`` and make it the champion. Refuses unless backtest PASS."""
+            home: Path | None = None, strategy: str = DEFAULT_STRATEGY) -> Release:
+    """Create (or reuse) the release for ``files`` and make it its strategy's champion. Refuses unless backtest PASS."""
     if backtest.get("status") != "PASS":
         raise ReleaseRefused(f"run {run_id!r}: backtest status {backtest.get('status')!r} "
                              f"({', '.join(backtest.get('status_reasons', [])) or 'no reasons'}); promotion refused")
@@ -86,11 +94,12 @@ def promote(files: Mapping[str, Path], *, run_id: str, spec_hash: str, backtest:
     content_hash = sha256_json(hashes)
     existing = _find_by_content(root, content_hash)
     if existing is not None:
-        set_champion(existing.version, home)
+        set_champion(existing.version, home, strategy)
         return Release(existing.version, existing.path, existing.manifest, reused=True)
     manifest = {
         "model_bundle_version": MODEL_BUNDLE_VERSION, "calibration_bundle_version": CALIBRATION_BUNDLE_VERSION,
-        "run_id": run_id, "run_spec_hash": spec_hash, "code_version": code_version(), "content_hash": content_hash,
+        "run_id": run_id, "strategy": strategy, "run_spec_hash": spec_hash, "code_version": code_version(),
+        "content_hash": content_hash,
         "backtest_status": backtest["status"], "backtest_metrics": backtest.get("metrics", {}), "files": hashes,
     }
     staging = root / f".staging-{uuid.uuid4().hex}"
@@ -103,7 +112,7 @@ def promote(files: Mapping[str, Path], *, run_id: str, spec_hash: str, backtest:
         shutil.rmtree(staging, ignore_errors=True)
     path = root / version
     _make_read_only(path)
-    set_champion(version, home)
+    set_champion(version, home, strategy)
     return Release(version, path, io.read_json(path / MANIFEST), reused=False)
 
 
@@ -150,43 +159,48 @@ def verify_release(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def champion(home: Path | None = None) -> dict[str, Any] | None:
-    pointer = releases_root(home) / CHAMPION
+def champion(home: Path | None = None, strategy: str = DEFAULT_STRATEGY) -> dict[str, Any] | None:
+    pointer = releases_root(home) / champion_file(strategy)
     return io.read_json(pointer) if pointer.exists() else None
 
 
-def set_champion(version: str, home: Path | None = None) -> dict[str, Any]:
-    """Make ``version`` the champion (atomic replace of champion.json; the old one goes on the stack)."""
+def set_champion(version: str, home: Path | None = None, strategy: str = DEFAULT_STRATEGY) -> dict[str, Any]:
+    """Make ``version`` the strategy's champion (atomic replace of its pointer; the old one goes on the stack)."""
     root = releases_root(home)
-    verify_release(root / version)
-    current = champion(home) or {"version": None, "previous": []}
+    manifest = verify_release(root / version)
+    if manifest.get("strategy", DEFAULT_STRATEGY) != strategy:
+        raise ReleaseRefused(f"release {version} is a {manifest.get('strategy', DEFAULT_STRATEGY)!r} bundle, not "
+                             f"{strategy!r}")
+    current = champion(home, strategy) or {"version": None, "previous": []}
     if current["version"] == version:
         return current
     previous = ([current["version"]] if current["version"] else []) + current["previous"]
     pointer = {"version": version, "path": str(root / version), "previous": previous}
-    io.write_json(root / CHAMPION, pointer)
+    io.write_json(root / champion_file(strategy), pointer)
     return pointer
 
 
-def rollback(home: Path | None = None) -> dict[str, Any]:
-    """Restore the previous champion (atomic); raises when there is none."""
+def rollback(home: Path | None = None, strategy: str = DEFAULT_STRATEGY) -> dict[str, Any]:
+    """Restore the strategy's previous champion (atomic); raises when there is none."""
     root = releases_root(home)
-    current = champion(home)
+    current = champion(home, strategy)
     if not current or not current["previous"]:
         raise ReleaseRefused("no previous champion to roll back to")
     version, rest = current["previous"][0], current["previous"][1:]
     verify_release(root / version)
     pointer = {"version": version, "path": str(root / version), "previous": rest, "rolled_back_from": current["version"]}
-    io.write_json(root / CHAMPION, pointer)
+    io.write_json(root / champion_file(strategy), pointer)
     return pointer
 
 
 def list_releases(home: Path | None = None) -> list[dict[str, Any]]:
     root = releases_root(home)
-    current = (champion(home) or {}).get("version")
     out = []
     for path in sorted(root.glob("r[0-9][0-9][0-9][0-9]-*")):
         manifest = io.read_json(path / MANIFEST)
-        out.append({"version": path.name, "run_id": manifest["run_id"], "champion": path.name == current,
+        strategy = manifest.get("strategy", DEFAULT_STRATEGY)
+        current = (champion(home, strategy) or {}).get("version")
+        out.append({"version": path.name, "run_id": manifest["run_id"], "strategy": strategy,
+                    "champion": path.name == current,
                     "backtest_status": manifest["backtest_status"], "content_hash": manifest["content_hash"][:12]})
     return out

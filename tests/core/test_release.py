@@ -67,3 +67,16 @@ def test_incomplete_bundle_is_refused(tmp_path):
     with pytest.raises(release.ReleaseRefused, match="missing"):
         release.bundle_files(tmp_path, {})
 
+
+
+def test_each_strategy_has_its_own_champion(tmp_path):
+    perp = release.promote(bundle(tmp_path, "p"), run_id="perp", spec_hash="h1", backtest=PASS, home=tmp_path)
+    fly = release.promote(bundle(tmp_path, "b"), run_id="fly", spec_hash="h2", backtest=PASS, home=tmp_path,
+                          strategy="butterfly")
+    assert release.champion(tmp_path)["version"] == perp.version
+    assert release.champion(tmp_path, "butterfly")["version"] == fly.version
+    assert (tmp_path / "releases" / "champion-butterfly.json").exists()
+    assert {r["version"]: r["strategy"] for r in release.list_releases(tmp_path)} == {
+        perp.version: "perp", fly.version: "butterfly"}
+    with pytest.raises(release.ReleaseRefused, match="is a 'butterfly' bundle"):
+        release.set_champion(fly.version, tmp_path)  # a butterfly bundle can never become the perp champion

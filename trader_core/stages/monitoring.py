@@ -37,9 +37,9 @@ SIDE_COLUMNS = ["side", "direction_auc", "entry_auc", "entry_ece", "mean_entry_p
                 "top_decile_realized_edge_bps"]
 
 
-def incumbent_path(home: Path, run_id: str) -> Path | None:
-    """The champion release to judge ``run_id`` against (never a release of ``run_id`` itself)."""
-    pointer = release.champion(home)
+def incumbent_path(home: Path, run_id: str, strategy: str = release.DEFAULT_STRATEGY) -> Path | None:
+    """The strategy's champion release to judge ``run_id`` against (never a release of ``run_id`` itself)."""
+    pointer = release.champion(home, strategy)
     if not pointer:
         return None
     root = release.releases_root(home)
