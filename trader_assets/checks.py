@@ -1,7 +1,6 @@
 """Asset checks: one property each, metadata on every result. Blocking checks stop downstream assets."""
 
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,6 @@ from trader_core.release import verify_release
 from trader_core.splits import sealed_boundaries
 from trader_core.stages import label_summary, read_split_lock, trainable_split_counts
 
-# Partitioned asset checks (one result per run partition) are a Dagster 1.13 preview feature we rely on.
-warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
 
 
 def _result(passed: bool, **metadata: Any) -> dg.AssetCheckResult:

@@ -1,6 +1,7 @@
 """The ``trader`` command: create runs and materialize them without the UI.
 
-    trader run RUN_ID [--source synthetic|csv|binance-vision|binance-feed|lake] [--path DIR_OR_FILE]
+    trader run RUN_ID [--strategy perp|butterfly] [--source synthetic|csv|binance-vision|binance-feed|lake]
+                      [--path DIR_OR_FILE]
                       [--symbols A,B] [--start DATE --end DATE | --days N] [--signal S] [--seed N]
                       [--config FILE] [--select ASSETS] [--no-experiments] [--debug]
     trader runs                 list runs with their last status
@@ -34,7 +35,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from trader_core import layout, release, runs
-from trader_core.config import SOURCE_KINDS, RunSpec, from_mapping, merge_sections, read_json_object, to_mapping
+from trader_core.config import SOURCE_KINDS, STRATEGIES, RunSpec, from_mapping, merge_sections, read_json_object, to_mapping
 from trader_core.errors import ConfigError, TraderError
 from trader_core.market.sources import SOURCES
 
@@ -66,7 +67,15 @@ def spec_from_args(args: argparse.Namespace, existing: RunSpec | None) -> RunSpe
     data: dict[str, Any] = to_mapping(existing) if existing else to_mapping(RunSpec(run_id=args.run_id))
     if args.config:
         data = merge_sections(data, load_config_file(args.config))
+    if args.strategy is not None:
+        data["strategy"] = args.strategy
     source = data.setdefault("source", {})
+    if data.get("strategy") == "butterfly":  # the synthetic knobs live in the butterfly section
+        synthetic = data.setdefault("butterfly", {}).setdefault("synthetic", {})
+        for flag in ("signal", "seed"):
+            if getattr(args, flag) is not None:
+                synthetic[flag] = getattr(args, flag)
+                setattr(args, flag, None)
     if args.source is not None:
         source["kind"] = args.source
         if args.source != "synthetic" and existing is None:
@@ -119,7 +128,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from trader_assets.partitions import RUNS_PARTITION_NAME
 
     home = layout.trader_home()
-    job = defs.resolve_job_def("retrain_job" if args.no_experiments else "everything_job")
+    existing = runs.load_spec(args.run_id, home) if runs.spec_path(args.run_id, home).exists() else None
+    butterfly = (args.strategy or (existing.strategy if existing else "perp")) == "butterfly"
+    job = defs.resolve_job_def("butterfly_job" if butterfly else "retrain_job" if args.no_experiments
+                               else "everything_job")
     selection = None
     if args.select:
         known = {k.to_user_string(): k for k in job.asset_layer.executable_asset_keys}
@@ -133,8 +145,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     instance = dg.DagsterInstance.get()
     if not instance.has_dynamic_partition(RUNS_PARTITION_NAME, spec.run_id):
         instance.add_dynamic_partitions(RUNS_PARTITION_NAME, [spec.run_id])
-    print(f"materializing run {spec.run_id} ({spec.source.kind}, symbols {','.join(spec.symbols)}, "
-          f"{spec.start or 'first bar'} .. {spec.end or 'last bar'}) into {layout.run_root(spec.run_id, home)}")
+    if spec.strategy == "butterfly":
+        universe = ("synthetic: " + f"{len(spec.butterfly.synthetic.symbols)} underlyings x "
+                    f"{spec.butterfly.synthetic.trading_days} trading days") if spec.source.kind == "synthetic" else spec.source.path
+        print(f"materializing butterfly run {spec.run_id} ({universe}) into {layout.run_root(spec.run_id, home)}")
+    else:
+        print(f"materializing run {spec.run_id} ({spec.source.kind}, symbols {','.join(spec.symbols)}, "
+              f"{spec.start or 'first bar'} .. {spec.end or 'last bar'}) into {layout.run_root(spec.run_id, home)}")
     result = job.execute_in_process(
         instance=instance, partition_key=spec.run_id, asset_selection=selection, raise_on_error=False,
         run_config={"loggers": {"progress": {}}},
@@ -168,8 +185,10 @@ def print_summary(run_id: str, home: Path) -> None:
     if replay_report.exists():
         for warning in json.loads(replay_report.read_text()).get("warnings", []):
             print(f"data: {warning}")
-    record = root / layout.ARTIFACT_PATHS["release"]
-    if record.exists():
+    for name in ("release", "butterfly_release"):
+        record = root / layout.ARTIFACT_PATHS[name]
+        if not record.exists():
+            continue
         promoted = json.loads(record.read_text())
         print(f"release: {promoted['version']} at {promoted['path']} (champion)")
 
@@ -287,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="create a run (if new) and materialize it")
     run.add_argument("run_id")
+    run.add_argument("--strategy", choices=STRATEGIES, help="perp (default) or butterfly (daily options butterflies)")
     run.add_argument("--source", choices=SOURCE_KINDS)
     run.add_argument("--path", help="data file or folder for non-synthetic sources")
     run.add_argument("--symbols", help="comma-separated symbols")

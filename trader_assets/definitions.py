@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from trader_assets.assets.butterfly import BUTTERFLY_ASSETS, BUTTERFLY_CHECKS
 from trader_assets.assets.experiments import EXPERIMENT_ASSETS
 from trader_assets.assets.features import feature_frame
 from trader_assets.assets.labels import LABEL_ASSETS
@@ -18,12 +19,12 @@ from trader_assets.resources import TraderHome
 from trader_assets.sensors import SCHEDULES, SENSORS
 
 ASSETS = [raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS, *TRADING_ASSETS,
-          *MONITORING_ASSETS, *EXPERIMENT_ASSETS]
+          *MONITORING_ASSETS, *EXPERIMENT_ASSETS, *BUTTERFLY_ASSETS]
 
 # Both read $TRADER_HOME (default: data/ in the checkout) when they are used, not at import.
 RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager(), "fanout_io_manager": FanoutIOManager()}
 
 
-defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=JOBS, sensors=SENSORS, schedules=SCHEDULES,
+defs = dg.Definitions(assets=ASSETS, asset_checks=[*CHECKS, *BUTTERFLY_CHECKS], jobs=JOBS, sensors=SENSORS, schedules=SCHEDULES,
                       resources=RESOURCES,
                       loggers={"progress": progress_logger}, executor=executor_from_env())

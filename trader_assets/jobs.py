@@ -3,11 +3,17 @@
 import dagster as dg
 
 EXPERIMENTS = dg.AssetSelection.groups("experiments")
+BUTTERFLY = dg.AssetSelection.groups("butterfly")
+PERP = dg.AssetSelection.all() - BUTTERFLY
 
-retrain_job = dg.define_asset_job("retrain_job", selection=dg.AssetSelection.all() - EXPERIMENTS,
-                                  description="Market data to release: everything except the experiments group.")
-everything_job = dg.define_asset_job("everything_job", selection=dg.AssetSelection.all(),
-                                     description="The whole graph of a run: retrain_job plus the experiments.")
+retrain_job = dg.define_asset_job("retrain_job", selection=PERP - EXPERIMENTS,
+                                  description="Perp strategy, market data to release: everything except the "
+                                              "experiments group.")
+everything_job = dg.define_asset_job("everything_job", selection=PERP,
+                                     description="The whole perp graph of a run: retrain_job plus the experiments.")
+butterfly_job = dg.define_asset_job("butterfly_job", selection=BUTTERFLY,
+                                    description="The butterfly strategy (runs with strategy: butterfly): daily market "
+                                                "to release.")
 experiments_job = dg.define_asset_job("experiments_job", selection=EXPERIMENTS,
                                       description="Diagnostics and experiments of a run (spec 12-13; needs the "
                                                   "models group and pm_search). Never gates the release chain.")
@@ -30,5 +36,5 @@ monitoring_job = dg.define_asset_job("monitoring_job", selection=dg.AssetSelecti
                                      description="Shadow scoring, drift and champion vs challenger of a run (needs "
                                                  "the models group and pm_search).")
 
-JOBS = [retrain_job, everything_job, experiments_job, market_job, features_job, labels_job, models_job, trading_job,
+JOBS = [retrain_job, everything_job, experiments_job, butterfly_job, market_job, features_job, labels_job, models_job, trading_job,
         monitoring_job]

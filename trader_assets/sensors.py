@@ -4,19 +4,21 @@ import json
 
 import dagster as dg
 
-from trader_assets.jobs import retrain_job
+from trader_assets.jobs import butterfly_job, retrain_job
 from trader_assets.partitions import RUNS_PARTITION_NAME, runs_partitions
 from trader_core import runs
 from trader_core.layout import trader_home
 from trader_core.market.landing import complete_months
-from trader_core.retrain import retrain_spec
+from trader_core.retrain import BUTTERFLY_RUN_PREFIX, retrain_spec
 
 RETRAIN_PREFIX = "retrain-"
 
 
-@dg.sensor(job=retrain_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+@dg.sensor(jobs=[retrain_job, butterfly_job], minimum_interval_seconds=60,
+           default_status=dg.DefaultSensorStatus.RUNNING,
            description="Registers every newly complete landed month (any source) as run partition retrain-YYYY-MM "
-                       "with a trailing-window run spec, and requests its run once (run_key = run id).")
+                       "(retrain-butterfly-YYYY-MM for butterfly months) with its run spec, and requests the "
+                       "strategy's job once (run_key = run id).")
 def landed_month_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     home = trader_home()
     seen = set(json.loads(context.cursor)) if context.cursor else set()
@@ -37,8 +39,9 @@ def landed_month_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
             runs.save_new_spec(spec, home)
         if not context.instance.has_dynamic_partition(RUNS_PARTITION_NAME, spec.run_id) and spec.run_id not in partitions:
             partitions.append(spec.run_id)
-        requests.append(dg.RunRequest(partition_key=spec.run_id, run_key=spec.run_id,
-                                      tags={"trader/trigger": "landed-month"}))
+        job = butterfly_job if spec.strategy == "butterfly" else retrain_job
+        requests.append(dg.RunRequest(partition_key=spec.run_id, run_key=spec.run_id, job_name=job.name,
+                                      tags={"trader/trigger": "landed-month", "trader/strategy": spec.strategy}))
         seen.add(f"{marker['source']}/{marker['month']}")
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(sorted(seen)),
                            dynamic_partitions_requests=[runs_partitions.build_add_request(partitions)] if partitions else [])
@@ -46,10 +49,11 @@ def landed_month_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
 
 @dg.schedule(job=retrain_job, cron_schedule="0 6 2 * *", execution_timezone="UTC",
              default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="Safety net on the 2nd of each month: re-requests the newest retrain-YYYY-MM partition when "
-                         "it has no successful run (schedules cannot add partitions; the sensor creates them).")
+             description="Safety net on the 2nd of each month: re-requests the newest perp retrain-YYYY-MM partition "
+                         "when it has no successful run (schedules cannot add partitions; the sensor creates them).")
 def monthly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    keys = sorted(k for k in context.instance.get_dynamic_partitions(RUNS_PARTITION_NAME) if k.startswith(RETRAIN_PREFIX))
+    keys = sorted(k for k in context.instance.get_dynamic_partitions(RUNS_PARTITION_NAME)
+                  if k.startswith(RETRAIN_PREFIX) and not k.startswith(BUTTERFLY_RUN_PREFIX))
     if not keys:
         return dg.SkipReason("no retrain partition yet: nothing has landed")
     latest = keys[-1]

@@ -22,9 +22,12 @@ from trader_core.contracts.features import sha256_json
 from trader_core.contracts.labels import ENTRY_TARGET_METHODS, PLAN_METHODS
 from trader_core.contracts.versions import RUN_SPEC_VERSION
 from trader_core.errors import ConfigError
+from trader_core.butterfly.config import ButterflyConfig
+from trader_core.split_plan import SplitPlan
 
 T = TypeVar("T")
 
+STRATEGIES = ("perp", "butterfly")
 SOURCE_KINDS = ("synthetic", "csv", "binance-vision", "binance-feed", "lake", "landed")
 
 
@@ -196,26 +199,6 @@ class SourceSpec:
 
 
 @dataclass(frozen=True)
-class SplitPlan:
-    """Chronological split plan: day-aligned fractions of the window plus an embargo before each later split."""
-
-    fit_fraction: float = 0.60
-    tune_fraction: float = 0.15
-    validation_fraction: float = 0.125
-    stress_fraction: float = 0.125
-    embargo_minutes: int = 60
-
-    @property
-    def fractions(self) -> tuple[float, float, float, float]:
-        return (self.fit_fraction, self.tune_fraction, self.validation_fraction, self.stress_fraction)
-
-    def __post_init__(self) -> None:
-        _require(all(f > 0 for f in self.fractions), "split", "every split fraction must be > 0")
-        _require(abs(sum(self.fractions) - 1.0) < 1e-9, "split", f"fractions must sum to 1, got {sum(self.fractions)}")
-        _require(0 <= self.embargo_minutes <= 10 * 1440, "split.embargo_minutes", "must be in [0, 14400]")
-
-
-@dataclass(frozen=True)
 class ReplayConfig:
     complete_days_only: bool = True
     #: Snapshot staleness limits (minutes) for the as-of joins; older observations count as unavailable.
@@ -245,12 +228,21 @@ class RunSpec:
     labels: LabelConfig = field(default_factory=LabelConfig)
     costs: CostConfig = field(default_factory=CostConfig)
     models: ModelConfig = field(default_factory=ModelConfig)
+    #: ``perp`` (the 1-minute perpetual-futures chain) or ``butterfly`` (daily options butterflies, whose market,
+    #: sampling, model and decision come from the ``butterfly`` section; see trader_core/butterfly).
+    strategy: str = "perp"
+    butterfly: ButterflyConfig = field(default_factory=ButterflyConfig)
     version: str = RUN_SPEC_VERSION
 
     def __post_init__(self) -> None:
         from trader_core.layout import validate_run_id
 
         validate_run_id(self.run_id)
+        _require(self.strategy in STRATEGIES, "strategy", f"must be one of {list(STRATEGIES)}, got {self.strategy!r}")
+        if self.strategy == "butterfly":
+            _require(self.source.kind in ("synthetic", "csv", "landed"), "source.kind",
+                     f"the butterfly strategy reads 'synthetic', 'csv' or 'landed' (daily bars), got {self.source.kind!r}")
+            return  # symbols/window/splits/labels of the perp chain do not apply
         _require(len(self.symbols) > 0, "symbols", "at least one symbol is required")
         _require(len(set(self.symbols)) == len(self.symbols), "symbols", f"duplicates in {list(self.symbols)}")
         start, end = self.start_ts, self.end_ts

@@ -47,6 +47,12 @@ ARTIFACT_PATHS: dict[str, str] = {
     "drift_report": "monitoring/drift_report.json",
     "champion_challenger": "monitoring/champion_challenger.json",
     "monitoring_report": "monitoring/monitoring_report.json",
+    "butterfly_market": "butterfly/market",
+    "butterfly_dataset": "butterfly/dataset.parquet",
+    "butterfly_model": "butterfly/model/model_manifest.json",
+    "butterfly_backtest": "butterfly/backtest.json",
+    "butterfly_monitoring": "butterfly/monitoring.json",
+    "butterfly_release": "butterfly/release.json",
     **{name: f"experiments/{name}/summary.json" for name in (
         "ofi_experiment", "state_continue_experiment", "price_plan_search", "dynamic_exit_search",
         "entry_feature_screen", "entry_condition_pair_screen", "entry_mae_label_diagnostic",

@@ -31,10 +31,10 @@ def equity_curve_png(path: Path, trades: pd.DataFrame, title: str) -> str:
     dd_ax.set_ylabel("drawdown")
     ax.set_title(title)
     fig.autofmt_xdate()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _save(fig: plt.Figure, path: Path) -> str:
+def save_figure(fig: plt.Figure, path: Path) -> str:
     fig.tight_layout()
     buffer = _io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
@@ -54,7 +54,7 @@ def reliability_png(path: Path, curves: dict[str, pd.DataFrame], title: str) -> 
     ax.set_ylabel("observed rate")
     ax.set_title(title)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def psi_bar_png(path: Path, drift: pd.DataFrame, title: str, warn: float, top: int = 20) -> str:
@@ -67,4 +67,4 @@ def psi_bar_png(path: Path, drift: pd.DataFrame, title: str, warn: float, top: i
     ax.set_xlabel("population stability index")
     ax.set_title(title)
     ax.tick_params(axis="y", labelsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from trader_core.config import SplitPlan
+from trader_core.split_plan import SplitPlan
 from trader_core.contracts.features import sha256_json
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.contracts.versions import (

@@ -77,7 +77,7 @@ def test_incomplete_months_are_ignored_and_bad_months_refused(home):
 
 def test_definitions_resolve_every_job_sensor_and_schedule():
     for job in ("retrain_job", "market_job", "features_job", "labels_job", "models_job", "trading_job",
-                "monitoring_job"):
+                "monitoring_job", "experiments_job", "everything_job", "butterfly_job"):
         assert defs.resolve_job_def(job)
     assert defs.resolve_sensor_def("landed_month_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_schedule_def("monthly_retrain_schedule").default_status == dg.DefaultScheduleStatus.RUNNING

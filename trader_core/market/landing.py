@@ -10,6 +10,7 @@ market; the real-data adapters write the same layout).
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
@@ -42,11 +43,14 @@ def parse_month(month: str) -> pd.Timestamp:
 
 
 def write_month(folder: Path, tables: dict[str, pd.DataFrame], *, source: str, month: str,
-                symbols: list[str]) -> dict[str, Any]:
-    """Write a month's tables, then its completion marker (last)."""
+                symbols: list[str], strategy: str = "perp") -> dict[str, Any]:
+    """Write a month's tables, then its completion marker (last). ``strategy`` tells the retraining sensor which
+    graph the month feeds (``perp``: raw market tables; ``butterfly``: daily ``bars`` + ``vix``)."""
     entries = {name: {"rows": len(df), "sha256": io.write_parquet(folder / f"{name}.parquet", df)}
                for name, df in sorted(tables.items())}
     marker = {"source": source, "month": month, "symbols": symbols, "tables": entries}
+    if strategy != "perp":
+        marker["strategy"] = strategy
     io.write_json(folder / MARKER, marker)
     return marker
 
@@ -88,8 +92,10 @@ def complete_months(home: Path | None = None) -> list[dict[str, Any]]:
     return sorted(markers, key=lambda m: (m["month"], m["source"]))
 
 
-def read_landed(source_root: Path, start: pd.Timestamp | None, end: pd.Timestamp | None) -> dict[str, pd.DataFrame]:
-    """Concatenate the complete months of one landed source that overlap [start, end), verifying hashes."""
+def read_landed(source_root: Path, start: pd.Timestamp | None, end: pd.Timestamp | None,
+                tables: Collection[str] = tuple(RAW_TABLES)) -> dict[str, pd.DataFrame]:
+    """Concatenate the complete months of one landed source that overlap [start, end), verifying hashes;
+    ``tables`` are the table names the caller accepts (the raw market contract by default)."""
     months = sorted(p.parent for p in Path(source_root).glob(f"*/{MARKER}"))
     if start is not None or end is not None:
         months = [m for m in months
@@ -101,10 +107,34 @@ def read_landed(source_root: Path, start: pd.Timestamp | None, end: pd.Timestamp
     for folder in months:
         marker = io.read_json(folder / MARKER)
         for name, entry in marker["tables"].items():
-            if name not in RAW_TABLES:
+            if name not in tables:
                 raise DataContractError(f"{folder}: unknown table {name!r}")
             path = folder / f"{name}.parquet"
             if not path.is_file() or io.sha256_file(path) != entry["sha256"]:
                 raise ArtifactError(f"{path}: missing or not matching {MARKER}")
             parts.setdefault(name, []).append(pd.read_parquet(path))
     return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+
+
+BUTTERFLY_SOURCE = "butterfly-synthetic"
+
+
+def land_butterfly_synthetic_months(months: list[str], config: Any, home: Path | None = None) -> list[dict[str, Any]]:
+    """Land months of the synthetic daily butterfly market of ``config`` (a ButterflyConfig; the series is
+    generated once and sliced by date). Markers carry ``strategy: butterfly``."""
+    from trader_core.butterfly.pipeline import generate_market
+
+    market = generate_market(config)
+    markers = []
+    for month in months:
+        start = parse_month(month)
+        end = start + pd.offsets.MonthBegin(1)
+        tables = {name: df[(df["date"] >= start) & (df["date"] < end)].reset_index(drop=True)
+                  for name, df in market.items()}
+        if tables["bars"].empty:
+            raise ConfigError(f"month {month}: outside the synthetic butterfly series "
+                              f"({market['bars']['date'].min():%Y-%m-%d} .. {market['bars']['date'].max():%Y-%m-%d})")
+        markers.append(write_month(landing_root(home) / BUTTERFLY_SOURCE / month, tables, source=BUTTERFLY_SOURCE,
+                                   month=month, symbols=sorted(tables["bars"]["symbol"].astype(str).unique()),
+                                   strategy="butterfly"))
+    return markers

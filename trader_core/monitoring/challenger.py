@@ -42,7 +42,8 @@ def noise_margin(challenger: Mapping[str, Any], champion: Mapping[str, Any]) -> 
     return math.sqrt(variance)
 
 
-def decide(challenger: Mapping[str, Any], champion: Mapping[str, Any] | None, *, same_plan: bool = True) -> dict[str, Any]:
+def decide(challenger: Mapping[str, Any], champion: Mapping[str, Any] | None, *, same_plan: bool = True,
+           drawdown_slack: float = DRAWDOWN_SLACK_BPS, unit: str = "bps") -> dict[str, Any]:
     """Decision from the PM metrics of both bundles on the same rows (``trade_metrics`` + weighted_edge_std_bps)."""
     if champion is None:
         return {"decision": PROMOTE, "reasons": ["no champion yet"], "rule": RULE}
@@ -54,22 +55,22 @@ def decide(challenger: Mapping[str, Any], champion: Mapping[str, Any] | None, *,
     champion_edge = float(champion["total_weighted_edge_bps"])
     drawdown, champion_dd = float(challenger["max_drawdown_bps"]), float(champion["max_drawdown_bps"])
     margin = noise_margin(challenger, champion)
-    allowed_dd = max(DRAWDOWN_FACTOR * champion_dd, champion_dd + DRAWDOWN_SLACK_BPS)
+    allowed_dd = max(DRAWDOWN_FACTOR * champion_dd, champion_dd + drawdown_slack)
     reasons = []
     if trades < MIN_TRADES:
         reasons.append(f"challenger made {trades} trades (< {MIN_TRADES}): too few to judge")
     if edge <= 0:
-        reasons.append(f"challenger total weighted edge {edge:.1f} bps is not positive")
+        reasons.append(f"challenger total weighted edge {edge:.1f} {unit} is not positive")
     if edge < champion_edge - margin:
-        reasons.append(f"total weighted edge {edge:.1f} bps < champion's {champion_edge:.1f} bps minus one standard "
+        reasons.append(f"total weighted edge {edge:.1f} {unit} < champion's {champion_edge:.1f} {unit} minus one standard "
                        f"error ({margin:.1f})")
     if drawdown > allowed_dd:
-        reasons.append(f"max drawdown {drawdown:.1f} bps > allowed {allowed_dd:.1f} bps (champion {champion_dd:.1f})")
+        reasons.append(f"max drawdown {drawdown:.1f} {unit} > allowed {allowed_dd:.1f} {unit} (champion {champion_dd:.1f})")
     if reasons:
         return {"decision": KEEP, "reasons": reasons, "rule": RULE, "noise_margin_bps": margin}
     return {"decision": PROMOTE, "rule": RULE, "noise_margin_bps": margin,
-            "reasons": [f"total weighted edge {edge:.1f} bps vs champion's {champion_edge:.1f} (margin {margin:.1f}) "
-                        f"and drawdown {drawdown:.1f} <= {allowed_dd:.1f} bps"]}
+            "reasons": [f"total weighted edge {edge:.1f} {unit} vs champion's {champion_edge:.1f} (margin {margin:.1f}) "
+                        f"and drawdown {drawdown:.1f} <= {allowed_dd:.1f} {unit}"]}
 
 
 def allows_promotion(decision: Mapping[str, Any]) -> bool:

@@ -1,0 +1,64 @@
+"""Monitoring (spec 16: the seed's ``monitor_ml_performance``): predicted vs realized ROI on newly landed data.
+
+``monitor(onnx_path, dataset)`` scores newly labelled samples (features + realized ``roi``/``label``) with the
+exported model through onnxruntime, using the class values stored in the model's metadata, and reports for
+all rows and for the rows the decision rule would have traded (the seed monitors its closed AI trades):
+
+* rows, mean predicted ROI (E[ROI]) vs mean realized ROI and their absolute deviation;
+* predicted success = E[ROI] > ``min_expected_roi`` (0.15), actual success = realized ROI > 0 (the seed's
+  ``actual_pnl > 0``): counts and the accuracy of one against the other;
+* class accuracy and macro F1 of the 4-class prediction (all rows).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score
+
+from trader_core.butterfly.backtest import select_trades
+from trader_core.butterfly.config import DecisionSection
+from trader_core.butterfly.contracts import CLASS_COUNT
+from trader_core.butterfly.model import expected_roi, predict_onnx, read_contract
+from trader_core.errors import DataContractError
+
+
+def _summary(predicted: np.ndarray, realized: np.ndarray, threshold: float) -> dict[str, Any]:
+    n = len(realized)
+    if n == 0:
+        return {"rows": 0}
+    predicted_success, actual_success = predicted > threshold, realized > 0
+    return {"rows": int(n), "mean_predicted_roi": float(predicted.mean()), "mean_realized_roi": float(realized.mean()),
+            "abs_deviation": float(abs(predicted.mean() - realized.mean())),
+            "predicted_success": int(predicted_success.sum()), "actual_success": int(actual_success.sum()),
+            "success_accuracy": float(np.mean(predicted_success == actual_success))}
+
+
+def monitor(onnx_path: Path | str, dataset: pd.DataFrame,
+            decision: DecisionSection = DecisionSection()) -> dict[str, Any]:
+    """Report of the model at ``onnx_path`` on ``dataset`` (features, ``roi``, ``label``, ``date``, ``symbol``)."""
+    for column in ("sample_id", "date", "symbol", "roi", "label"):
+        if column not in dataset.columns:
+            raise DataContractError(f"butterfly monitoring rows: missing column {column!r}")
+    if dataset.empty:
+        raise DataContractError("butterfly monitoring rows: no rows (nothing landed and labelled yet)")
+    contract = read_contract(onnx_path)
+    proba = predict_onnx(onnx_path, dataset).astype(np.float64)
+    scored = dataset[["sample_id", "date", "symbol", "roi", "label"]].assign(
+        split_id="monitoring", expected_roi=expected_roi(proba, contract["class_values"]))
+    trades = select_trades(scored, decision)
+    label, pred = scored["label"].to_numpy(dtype=np.int64), proba.argmax(axis=1)
+    return {
+        "model_version": contract["model_version"],
+        "class_values": contract["class_values"].tolist(),
+        "threshold": decision.min_expected_roi,
+        "all_rows": _summary(scored["expected_roi"].to_numpy(), scored["roi"].to_numpy(dtype=np.float64),
+                             decision.min_expected_roi),
+        "traded_rows": _summary(trades["expected_roi"].to_numpy(), trades["roi"].to_numpy(dtype=np.float64),
+                                decision.min_expected_roi),
+        "class_accuracy": float(np.mean(pred == label)),
+        "macro_f1": float(f1_score(label, pred, labels=np.arange(CLASS_COUNT), average="macro", zero_division=0)),
+    }

@@ -1,0 +1,148 @@
+"""Butterfly strategy stages (``strategy: butterfly`` in the run spec) on the project's shared machinery.
+
+Same as the perp chain: one run partition, a locked split manifest (``butterfly/validation_lock.json``), an
+ONNX bundle built by the shared exporter, a blocking backtest gate, champion vs challenger with the shared
+rule (``trader_core.monitoring.challenger``) and a release under ``releases/`` with its own champion pointer
+(``champion-butterfly.json``). Artifacts live under ``<run>/butterfly/``.
+
+Champion vs challenger maps a butterfly trade list onto the rule's metrics: the "edge" of a trade is its
+realized ROI, so the total is the sum of trade ROIs, the drawdown is that of the cumulative ROI, and the
+drawdown slack is 0.25 (25 ROI points) instead of 25 bps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trader_core import io, release
+from trader_core.butterfly import pipeline
+from trader_core.butterfly import report as bf_report
+from trader_core.butterfly.backtest import select_trades
+from trader_core.butterfly.contracts import OUTPUT_FIELDS, STRATEGY
+from trader_core.butterfly.model import expected_roi, predict_onnx, read_contract
+from trader_core.config import RunSpec
+from trader_core.contracts.versions import LATEST_STRESS_SPLIT, TUNE_SPLIT
+from trader_core.errors import ConfigError
+from trader_core.monitoring import challenger as cc
+from trader_core.report import markdown_table
+from trader_core.splits import check_locked, lock_payload
+from trader_core.stages.monitoring import incumbent_path
+
+FOLDER = "butterfly"
+ONNX_FILE = f"{FOLDER}/model/butterfly.onnx"
+PREDICTIONS_FILE = f"{FOLDER}/model/predictions.parquet"
+LOCK_FILE = f"{FOLDER}/validation_lock.json"
+REPORT_FILE = f"{FOLDER}/model/butterfly_report.md"
+DRAWDOWN_SLACK_ROI = 0.25
+
+
+def market_stage(spec: RunSpec) -> dict[str, pd.DataFrame]:
+    """Daily bars + index: the synthetic market of ``spec.butterfly``, the user's daily CSV (``source.path``) or
+    the landed daily months up to ``spec.end`` (retraining)."""
+    if spec.source.kind == "synthetic":
+        return pipeline.generate_market(spec.butterfly)
+    if spec.source.kind == "csv":
+        return pipeline.load_market_csv(Path(spec.source.path or ""))
+    if spec.source.kind == "landed":
+        from trader_core.butterfly.market import validate_market
+        from trader_core.market.landing import read_landed
+
+        return validate_market(read_landed(Path(spec.source.path or ""), spec.start_ts, spec.end_ts, ("bars", "vix")),
+                               "landed butterfly months")
+    raise ConfigError(f"source.kind: the butterfly strategy reads 'synthetic', 'csv' or 'landed' (daily bars), "
+                      f"got {spec.source.kind!r}")
+
+
+def dataset_stage(market: dict[str, pd.DataFrame], spec: RunSpec, run_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Samples (priced, labelled), features and split ids; the sealed boundaries are locked on the first build."""
+    samples, report = pipeline.sample_and_label(market, spec.butterfly)
+    features = pipeline.build_features(samples, market, spec.butterfly)
+    manifest, split_ids = pipeline.split(samples, spec.butterfly)
+    lock_file = run_dir / LOCK_FILE
+    lock = io.read_json(lock_file) if lock_file.exists() else None
+    check_locked(lock, manifest, spec.run_id)
+    if lock is None:
+        io.write_json(lock_file, lock_payload(manifest, spec.run_id))
+    dataset = pipeline.make_dataset(samples, features, split_ids)
+    return dataset, {"sampling": report, "split_manifest": manifest}
+
+
+def model_stage(dataset: pd.DataFrame, spec: RunSpec, run_dir: Path) -> dict[str, Any]:
+    """Train, export the ONNX model, write predictions, plots and the report; returns the model manifest."""
+    trained = pipeline.train(dataset, spec.butterfly)
+    onnx_sha = pipeline.export(trained, run_dir / ONNX_FILE)
+    io.write_parquet(run_dir / PREDICTIONS_FILE, trained.predictions)
+    plots = bf_report.write_plots(trained, run_dir / FOLDER / "model")
+    tune = dataset[dataset["split_id"] == TUNE_SPLIT]
+    onnx_proba = predict_onnx(run_dir / ONNX_FILE, tune).astype(np.float64)
+    ours = trained.predictions[trained.predictions["split_id"] == TUNE_SPLIT]
+    parity = float(np.max(np.abs(onnx_proba - ours[list(OUTPUT_FIELDS)].to_numpy(np.float64)))) if len(tune) else 0.0
+    return {**trained.manifest(), "onnx_path": ONNX_FILE, "onnx_sha256": onnx_sha, "plots": plots,
+            "onnx_parity_max_abs_diff": parity, "summary_table": bf_report.metrics_table(trained).to_dict("records")}
+
+
+def backtest_stage(run_dir: Path, spec: RunSpec, model: dict[str, Any]) -> dict[str, Any]:
+    """The decision rule on the sealed splits with the run's predictions; writes the markdown report."""
+    predictions = io.read_parquet(run_dir / PREDICTIONS_FILE, verify=False)
+    result, trades = pipeline.backtest(predictions, spec.butterfly)
+    io.write_parquet(run_dir / FOLDER / "backtest_trades.parquet", trades)
+    io.write_text(run_dir / REPORT_FILE, _backtest_markdown(result, model))
+    return result
+
+
+def _backtest_markdown(result: dict[str, Any], model: dict[str, Any]) -> str:
+    return "\n".join([f"# Butterfly model and backtest: {result['status']}", "",
+                      "## Classification", "", markdown_table(model["summary_table"]), "",
+                      f"Class values (mean fit ROI per class): {model['class_values']}", "",
+                      "## Backtest", "", f"Rule: {result['rule']}", "",
+                      markdown_table(bf_report.backtest_table(result)), ""])
+
+
+def _trade_metrics(trades: pd.DataFrame) -> dict[str, Any]:
+    """A butterfly trade list in the champion/challenger rule's terms (ROI units, see module docstring)."""
+    roi = trades.sort_values(["date", "symbol"], kind="mergesort")["roi"].to_numpy(np.float64)
+    equity = np.cumsum(roi)
+    return {"trade_count": len(roi), "total_weighted_edge_bps": float(equity[-1]) if len(roi) else 0.0,
+            "max_drawdown_bps": (float(np.max(np.maximum.accumulate(np.maximum(equity, 0)) - equity))
+                                 if len(roi) else 0.0),
+            "weighted_edge_std_bps": float(roi.std(ddof=1)) if len(roi) > 1 else 0.0,
+            "mean_roi": float(roi.mean()) if len(roi) else None}
+
+
+def monitoring_stage(dataset: pd.DataFrame, spec: RunSpec, run_dir: Path, home: Path) -> dict[str, Any]:
+    """Shadow scoring of the incumbent butterfly champion on this run's latest_stress samples (predicted vs
+    realized ROI through its exported model) and the champion-vs-challenger decision on the same rows."""
+    rows = dataset[dataset["split_id"] == LATEST_STRESS_SPLIT].reset_index(drop=True)
+    predictions = io.read_parquet(run_dir / PREDICTIONS_FILE, verify=False)
+    challenger = _trade_metrics(select_trades(predictions[predictions["split_id"] == LATEST_STRESS_SPLIT],
+                                              spec.butterfly.decision))
+    path = incumbent_path(home, spec.run_id, STRATEGY)
+    if path is None:
+        decision = cc.decide(challenger, None)
+        return {"status": "NO_CHAMPION", "rows": len(rows), "challenger": challenger, **decision}
+    onnx = path / ONNX_FILE
+    shadow = pipeline.monitor(onnx, rows, spec.butterfly)
+    scored = rows[["sample_id", "date", "symbol", "split_id", "roi", "label"]].assign(
+        expected_roi=expected_roi(predict_onnx(onnx, rows).astype(np.float64), read_contract(onnx)["class_values"]))
+    champion = _trade_metrics(select_trades(scored, spec.butterfly.decision))
+    decision = cc.decide(challenger, champion, drawdown_slack=DRAWDOWN_SLACK_ROI, unit="ROI")
+    return {"status": "SCORED", "champion": path.name, "rows": len(rows), "shadow": shadow,
+            "challenger": challenger, "champion_trades": champion, **decision}
+
+
+def release_stage(run_dir: Path, spec: RunSpec, backtest: dict[str, Any], decision: dict[str, Any],
+                  home: Path) -> dict[str, Any]:
+    """Promote the butterfly bundle (ONNX with its contract, predictions' backtest, run spec) as its strategy's
+    champion; refused unless the backtest passed and the champion-vs-challenger decision allows it."""
+    if not cc.allows_promotion(decision):
+        raise release.ReleaseRefused(f"run {spec.run_id!r}: {decision['decision']} ({'; '.join(decision['reasons'])})")
+    files = {ONNX_FILE: run_dir / ONNX_FILE, "run_spec.json": run_dir / "run_spec.json",
+             f"{FOLDER}/backtest_result.json": run_dir / f"{FOLDER}/backtest.json"}
+    promoted = release.promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, home=home,
+                               strategy=STRATEGY)
+    return {"version": promoted.version, "path": str(promoted.path), "reused": promoted.reused,
+            "content_hash": promoted.manifest["content_hash"]}
