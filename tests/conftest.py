@@ -29,3 +29,12 @@ def small_raw() -> dict[str, pd.DataFrame]:
 @pytest.fixture()
 def raw_copy(small_raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return {k: v.copy() for k, v in small_raw.items()}
+
+
+@pytest.fixture()
+def instance():
+    """An ephemeral Dagster instance."""
+    import dagster as dg
+
+    with dg.instance_for_test() as inst:
+        yield inst

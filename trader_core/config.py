@@ -22,6 +22,7 @@ from trader_core.contracts.features import sha256_json
 from trader_core.contracts.labels import ENTRY_TARGET_METHODS, PLAN_METHODS
 from trader_core.contracts.versions import RUN_SPEC_VERSION
 from trader_core.errors import ConfigError
+from trader_core.errors import require as _require
 from trader_core.butterfly.config import ButterflyConfig
 from trader_core.split_plan import SplitPlan
 
@@ -31,9 +32,6 @@ STRATEGIES = ("perp", "butterfly")
 SOURCE_KINDS = ("synthetic", "csv", "binance-vision", "binance-feed", "lake", "landed")
 
 
-def _require(cond: bool, key: str, message: str) -> None:
-    if not cond:
-        raise ConfigError(f"{key}: {message}")
 
 
 # --------------------------------------------------------------------------------------------- labels

@@ -21,3 +21,9 @@ class LockedSplitError(TraderError):
 
 class ArtifactError(TraderError):
     """An artifact on disk is missing, corrupt, or does not match its manifest."""
+
+
+def require(cond: bool, key: str, message: str) -> None:
+    """Raise ``ConfigError("<key>: <message>")`` unless ``cond`` (the config validators' one check)."""
+    if not cond:
+        raise ConfigError(f"{key}: {message}")

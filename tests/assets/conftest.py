@@ -7,7 +7,6 @@ from pathlib import Path
 from unittest import mock
 
 import dagster as dg
-import pytest
 
 from trader_assets.definitions import defs
 from trader_core import io, layout
@@ -36,10 +35,6 @@ def materialize_run(home: Path, instance: dg.DagsterInstance, run_id: str, selec
                                       asset_selection=selection)
 
 
-@pytest.fixture()
-def instance():
-    with dg.instance_for_test() as inst:
-        yield inst
 
 
 SMALL_RUN = {"run_id": "small", "symbols": ["BTC-USDT-PERP", "ETH-USDT-PERP"], "start": "2026-01-01",

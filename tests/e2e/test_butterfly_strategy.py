@@ -16,12 +16,6 @@ from trader_core.butterfly.config import ButterflyConfig, SyntheticSection
 from trader_core.market.landing import land_butterfly_synthetic_months
 
 
-@pytest.fixture()
-def homes(tmp_path, monkeypatch):
-    monkeypatch.setenv("TRADER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    return tmp_path / "home"
-
 
 def read(home, run_id: str, name: str) -> dict:
     return json.loads((layout.run_root(run_id, home) / layout.ARTIFACT_PATHS[name]).read_text())

@@ -8,12 +8,6 @@ from trader_assets import cli
 from trader_core import layout
 
 
-@pytest.fixture()
-def homes(tmp_path, monkeypatch):
-    monkeypatch.setenv("TRADER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    return tmp_path / "home"
-
 
 def test_run_reuse_refuse_list_and_show(homes, capsys):
     args = ["run", "cli1", "--days", "6", "--symbols", "BTC-USDT-PERP", "--seed", "3", "--no-experiments"]

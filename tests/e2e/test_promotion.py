@@ -13,12 +13,6 @@ from trader_core import layout, release
 from trader_core.models.inference import InferenceEngine
 
 
-@pytest.fixture()
-def homes(tmp_path, monkeypatch):
-    monkeypatch.setenv("TRADER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    return tmp_path / "home"
-
 
 @pytest.mark.slow
 def test_signal_on_passes_and_is_promoted_signal_off_is_refused(homes, capsys):

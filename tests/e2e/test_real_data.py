@@ -6,19 +6,13 @@ import json
 
 import pytest
 
-from tests.assets.conftest import UP_TO_MODELS, instance, materialize_run, write_spec  # noqa: F401 (fixture)
+from tests.assets.conftest import UP_TO_MODELS, materialize_run, write_spec
 from tests.conftest import FTX_CSV, require_real
 from trader_assets import cli
 from trader_core import io, layout
 
 UNAVAILABLE = ("book", "depth", "funding", "mark_index", "open_interest", "liquidation")
 
-
-@pytest.fixture()
-def homes(tmp_path, monkeypatch):
-    monkeypatch.setenv("TRADER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    return tmp_path / "home"
 
 
 @pytest.mark.slow
