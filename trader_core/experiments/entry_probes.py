@@ -300,16 +300,23 @@ def diagnose_entry_mae_labels(entry_train: pd.DataFrame, params: EntryMaeParams 
                             {"metrics": metrics, "candidates": candidates})
 
 
+def _top_edge_stability(table: pd.DataFrame, names: tuple[str, str, str, str]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Add (min top edge, mean top edge, min AUC, stable positive) under ``names`` and ``stable_lift``."""
+    low, mean, positive = _split_stats(table, "top_actual_edge_bps")
+    table[names[0]], table[names[1]] = low, mean
+    table[names[2]] = _across(table, "auc").min(axis=1, skipna=False)
+    table[names[3]] = positive
+    table["stable_lift"] = _split_stats(table, "top_edge_lift_bps")[2]
+    return low, mean, positive
+
+
 def _mae_candidates(metrics: pd.DataFrame) -> pd.DataFrame:
     table = _candidate_table(metrics, ["side", "target_name", "model_family", "max_mae_bps", "min_opportunity_bps",
                                        "top_fraction"])
     if table.empty:
         return table
-    low, mean, positive = _split_stats(table, "top_actual_edge_bps")
-    table["min_eval_top_edge_bps"], table["mean_eval_top_edge_bps"] = low, mean
-    table["min_eval_auc"] = _across(table, "auc").min(axis=1, skipna=False)
-    table["stable_top_edge_positive"] = positive
-    table["stable_lift"] = _split_stats(table, "top_edge_lift_bps")[2]
+    low, mean, positive = _top_edge_stability(table, ("min_eval_top_edge_bps", "mean_eval_top_edge_bps",
+                                                      "min_eval_auc", "stable_top_edge_positive"))
     brier_flags = table[[f"{s}_brier_beats_constant" for s in EVAL_SPLITS]]
     table["stable_brier_beats_constant"] = brier_flags.eq(True).all(axis=1)
     table["diagnostic_score"] = (low.fillna(NAN_SCORE) + 0.25 * mean.fillna(NAN_SCORE)
@@ -384,10 +391,7 @@ def _conditional_candidates(metrics: pd.DataFrame) -> pd.DataFrame:
                                        "top_fraction"])
     if table.empty:
         return table
-    low, mean, positive = _split_stats(table, "top_actual_edge_bps")
-    table["min_top_edge_bps"], table["mean_top_edge_bps"] = low, mean
-    table["min_auc"] = _across(table, "auc").min(axis=1, skipna=False)
-    table["stable_positive"] = positive
-    table["stable_lift"] = _split_stats(table, "top_edge_lift_bps")[2]
+    low, mean, positive = _top_edge_stability(table, ("min_top_edge_bps", "mean_top_edge_bps", "min_auc",
+                                                      "stable_positive"))
     table["score"] = low.fillna(NAN_SCORE) + 0.25 * mean.fillna(NAN_SCORE) + 2.0 * positive.astype(float)
     return table.sort_values("score", ascending=False, kind="mergesort").reset_index(drop=True)

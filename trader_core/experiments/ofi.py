@@ -42,15 +42,8 @@ from trader_core.contracts.features import FEATURE_ORDER, sha256_json
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.contracts.versions import FIT_SPLIT, SEALED_SPLITS, TRAINING_SPLITS
 from trader_core.errors import ConfigError, DataContractError
-from trader_core.experiments.toolkit import (
-    DIAGNOSTIC_ONLY,
-    ExperimentOutput,
-    finite_matrix,
-    fit_classifier,
-    fit_regressor,
-    positive_proba,
-    require_columns,
-)
+from trader_core.experiments.toolkit import DIAGNOSTIC_ONLY, ExperimentOutput, finite_matrix, fit_classifier
+from trader_core.experiments.toolkit import fit_regressor, positive_proba, require_columns
 from trader_core.io import frame_hash
 from trader_core.labels.datasets import trainable_features
 from trader_core.models.metrics import binary_metrics, multiclass_metrics, regression_metrics

@@ -244,6 +244,25 @@ def _over(frame: pd.DataFrame, metric: str, how: str, splits: Sequence[str] = GA
     return getattr(values, how)(axis=1, skipna=False)
 
 
+#: Eval aggregates of the two summaries: output column -> (pivoted metric, row-wise min/mean/max).
+_PRICE_AGGREGATES = {
+    "avg_price_plan_edge_eval": ("avg_price_plan_net_edge_bps", "mean"),
+    "min_price_plan_edge_eval": ("avg_price_plan_net_edge_bps", "min"),
+    "min_margin_eval": ("target_rate_margin", "min"), "avg_edge_eval": ("avg_edge", "mean"),
+    "min_positive_label_rate_eval": ("positive_label_rate", "min"),
+    "max_positive_label_rate_eval": ("positive_label_rate", "max")}
+_DYNAMIC_AGGREGATES = {
+    "avg_actual_edge_eval": ("avg_actual_net_edge_bps", "mean"), "min_actual_edge_eval": ("avg_actual_net_edge_bps", "min"),
+    "min_breakeven_rate_eval": ("breakeven_rate", "min"),
+    "min_positive_label_rate_eval": ("positive_label_rate", "min"),
+    "max_positive_label_rate_eval": ("positive_label_rate", "max"), "max_stop_hit_rate_eval": ("stop_hit_rate", "max")}
+
+
+def _add_eval_aggregates(frame: pd.DataFrame, aggregates: dict[str, tuple[str, str]]) -> None:
+    for column, (metric, how) in aggregates.items():
+        frame[column] = _over(frame, metric, how)
+
+
 def _ranked(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.sort_values(["score", "plan_id", "side"], ascending=[False, True, True],
                                kind="stable").reset_index(drop=True)
@@ -277,12 +296,7 @@ _PRICE_METRICS = ("rows", "target_hit_rate", "stop_hit_rate", "avg_price_plan_ne
 def plan_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Spec 12 ``_plan_summary``: per (plan, side) eval aggregates, penalty, spread bonus and score."""
     s = pivot_by_split(rows, ["plan_id", "horizon_minutes", "target_bps", "stop_bps", "side"], _PRICE_METRICS)
-    s["avg_price_plan_edge_eval"] = _over(s, "avg_price_plan_net_edge_bps", "mean")
-    s["min_price_plan_edge_eval"] = _over(s, "avg_price_plan_net_edge_bps", "min")
-    s["min_margin_eval"] = _over(s, "target_rate_margin", "min")
-    s["avg_edge_eval"] = _over(s, "avg_edge", "mean")
-    s["min_positive_label_rate_eval"] = _over(s, "positive_label_rate", "min")
-    s["max_positive_label_rate_eval"] = _over(s, "positive_label_rate", "max")
+    _add_eval_aggregates(s, _PRICE_AGGREGATES)
     s["penalty"] = ((0.03 - s["min_positive_label_rate_eval"]).clip(lower=0) * 120
                     + (s["max_positive_label_rate_eval"] - 0.55).clip(lower=0) * 20)
     s["spread_bonus"] = np.log1p((s["target_bps"] - s["stop_bps"]).clip(lower=0))
@@ -365,12 +379,7 @@ _DYNAMIC_PLAN_COLUMNS = ("plan_id", "horizon_minutes", "target_bps", "stop_bps",
 def dynamic_exit_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Spec 13.3 summary per (plan, side): gate-split aggregates, score and the robust flag."""
     s = pivot_by_split(rows, [*_DYNAMIC_PLAN_COLUMNS, "side"], _DYNAMIC_METRICS)
-    s["avg_actual_edge_eval"] = _over(s, "avg_actual_net_edge_bps", "mean")
-    s["min_actual_edge_eval"] = _over(s, "avg_actual_net_edge_bps", "min")
-    s["min_breakeven_rate_eval"] = _over(s, "breakeven_rate", "min")
-    s["min_positive_label_rate_eval"] = _over(s, "positive_label_rate", "min")
-    s["max_positive_label_rate_eval"] = _over(s, "positive_label_rate", "max")
-    s["max_stop_hit_rate_eval"] = _over(s, "stop_hit_rate", "max")
+    _add_eval_aggregates(s, _DYNAMIC_AGGREGATES)
     s["score"] = (8 * s["avg_actual_edge_eval"].fillna(NAN_SCORE) + 4 * s["min_actual_edge_eval"].fillna(NAN_SCORE)
                   + 20 * s["min_breakeven_rate_eval"].fillna(0) + 20 * s["min_positive_label_rate_eval"].fillna(0)
                   - 8 * s["max_stop_hit_rate_eval"].fillna(1))
