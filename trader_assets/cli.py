@@ -40,16 +40,20 @@ from trader_core.errors import ConfigError, TraderError
 from trader_core.market.sources import SOURCES
 
 DEMO_DAYS = 60
+#: First line of the repository's dagster.yaml: an instance file starting with it is ours to keep up to date.
+TEMPLATE_MARKER = "# Dagster instance for trader."
 
 
 def dagster_home() -> Path:
-    """``$DAGSTER_HOME`` or ``<TRADER_HOME>/dagster``, initialized with the project's dagster.yaml."""
+    """``$DAGSTER_HOME`` or ``<TRADER_HOME>/dagster``, initialized with the project's dagster.yaml (kept in sync
+    with it unless the instance file there is the user's own, e.g. a copy of dagster_postgres.yaml)."""
     home = Path(os.environ.get("DAGSTER_HOME") or layout.trader_home() / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
     template = layout.PROJECT_ROOT / "dagster.yaml"
-    if template.exists() and (not target.exists() or target.read_bytes() != template.read_bytes()):
-        shutil.copyfile(template, target)
+    ours = not target.exists() or target.read_text().startswith(TEMPLATE_MARKER)
+    if template.exists() and ours and (not target.exists() or target.read_bytes() != template.read_bytes()):
+        shutil.copyfile(template, target)  # a user's own instance file (e.g. dagster_postgres.yaml) is kept
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
