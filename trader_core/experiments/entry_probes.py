@@ -203,6 +203,7 @@ def _candidate_table(metrics: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame
 
 
 def _across(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """``<split>_<metric>`` of the three eval splits as numbers (a column-wise apply over 3 columns)."""
     return table[[f"{split}_{metric}" for split in EVAL_SPLITS]].apply(pd.to_numeric, errors="coerce")
 
 

@@ -311,7 +311,7 @@ def _pair_rows(seeds: pd.DataFrame, buckets: list[FeatureBuckets], split: np.nda
     rows_of = {s: np.flatnonzero(data["valid"] & (split == _SPLITS.index(s))) for s in EVAL_SPLITS}
     values = {s: {k: data[k][r] for k in ("edge", "target", "mae")} for s, r in rows_of.items()}
     base_of = {s: {k: float(base[k][_SPLITS.index(s)]) for k in ("edge", "target", "mae")} for s in EVAL_SPLITS}
-    seed_list = list(seeds.itertuples(index=False))
+    seed_list = list(seeds.itertuples(index=False))  # <= max_seed_conditions_per_side seeds, not market rows
     masks = [{s: buckets[q.feature_index].codes[r] == q.bucket for s, r in rows_of.items()} for q in seed_list]
     out = []
     for i, j in combinations(range(len(seed_list)), 2):
