@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from trader_core.errors import DataContractError
 
@@ -41,10 +42,8 @@ def merge_symbol_frames(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
         raise DataContractError("fan-out: nothing to merge")
     merged = pd.concat(parts, ignore_index=True)
     for column in parts[0].columns:
-        if isinstance(parts[0][column].dtype, pd.CategoricalDtype):
-            categories = list(dict.fromkeys(c for p in parts for c in p[column].cat.categories))
-            merged[column] = pd.Categorical(pd.concat([p[column].astype(object) for p in parts], ignore_index=True),
-                                            categories=categories)
+        if isinstance(parts[0][column].dtype, pd.CategoricalDtype):  # categories in order of first appearance
+            merged[column] = union_categoricals([p[column] for p in parts])
     return merged
 
 

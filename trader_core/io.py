@@ -71,9 +71,12 @@ def write_json(path: Path, obj: Any) -> str:
 
 
 def parquet_bytes(df: pd.DataFrame) -> bytes:
+    """zstd parquet; dictionary encoding only for non-float columns (on float columns it tripled the write
+    time of the feature frame and made the file 1.5x larger: almost every value is distinct)."""
     table = pa.Table.from_pandas(df, preserve_index=False)
+    dictionary = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd", write_statistics=True)
+    pq.write_table(table, sink, compression="zstd", write_statistics=True, use_dictionary=dictionary or False)
     return sink.getvalue().to_pybytes()
 
 

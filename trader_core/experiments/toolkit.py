@@ -23,14 +23,15 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.linear_model import HuberRegressor, LogisticRegression, Ridge
-from sklearn.metrics import roc_auc_score
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from trader_core import io
 from trader_core.contracts.versions import EVAL_SPLITS, FIT_SPLIT
 from trader_core.errors import DataContractError
+from trader_core.models.huber import FastHuberRegressor
+from trader_core.models.metrics import binary_auc
 
 DIAGNOSTIC_ONLY = "diagnostic_only_not_exported"
 NAN_SCORE = -999.0
@@ -111,9 +112,15 @@ def finite_matrix(frame: pd.DataFrame, columns: Sequence[str], name: str, *, all
 
 def fit_classifier(family: str, x: np.ndarray, y: np.ndarray, *, random_state: int = 23,
                    balanced: bool = True, max_iter: int | None = None) -> Pipeline | HistGradientBoostingClassifier:
-    """Fit ``linear`` (StandardScaler + logistic regression) or ``tree`` (histogram gradient boosting)."""
+    """Fit ``linear`` (StandardScaler + logistic regression) or ``tree`` (histogram gradient boosting).
+
+    The logistic regression is solved by Newton-Cholesky: the same convex optimum as lbfgs (the spec's
+    ``LogisticRegression(max_iter=500)``), reached in a handful of iterations instead of 40-100, and closer to
+    it than lbfgs at its default tolerance (predicted probabilities differ by < 0.005 on the demo run).
+    """
     if family == "linear":
-        lr = LogisticRegression(max_iter=max_iter or 500, class_weight="balanced" if balanced else None)
+        lr = LogisticRegression(max_iter=max_iter or 500, class_weight="balanced" if balanced else None,
+                                solver="newton-cholesky")
         return make_pipeline(StandardScaler(), lr).fit(x, y)
     if family == "tree":
         params = {**TREE_CLASSIFIER, "random_state": random_state}
@@ -127,7 +134,8 @@ def fit_regressor(kind: str, x: np.ndarray, y: np.ndarray, *, alpha: float = 0.0
                   max_iter: int = 500, random_state: int = 53) -> Pipeline | HistGradientBoostingRegressor:
     """Fit ``huber``/``ridge`` (with a StandardScaler) or ``tree`` (gradient-boosted) regression."""
     if kind == "huber":
-        return make_pipeline(StandardScaler(), HuberRegressor(alpha=alpha, epsilon=epsilon, max_iter=max_iter)).fit(x, y)
+        huber = FastHuberRegressor(alpha=alpha, epsilon=epsilon, max_iter=max_iter)
+        return make_pipeline(StandardScaler(), huber).fit(x, y)
     if kind == "ridge":
         return make_pipeline(StandardScaler(), Ridge(alpha=alpha)).fit(x, y)
     if kind == "tree":
@@ -148,7 +156,7 @@ def safe_auc(y: np.ndarray, score: np.ndarray) -> float | None:
     y = np.asarray(y)
     if len(y) < 2 or len(np.unique(y)) < 2:
         return None
-    return float(roc_auc_score(y, score))
+    return binary_auc(y, score)
 
 
 def top_indices(score: np.ndarray, fraction: float) -> np.ndarray:

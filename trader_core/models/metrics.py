@@ -5,6 +5,8 @@
 * binary: Brier against the train positive rate, AUC when both classes occur, mean target of the top 10 %.
 * regression: MAE against the train median.
 Ratios are None when the baseline is 0.
+* AUC is ``binary_auc``: the Mann-Whitney form (average ranks for ties), equal to sklearn's trapezoidal
+  ``roc_auc_score`` (the slow reference in the tests) at a fraction of its validation overhead.
 """
 
 from __future__ import annotations
@@ -12,10 +14,31 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 MIN_AUC_CLASS_ROWS = 200
 CLASS_NAMES = ("long", "short", "neutral")
+
+
+def binary_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC of ``score`` for the larger of the two labels in ``y`` (ties count half)."""
+    y, score = np.asarray(y), np.asarray(score, dtype=np.float64)
+    if y.shape != score.shape or y.ndim != 1:
+        raise ValueError(f"binary_auc: y {y.shape} and score {score.shape} must be equal-length vectors")
+    if not np.isfinite(score).all():
+        raise ValueError("binary_auc: score contains NaN or inf")
+    classes = np.unique(y)
+    if classes.size != 2:
+        raise ValueError(f"binary_auc: y needs exactly two classes, got {classes.size}")
+    order = np.argsort(score, kind="stable")
+    sorted_score = score[order]
+    # average 1-based rank of every tie group, spread back to its rows
+    starts = np.flatnonzero(np.concatenate(([True], sorted_score[1:] != sorted_score[:-1])))
+    ends = np.append(starts[1:], score.size)
+    ranks = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    positive = y[order] == classes[1]
+    n_pos = int(positive.sum())
+    n_neg = score.size - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -56,7 +79,7 @@ def multiclass_metrics(onehot: np.ndarray, proba: np.ndarray, train_prior: np.nd
     for k, name in enumerate(CLASS_NAMES[: onehot.shape[1]]):
         pos = int(onehot[:, k].sum())
         if pos >= MIN_AUC_CLASS_ROWS and n - pos >= MIN_AUC_CLASS_ROWS:
-            out[f"{name}_auc"] = float(roc_auc_score(onehot[:, k], proba[:, k]))
+            out[f"{name}_auc"] = binary_auc(onehot[:, k], proba[:, k])
     return out
 
 
@@ -73,7 +96,7 @@ def binary_metrics(y: np.ndarray, proba: np.ndarray, train_rate: float) -> dict[
         "brier_vs_constant_ratio": _ratio(brier, constant_brier),
     }
     if 0 < y.sum() < len(y):
-        out["auc"] = float(roc_auc_score(y, proba))
+        out["auc"] = binary_auc(y, proba)
     return out
 
 

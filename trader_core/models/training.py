@@ -3,10 +3,11 @@
 * A StandardScaler is fitted on the fit_inner rows only; every head is trained on scaled features and
   exported with the scaling folded in (``W = W_s / scale``, ``b = b_s - (mean / scale) @ W_s``; zero scales
   count as 1), so the ONNX model takes raw FEATURE_ORDER values.
-* multiclass: LogisticRegression (multinomial, lbfgs); a class absent from the fit rows gets weight 0 and
-  bias -30 (probability ~0). binary: LogisticRegression; a one-class fit set gives a **constant head**
-  (weights 0, bias logit(clip(prevalence, 1e-6, 1 - 1e-6))); the fit metadata of every head says whether it
-  is constant (``constant_head``: all weights 0). regression: HuberRegressor.
+* multiclass: LogisticRegression (multinomial, Newton-Cholesky: ``SOLVER``); a class absent from the fit
+  rows gets weight 0 and bias -30 (probability ~0). binary: LogisticRegression; a one-class fit set gives a
+  **constant head** (weights 0, bias logit(clip(prevalence, 1e-6, 1 - 1e-6))); the fit metadata of every head
+  says whether it is constant (``constant_head``: all weights 0). regression: HuberRegressor's objective
+  (``models.huber.FastHuberRegressor``, the same optimizer without per-iteration row copies).
 * Conditional ENTRY fit rows (spec 9.3): ``none`` (all rows), ``direction_label`` (rows whose direction
   label is the head's side) or ``side_opportunity`` (rows whose max achievable net edge on the head's side
   is >= the threshold); too few rows raise ValueError.
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import HuberRegressor, LogisticRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from trader_core.config import ModelConfig
@@ -31,10 +32,14 @@ from trader_core.contracts.models import ACTIVATION, BINARY, ENTRY, MULTICLASS, 
 from trader_core.contracts.versions import FIT_SPLIT, SEALED_SPLITS, TRAINING_SPLITS, TUNE_SPLIT
 from trader_core.errors import DataContractError
 from trader_core.models.heads import LinearHead
+from trader_core.models.huber import FastHuberRegressor
 from trader_core.models.metrics import binary_metrics, multiclass_metrics, regression_metrics
 
 PREDICTION_KEY = ("sample_id", "symbol", "event_time", "split_id")
 ABSENT_CLASS_BIAS = -30.0
+#: The spec's LogisticRegression(max_iter=500), solved by Newton-Cholesky: the same convex optimum as lbfgs in
+#: 3-5 iterations instead of 35-45 (3-4x faster on the demo run, and closer to the optimum at default tolerances).
+SOLVER = "newton-cholesky"
 
 
 @dataclass
@@ -170,7 +175,7 @@ def _fit_multiclass(onehot: np.ndarray, x_fit: np.ndarray, x_all: np.ndarray, co
     if len(classes) == 1:
         bias[classes[0]] = 0.0
     else:
-        clf = LogisticRegression(C=config.logistic_c, max_iter=config.logistic_max_iter).fit(x_fit, y)
+        clf = LogisticRegression(C=config.logistic_c, max_iter=config.logistic_max_iter, solver=SOLVER).fit(x_fit, y)
         if len(classes) == 2:  # sklearn's binary form: p1 = sigmoid(z) = softmax([0, z])[1]
             bias[classes[0]] = 0.0
             weight[:, classes[1]], bias[classes[1]] = clf.coef_[0], clf.intercept_[0]
@@ -187,13 +192,13 @@ def _fit_binary(y: np.ndarray, x_fit: np.ndarray, x_all: np.ndarray, config: Mod
         p = min(max(rate, 1e-6), 1 - 1e-6)
         weight, bias = np.zeros((x_fit.shape[1], 1)), np.array([np.log(p / (1 - p))])
         return (weight, bias), np.full((len(x_all), 1), p), rate
-    clf = LogisticRegression(C=config.logistic_c, max_iter=config.logistic_max_iter).fit(x_fit, y)
+    clf = LogisticRegression(C=config.logistic_c, max_iter=config.logistic_max_iter, solver=SOLVER).fit(x_fit, y)
     return (clf.coef_.T.copy(), clf.intercept_.copy()), clf.predict_proba(x_all)[:, 1:2], rate
 
 
 def _fit_regression(y: np.ndarray, x_fit: np.ndarray, x_all: np.ndarray, config: ModelConfig):
-    reg = HuberRegressor(alpha=config.huber_alpha, epsilon=config.huber_epsilon,
-                         max_iter=config.huber_max_iter).fit(x_fit, y)
+    reg = FastHuberRegressor(alpha=config.huber_alpha, epsilon=config.huber_epsilon,
+                             max_iter=config.huber_max_iter).fit(x_fit, y)
     return (reg.coef_[:, None].copy(), np.array([reg.intercept_])), reg.predict(x_all)[:, None], float(np.median(y))
 
 
