@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trader_core.config import EntryLabelConfig
-from trader_core.errors import DataContractError
 from trader_core.contracts.labels import DYNAMIC_TRAILING, FIXED_TARGET_STOP, PATH_STAT_COLUMNS
-from trader_core.labels.path_stats import PlanParams, compute_path_stats
+from trader_core.errors import DataContractError
+from trader_core.labels.path_stats import PlanParams, compute_path_stats, fill_path_stats, prepare_path_windows
 
 MIN = 60_000
 INT_COLUMNS = ("open_time_ms", "target_hit", "stop_hit", "timeout_hit", "ambiguous_hit",
@@ -320,3 +320,18 @@ def test_kernel_matches_the_slow_reference(market, horizon, use_splits, method, 
     split_ids = splits if use_splits else None
     ours = compute_path_stats(replay, horizon=horizon, plan=plan, split_ids=split_ids)
     assert_same_stats(ours, reference_path_stats(replay, horizon, plan, split_ids))
+
+
+@settings(max_examples=60, deadline=None)
+@given(market=markets(), horizon=st.integers(1, 6), use_splits=st.booleans(), sides=st.sampled_from(
+    [("LONG", "SHORT"), ("SHORT",)]), target=st.sampled_from([3.0, 10.0]), stop=st.sampled_from([3.0, 5.0]))
+def test_prepared_windows_serve_every_plan_of_the_horizon(market, horizon, use_splits, sides, target, stop):
+    replay, splits = market
+    split_ids = splits if use_splits else None
+    windows = prepare_path_windows(replay, horizon=horizon, split_ids=split_ids, sides=sides)
+    for plan in (PlanParams(FIXED_TARGET_STOP, target, stop), PlanParams(DYNAMIC_TRAILING, target, stop),
+                 PlanParams(FIXED_TARGET_STOP, target, stop)):
+        ours = fill_path_stats(windows, plan)
+        fresh = compute_path_stats(replay, horizon=horizon, plan=plan, split_ids=split_ids, sides=sides)
+        pd.testing.assert_frame_equal(ours, fresh, check_exact=True)
+        ours.loc[:, ["mfe_bps", "open_time_ms"]] = -1  # a filled frame owns its columns: the windows stay intact

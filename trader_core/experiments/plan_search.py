@@ -1,12 +1,14 @@
 """Price-plan search (spec 12) and dynamic exit search (spec 13.3): grids of plans scored by path stats.
 
-Both searches share one evaluation core: for each plan of the grid, ``compute_path_stats`` runs over the
-replay (never re-implemented here) and its rows are joined to the trainable feature rows on
-(symbol, open_time_ms). The join depends only on the horizon (which start rows are valid does not depend on
-the plan), so it is computed once per horizon and reused as positional indices. Per (plan, split, side) the
-outcomes are aggregated into a *rows* table, pivoted to ``<metric>_<split>`` columns per (plan, side) in the
-*summary*, and scored over the gate splits (tune_inner, validation_locked, latest_stress). One summary row is
-one (plan, side): a plan may suit one side only, so ``candidate_count`` counts unique plan ids.
+Both searches share one evaluation core: for each plan of the grid, the path stats of ``compute_path_stats``
+(never re-implemented here) are joined to the trainable feature rows on (symbol, open_time_ms). Everything
+but the plan outcomes depends only on the horizon: the path windows (``prepare_path_windows``: valid start
+rows, excursions, spread and vol), the join and the (split_id, side) group of each joined row are computed
+once per horizon, and each plan only adds its outcomes (``fill_path_stats``). Per (plan, split, side) the
+outcomes are aggregated into a *rows* table (numpy on the cached group codes, equal to pandas' groupby mean
+and quantile), pivoted to ``<metric>_<split>`` columns per (plan, side) in the *summary*, and scored over
+the gate splits (tune_inner, validation_locked, latest_stress). One summary row is one (plan, side): a plan
+may suit one side only, so ``candidate_count`` counts unique plan ids.
 
 Windows and splits: ``replay_split_ids`` (one split id per replay row, e.g.
 ``trader_core.splits.assign_split(replay["event_time"], split_manifest)``) keeps every window inside one
@@ -33,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from trader_core.config import CostConfig, LabelConfig
 from trader_core.contracts.features import FEATURE_ORDER
@@ -50,7 +53,7 @@ from trader_core.experiments.toolkit import (
     require_columns,
 )
 from trader_core.labels.datasets import trainable_features
-from trader_core.labels.path_stats import PlanParams, compute_path_stats
+from trader_core.labels.path_stats import PathWindows, PlanParams, fill_path_stats, prepare_path_windows
 from trader_core.report import jsonable, markdown_table
 
 PRICE_PLAN_SEARCH = "price_plan_search"
@@ -58,9 +61,6 @@ DYNAMIC_EXIT_SEARCH = "dynamic_exit_search"
 #: Splits scored by both searches (the seed's GATE_SPLITS); rows are reported for all four training splits.
 GATE_SPLITS = EVAL_SPLITS
 ROW_SPLITS = TRAINING_SPLITS
-_STAT_COLUMNS = ("target_hit", "stop_hit", "timeout_hit", "ambiguous_hit", "time_to_exit_ms", "gross_edge_bps",
-                 "mfe_bps", "mae_bps")
-
 
 # --------------------------------------------------------------------------------------------- params
 def _positive_axis(name: str, values: Sequence[float], *, allow_zero: bool = False) -> tuple[float, ...]:
@@ -174,40 +174,141 @@ def _samples(features: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+@njit(cache=True, error_model="numpy")
+def _kahan_group_sums(codes: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group and quantity: sum and count of the non-NaN values, Kahan-compensated in row order.
+
+    ``values`` holds one quantity per row and one outcome row per column, ``codes`` the group of each outcome
+    row (negative: none). The summation is the one of pandas' groupby mean (``group_mean``), so the means
+    are equal to the last bit.
+    """
+    n_values = values.shape[0]
+    sums, compensation = np.zeros((n_groups, n_values)), np.zeros((n_groups, n_values))
+    counts = np.zeros((n_groups, n_values), dtype=np.int64)
+    for i in range(values.shape[1]):
+        g = codes[i]
+        if g < 0:
+            continue
+        for j in range(n_values):
+            value = values[j, i]
+            if not math.isnan(value):
+                counts[g, j] += 1
+                y = value - compensation[g, j]
+                t = sums[g, j] + y
+                compensation[g, j] = t - sums[g, j] - y
+                if math.isnan(compensation[g, j]):  # an infinite value: keep the sum infinite
+                    compensation[g, j] = 0.0
+                sums[g, j] = t
+    return sums, counts
+
+
+@dataclass(frozen=True, eq=False)
+class SplitSideGroups:
+    """The (split_id, side) group of each outcome row, for group statistics equal to pandas' groupby.
+
+    ``codes`` = split code * len(sides) + side code (-1: no group); ``observed`` are the codes with rows
+    (ascending), ``members`` the rows of each in row order and ``index`` their (split_id, side) MultiIndex, as
+    ``groupby(["split_id", "side"], sort=True, observed=True)`` over the two categorical columns returns them.
+    """
+
+    codes: np.ndarray
+    n_groups: int
+    observed: np.ndarray
+    members: list[np.ndarray]
+    index: pd.MultiIndex
+
+    @classmethod
+    def build(cls, split_codes: np.ndarray, side_codes: np.ndarray, sides: Sequence[str]) -> SplitSideGroups:
+        """Groups of rows by ``split_codes`` (into ``ROW_SPLITS``; negative: no group) and ``side_codes``."""
+        n_sides = len(sides)
+        codes = np.where(split_codes >= 0, split_codes.astype(np.int64) * n_sides + side_codes, -1)
+        sizes = np.bincount(codes[codes >= 0], minlength=len(ROW_SPLITS) * n_sides)
+        observed = np.flatnonzero(sizes)
+        in_groups = np.argsort(codes, kind="stable")[codes.size - sizes.sum():]
+        members = np.split(in_groups, np.cumsum(sizes[observed]))[:-1]
+        index = pd.MultiIndex.from_arrays(
+            [pd.Categorical.from_codes(observed // n_sides, categories=list(ROW_SPLITS)),
+             pd.Categorical.from_codes(observed % n_sides, categories=list(sides))], names=["split_id", "side"])
+        return cls(codes, sizes.size, observed, members, index)
+
+    def means(self, values: dict[str, np.ndarray]) -> pd.DataFrame:
+        """``rows`` and the mean of each of ``values`` (output name -> one value per row) per group."""
+        stacked = np.empty((len(values), self.codes.size))
+        for line, column in zip(stacked, values.values()):
+            line[:] = column
+        sums, counts = _kahan_group_sums(self.codes, stacked, self.n_groups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = sums[self.observed] / counts[self.observed]
+        out = pd.DataFrame(means, index=self.index, columns=list(values))
+        out.insert(0, "rows", np.array([m.size for m in self.members], dtype=np.int64))
+        return out
+
+    def quantiles(self, values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+        """pandas' groupby ``quantile(qs)`` per group ('linear', NaN skipped): one row per group, one column per q.
+
+        pandas interpolates as ``lo + (hi - lo) * frac`` (not numpy's lerp); a group without values gives NaN.
+        """
+        qs = np.asarray(qs, dtype=np.float64)
+        out = np.full((self.observed.size, qs.size), np.nan)
+        for row, members in enumerate(self.members):
+            x = np.sort(values[members])  # NaN sort last
+            size = x.size - np.count_nonzero(np.isnan(x))
+            if size:
+                position = qs * (size - 1)
+                lo, frac = position.astype(np.int64), position % 1
+                hi = np.minimum(lo + 1, size - 1)
+                out[row] = np.where(frac == 0.0, x[lo], x[lo] + (x[hi] - x[lo]) * frac)
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class PlanOutcomes:
+    """One plan's path stats (``compute_path_stats`` rows) with their groups; a row without a trainable
+    sample belongs to no group. ``outcomes[column]`` is a stat column as a numpy array."""
+
+    groups: SplitSideGroups
+    stats: pd.DataFrame
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.stats[name].to_numpy()
+
+
 class _Evaluator:
-    """Path stats of one plan joined to the trainable rows; the join is cached per horizon."""
+    """Path stats of one plan with the (split, side) group of each row that joins a trainable row.
+
+    The path windows and the groups depend only on the horizon (which start rows are valid does not depend
+    on the plan), so they are cached per horizon.
+    """
 
     def __init__(self, replay: pd.DataFrame, samples: pd.DataFrame, split_ids: np.ndarray | None) -> None:
         self.replay, self.samples, self.split_ids = replay, samples, split_ids
         self._split_codes = pd.Categorical(samples["split_id"], categories=list(ROW_SPLITS)).codes
-        self._joins: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._horizons: dict[int, tuple[PathWindows, SplitSideGroups]] = {}
 
-    def _join(self, horizon: int, stats: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        if horizon not in self._joins:
-            left = pd.DataFrame({"symbol": stats["symbol"].astype("str").to_numpy(),
-                                 "open_time_ms": stats["open_time_ms"].to_numpy(),
-                                 "stat_row": np.arange(len(stats))})
+    def _horizon(self, horizon: int) -> tuple[PathWindows, SplitSideGroups]:
+        if horizon not in self._horizons:
+            windows = prepare_path_windows(self.replay, horizon=horizon, split_ids=self.split_ids)
+            columns = windows.columns
+            left = pd.DataFrame({"symbol": windows.symbols.take(columns["symbol"]),
+                                 "open_time_ms": columns["open_time_ms"], "stat_row": np.arange(columns["side"].size)})
             right = self.samples[["symbol", "open_time_ms"]].assign(sample_row=np.arange(len(self.samples)))
-            joined = left.merge(right, on=["symbol", "open_time_ms"], how="inner").sort_values("stat_row")
+            joined = left.merge(right, on=["symbol", "open_time_ms"], how="inner")
             if joined.empty:
                 raise DataContractError(f"replay_1m: no plan window of {horizon} minutes matches a trainable "
                                         "feature row")
-            self._joins[horizon] = (joined["stat_row"].to_numpy(), joined["sample_row"].to_numpy())
-        return self._joins[horizon]
+            split_codes = np.full(columns["side"].size, -1, dtype=np.int64)
+            split_codes[joined["stat_row"].to_numpy()] = self._split_codes[joined["sample_row"].to_numpy()]
+            self._horizons[horizon] = windows, SplitSideGroups.build(split_codes, columns["side"], windows.sides)
+        return self._horizons[horizon]
 
-    def outcomes(self, plan: _Plan) -> pd.DataFrame:
-        """One row per (trainable sample, side) with a valid window: split_id, side and the stat columns."""
-        stats = compute_path_stats(self.replay, horizon=plan.horizon, plan=plan.params, split_ids=self.split_ids)
-        stat_rows, sample_rows = self._join(plan.horizon, stats)
-        side = stats["side"].cat
-        out = {"split_id": pd.Categorical.from_codes(self._split_codes[sample_rows], categories=list(ROW_SPLITS)),
-               "side": pd.Categorical.from_codes(side.codes.to_numpy()[stat_rows], categories=side.categories)}
-        out.update({c: stats[c].to_numpy()[stat_rows] for c in _STAT_COLUMNS})
-        return pd.DataFrame(out)
+    def outcomes(self, plan: _Plan) -> PlanOutcomes:
+        """The plan's path stats, grouped by (split_id, side) of the trainable sample of each row."""
+        windows, groups = self._horizon(plan.horizon)
+        return PlanOutcomes(groups, fill_path_stats(windows, plan.params))
 
 
 def _grid_rows(features: pd.DataFrame, replay: pd.DataFrame, plans: Sequence[_Plan],
-               split_ids: np.ndarray | None, metrics: Callable[[pd.DataFrame, _Plan], pd.DataFrame]) -> pd.DataFrame:
+               split_ids: np.ndarray | None, metrics: Callable[[PlanOutcomes, _Plan], pd.DataFrame]) -> pd.DataFrame:
     """``metrics(outcomes, plan)`` (indexed by split_id, side) for every plan, with the plan columns in front."""
     evaluator = _Evaluator(replay, _samples(features), split_ids)
     parts = []
@@ -216,17 +317,6 @@ def _grid_rows(features: pd.DataFrame, replay: pd.DataFrame, plans: Sequence[_Pl
         lead = pd.DataFrame({"plan_id": plan.plan_id, **plan.columns}, index=table.index)
         parts.append(pd.concat([lead, table], axis=1))
     return pd.concat(parts, ignore_index=True)
-
-
-def _grouped(outcomes: pd.DataFrame) -> Any:
-    return outcomes.groupby(["split_id", "side"], sort=True, observed=True)
-
-
-def _group_means(g: Any, columns: dict[str, str]) -> pd.DataFrame:
-    """``rows`` and the means of ``columns`` (source -> output name) per group, in one pass."""
-    out = g[list(columns)].mean().rename(columns=columns)
-    out.insert(0, "rows", g.size())
-    return out
 
 
 def pivot_by_split(rows: pd.DataFrame, index: Sequence[str], metrics: Sequence[str],
@@ -252,7 +342,8 @@ _PRICE_AGGREGATES = {
     "min_positive_label_rate_eval": ("positive_label_rate", "min"),
     "max_positive_label_rate_eval": ("positive_label_rate", "max")}
 _DYNAMIC_AGGREGATES = {
-    "avg_actual_edge_eval": ("avg_actual_net_edge_bps", "mean"), "min_actual_edge_eval": ("avg_actual_net_edge_bps", "min"),
+    "avg_actual_edge_eval": ("avg_actual_net_edge_bps", "mean"),
+    "min_actual_edge_eval": ("avg_actual_net_edge_bps", "min"),
     "min_breakeven_rate_eval": ("breakeven_rate", "min"),
     "min_positive_label_rate_eval": ("positive_label_rate", "min"),
     "max_positive_label_rate_eval": ("positive_label_rate", "max"), "max_stop_hit_rate_eval": ("stop_hit_rate", "max")}
@@ -273,16 +364,15 @@ def _best_record(row: pd.Series) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ spec 12: price plans
-def price_plan_side_rows(outcomes: pd.DataFrame, plan: _Plan, *, cost_bps: float,
+def price_plan_side_rows(outcomes: PlanOutcomes, plan: _Plan, *, cost_bps: float,
                          min_expected_net_edge_bps: float) -> pd.DataFrame:
     """Spec 12 ``_plan_side_rows`` per (split, side): hit rates, plan and expected edges, margin."""
     net = outcomes["gross_edge_bps"] - cost_bps
-    frame = outcomes.assign(price_plan_net_edge_bps=net, expected_net_edge_bps=outcomes["mfe_bps"] - cost_bps,
-                            positive=(net >= min_expected_net_edge_bps).astype(float))
-    out = _group_means(_grouped(frame), {
-        "target_hit": "target_hit_rate", "stop_hit": "stop_hit_rate", "timeout_hit": "timeout_rate",
-        "ambiguous_hit": "ambiguous_rate", "price_plan_net_edge_bps": "avg_price_plan_net_edge_bps",
-        "expected_net_edge_bps": "avg_edge", "positive": "positive_label_rate"})
+    out = outcomes.groups.means({
+        "target_hit_rate": outcomes["target_hit"], "stop_hit_rate": outcomes["stop_hit"],
+        "timeout_rate": outcomes["timeout_hit"], "ambiguous_rate": outcomes["ambiguous_hit"],
+        "avg_price_plan_net_edge_bps": net, "avg_edge": outcomes["mfe_bps"] - cost_bps,
+        "positive_label_rate": net >= min_expected_net_edge_bps})
     breakeven = (plan.params.stop_bps + cost_bps) / (plan.params.target_bps + plan.params.stop_bps)
     out["breakeven_target_rate"] = breakeven
     out["target_rate_margin"] = out["target_hit_rate"] - breakeven
@@ -353,20 +443,18 @@ def search_price_plans(features: pd.DataFrame, replay: pd.DataFrame, *, labels: 
 
 
 # --------------------------------------------------------------------------- spec 13.3: dynamic exits
-def dynamic_exit_side_rows(outcomes: pd.DataFrame, *, cost_bps: float,
+def dynamic_exit_side_rows(outcomes: PlanOutcomes, *, cost_bps: float,
                            min_expected_net_edge_bps: float) -> pd.DataFrame:
     """Spec 13.3 rows per (split, side) of one plan; actual net = gross - cost."""
     net = outcomes["gross_edge_bps"] - cost_bps
-    frame = outcomes.assign(actual=net, positive=(net >= min_expected_net_edge_bps).astype(float),
-                            breakeven=(net >= 0).astype(float), exit_min=outcomes["time_to_exit_ms"] / 60_000.0)
-    g = _grouped(frame)
-    out = _group_means(g, {"actual": "avg_actual_net_edge_bps", "positive": "positive_label_rate",
-                           "breakeven": "breakeven_rate", "target_hit": "target_hit_rate",
-                           "stop_hit": "stop_hit_rate", "timeout_hit": "timeout_rate",
-                           "exit_min": "avg_time_to_exit_min", "mfe_bps": "avg_mfe_bps", "mae_bps": "avg_mae_bps"})
-    q = g["actual"].quantile([0.5, 0.1, 0.9]).unstack()
+    out = outcomes.groups.means({
+        "avg_actual_net_edge_bps": net, "positive_label_rate": net >= min_expected_net_edge_bps,
+        "breakeven_rate": net >= 0, "target_hit_rate": outcomes["target_hit"], "stop_hit_rate": outcomes["stop_hit"],
+        "timeout_rate": outcomes["timeout_hit"], "avg_time_to_exit_min": outcomes["time_to_exit_ms"] / 60_000.0,
+        "avg_mfe_bps": outcomes["mfe_bps"], "avg_mae_bps": outcomes["mae_bps"]})
+    q = outcomes.groups.quantiles(net, (0.5, 0.1, 0.9))
     for i, name in enumerate(("median", "p10", "p90")):
-        out.insert(2 + i, f"{name}_actual_net_edge_bps", q.iloc[:, i])
+        out.insert(2 + i, f"{name}_actual_net_edge_bps", q[:, i])
     return out
 
 

@@ -30,6 +30,11 @@ Both methods run as numba kernels that scan each row's window forward with an ea
 quantile keeps a sorted sliding window): O(n*h) time, O(n) memory, no n x h matrices; results are
 written straight into the preallocated output columns. Output rows are ordered by (symbol, side,
 open_time_ms): per symbol the LONG rows, then the SHORT rows, as the seed concatenated them.
+
+Everything but the plan outcomes (validation, valid start rows, output order, excursions, spread p80 and
+vol) depends only on the replay, horizon, split ids and sides: ``prepare_path_windows`` computes it once and
+``fill_path_stats`` adds one plan's outcomes, so a grid of plans of one horizon pays for it once.
+``compute_path_stats`` is the two in a row.
 """
 
 from __future__ import annotations
@@ -41,15 +46,15 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from trader_core.contracts.labels import FIXED_TARGET_STOP, PATH_STAT_COLUMNS, PLAN_METHODS, SIDES
 from trader_core.config import EntryLabelConfig
+from trader_core.contracts.labels import FIXED_TARGET_STOP, PATH_STAT_COLUMNS, PLAN_METHODS, SIDES
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.errors import DataContractError
 
 _FLAG_COLUMNS = ("target_hit", "stop_hit", "timeout_hit", "ambiguous_hit")
 _TIME_COLUMNS = ("time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
-_FLOAT_COLUMNS = ("gross_edge_bps", "future_return_bps", "mfe_bps", "mae_bps", "future_spread_p80",
-                  "future_realized_vol_bps")
+_OUTCOME_FLOAT_COLUMNS = ("gross_edge_bps", "future_return_bps")
+_WINDOW_FLOAT_COLUMNS = ("mfe_bps", "mae_bps", "future_spread_p80", "future_realized_vol_bps")
 _PRICE_COLUMNS = ("high", "low", "close", "spread_bps")
 
 
@@ -123,6 +128,32 @@ def compute_path_stats(replay: pd.DataFrame, *, horizon: int, plan: PlanParams,
     ``replay`` must be sorted by (symbol, open_time_ms) without duplicates (DataContractError otherwise).
     ``split_ids`` (one per replay row, any hashable values) restricts windows to one split.
     """
+    return fill_path_stats(prepare_path_windows(replay, horizon=horizon, split_ids=split_ids, sides=sides), plan)
+
+
+@dataclass(frozen=True, eq=False)
+class PathWindows:
+    """The plan-independent part of ``compute_path_stats`` for one (replay, horizon, split ids, sides).
+
+    The validated price arrays, the valid start rows ``idx``, their output rows per side (``dest``) and the
+    side-independent output columns (``columns``: symbol and side codes, open_time_ms, excursions, spread
+    p80, vol) in output order. Build it with ``prepare_path_windows``; ``fill_path_stats`` adds a plan.
+    """
+
+    horizon: int
+    sides: tuple[str, ...]
+    symbols: pd.api.extensions.ExtensionArray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    idx: np.ndarray
+    dest: tuple[np.ndarray, ...]
+    columns: dict[str, np.ndarray]
+
+
+def prepare_path_windows(replay: pd.DataFrame, *, horizon: int, split_ids: np.ndarray | None = None,
+                         sides: tuple[str, ...] = SIDES) -> PathWindows:
+    """Validate the inputs of ``compute_path_stats`` and compute everything that does not depend on the plan."""
     horizon = _check_horizon(horizon)
     sides = _check_sides(sides)
     codes, symbols = _symbol_codes(replay)
@@ -130,9 +161,21 @@ def compute_path_stats(replay: pd.DataFrame, *, horizon: int, plan: PlanParams,
     starts, ends = _symbol_blocks(codes, symbols, open_ms)
     split_codes = None if split_ids is None else _split_codes(split_ids, close.size)
     idx = _valid_rows(np.repeat(ends, ends - starts), open_ms, high, low, close, split_codes, horizon)
-    out = _OutputColumns(len(sides) * idx.size)
-    _fill(out, idx, codes, open_ms, high, low, close, spread, sides, horizon, plan)
-    return out.frame(symbols, sides)
+    with np.errstate(all="ignore"):
+        log_ret = np.concatenate(([np.nan], np.log(close[1:] / close[:-1])))
+    stats = _window_stats(idx, high, low, close, spread, log_ret, horizon)
+    dest = tuple(_destinations(codes[idx], len(sides)))
+    return PathWindows(horizon, sides, symbols, high, low, close, idx, dest,
+                       _window_columns(sides, dest, codes[idx], open_ms[idx], *stats))
+
+
+def fill_path_stats(windows: PathWindows, plan: PlanParams) -> pd.DataFrame:
+    """``compute_path_stats`` of ``plan`` on prepared windows: only the plan outcomes are computed."""
+    out = _OutputColumns(windows.columns)
+    for side, dest in zip(windows.sides, windows.dest):
+        _fill_outcomes(out, dest, side == "LONG", windows.idx, windows.high, windows.low, windows.close,
+                       windows.horizon, plan)
+    return out.frame(windows.symbols, windows.sides)
 
 
 # --------------------------------------------------------------------------------------------- inputs
@@ -210,23 +253,23 @@ def _valid_rows(row_end: np.ndarray, open_ms: np.ndarray, high: np.ndarray, low:
 
 # --------------------------------------------------------------------------------------------- output
 class _OutputColumns:
-    """Preallocated output columns (``out[name]``); every side's rows are written to their final row.
+    """Output columns (``out[name]``): copies of the windows' side-independent columns plus preallocated
+    outcome columns, which the kernels write row by row to their final output row.
 
     ``symbol`` and ``side`` hold codes until ``frame`` turns them into categorical columns; ``flags`` and
     ``times`` are the 2-D blocks behind the hit-flag and time columns, as the kernels fill them.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, window_columns: dict[str, np.ndarray]) -> None:
+        size = window_columns["symbol"].size
         self.flags = np.zeros((len(_FLAG_COLUMNS), size), dtype=np.int8)
         self.times = np.empty((len(_TIME_COLUMNS), size), dtype=np.int64)
-        floats = np.empty((len(_FLOAT_COLUMNS), size), dtype=np.float64)
+        floats = np.empty((len(_OUTCOME_FLOAT_COLUMNS), size), dtype=np.float64)
         self.columns: dict[str, np.ndarray] = {
-            "symbol": np.empty(size, dtype=np.int32),
-            "side": np.empty(size, dtype=np.int8),
-            "open_time_ms": np.empty(size, dtype=np.int64),
+            **{name: values.copy() for name, values in window_columns.items()},
             **dict(zip(_FLAG_COLUMNS, self.flags)),
             **dict(zip(_TIME_COLUMNS, self.times)),
-            **dict(zip(_FLOAT_COLUMNS, floats)),
+            **dict(zip(_OUTCOME_FLOAT_COLUMNS, floats)),
         }
 
     def __getitem__(self, name: str) -> np.ndarray:
@@ -241,19 +284,18 @@ class _OutputColumns:
         return pd.DataFrame(columns, columns=list(PATH_STAT_COLUMNS), copy=False)
 
 
-def _fill(out: _OutputColumns, idx: np.ndarray, codes: np.ndarray, open_ms: np.ndarray, high: np.ndarray,
-          low: np.ndarray, close: np.ndarray, spread: np.ndarray, sides: tuple[str, ...], horizon: int,
-          plan: PlanParams) -> None:
-    """Compute every column for the valid rows ``idx`` and write them to their final output rows."""
-    with np.errstate(all="ignore"):
-        log_ret = np.concatenate(([np.nan], np.log(close[1:] / close[:-1])))
-    up_bps, down_bps, spread_p80, vol = _window_stats(idx, high, low, close, spread, log_ret, horizon)
-    for side_code, (side, dest) in enumerate(zip(sides, _destinations(codes[idx], len(sides)))):
-        is_long = side == "LONG"
-        out["symbol"][dest], out["side"][dest], out["open_time_ms"][dest] = codes[idx], side_code, open_ms[idx]
-        out["mfe_bps"][dest], out["mae_bps"][dest] = (up_bps, down_bps) if is_long else (down_bps, up_bps)
-        out["future_spread_p80"][dest], out["future_realized_vol_bps"][dest] = spread_p80, vol
-        _fill_outcomes(out, dest, is_long, idx, high, low, close, horizon, plan)
+def _window_columns(sides: tuple[str, ...], dest: tuple[np.ndarray, ...], symbol_codes: np.ndarray,
+                    open_ms: np.ndarray, up_bps: np.ndarray, down_bps: np.ndarray, spread_p80: np.ndarray,
+                    vol_bps: np.ndarray) -> dict[str, np.ndarray]:
+    """The side-independent output columns in output order, from the values of each valid row."""
+    size = len(sides) * symbol_codes.size
+    out = {"symbol": np.empty(size, dtype=np.int32), "side": np.empty(size, dtype=np.int8),
+           "open_time_ms": np.empty(size, dtype=np.int64), **{c: np.empty(size) for c in _WINDOW_FLOAT_COLUMNS}}
+    for side_code, (side, rows) in enumerate(zip(sides, dest)):
+        out["symbol"][rows], out["side"][rows], out["open_time_ms"][rows] = symbol_codes, side_code, open_ms
+        out["mfe_bps"][rows], out["mae_bps"][rows] = (up_bps, down_bps) if side == "LONG" else (down_bps, up_bps)
+        out["future_spread_p80"][rows], out["future_realized_vol_bps"][rows] = spread_p80, vol_bps
+    return out
 
 
 def _destinations(block: np.ndarray, n_sides: int) -> list[np.ndarray]:
