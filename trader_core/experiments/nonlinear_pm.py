@@ -15,8 +15,9 @@ the best thresholds on the three eval splits.
 * Prediction frame: the run's PM frame (``trader_core.pm.frame.pm_frame``) restricted to the eval splits,
   with the model columns inner-joined from the tree outputs; a row-count change raises. The PM edge is the
   tree **regression** edge (``pred_*`` and ``model_pred_*``), whatever edge mode built the frame.
-* Search: one ``PreparedFrame`` per split, ``select_trades`` + array metrics per candidate (no per-candidate
-  frame), ``probe_score`` = -1e6 without trades, else avg_weighted * sqrt(n) + 0.03 * total_weighted
+* Search: one ``PreparedFrame`` per split, all candidates at once by ``pm.batch.candidate_table`` (a numba
+  kernel equal to ``select_trades`` + array metrics per candidate, which the tests hold it to),
+  ``probe_score`` = -1e6 without trades, else avg_weighted * sqrt(n) + 0.03 * total_weighted
   - 0.20 * max_drawdown - 2 * max(0, 80 - n). The best is the first candidate with the top score.
 * Verdict ``PROMISING_DIAGNOSTIC_ONLY`` iff tune trades >= 80, validation >= 40, stress >= 10, tune and
   validation avg_weighted > 0 and stress avg_weighted > -1; else ``NO_STABLE_NONLINEAR_PM_EDGE``.
@@ -51,9 +52,10 @@ from trader_core.experiments.toolkit import (
     positive_proba,
     require_columns,
 )
+from trader_core.pm.batch import candidate_table
 from trader_core.pm.config import THRESHOLD_KEYS, pm_config_from_thresholds
-from trader_core.pm.metrics import metrics_from_arrays, trade_metrics
-from trader_core.pm.simulate import PreparedFrame, resolve_inputs, select_trades, simulate_trades
+from trader_core.pm.metrics import trade_metrics
+from trader_core.pm.simulate import PreparedFrame, resolve_inputs, simulate_trades
 from trader_core.report import jsonable, markdown_table
 
 MODES = ("direction_entry_tree", "entry_tree_only")
@@ -232,13 +234,7 @@ def prediction_frame(pm_frame: pd.DataFrame, replacements: pd.DataFrame) -> pd.D
 # --- search --------------------------------------------------------------------------------------------------
 
 def _search(prepared: PreparedFrame, candidates: list[dict[str, float]]) -> pd.DataFrame:
-    rows = []
-    for thresholds in candidates:
-        selection = select_trades(prepared, thresholds, pm_config_from_thresholds(thresholds))
-        actual = selection.pick(prepared, "actual_edge_bps")
-        metrics = metrics_from_arrays(actual, actual * selection.planned_ratio, selection.planned_ratio)
-        rows.append({**thresholds, **metrics, "score": probe_score(metrics)})
-    return pd.DataFrame(rows)
+    return candidate_table(prepared, candidates, probe_score)
 
 
 def side_metrics(trades: pd.DataFrame, split: str, side: str) -> dict[str, Any]:

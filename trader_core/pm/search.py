@@ -9,32 +9,30 @@ Score (the spec leaves ``_score_thresholds`` open)::
 The 1e9 penalty ranks every non-qualifying candidate below every qualifying one while keeping an order among
 them. The best candidate is the highest score; ties go to the lowest candidate index.
 
-The frame is prepared once (sorted arrays, scores, per-side exit times and ratios); each candidate then costs
-cached boolean masks, one numba overlap scan and array metrics. Every candidate is simulated with
-``pm_config_from_thresholds``; the best trades are re-simulated with ``simulate_trades``.
+The frame is prepared once (sorted arrays, scores, per-side exit times and ratios); all candidates are then
+evaluated in one batched numba pass (``trader_core.pm.batch.candidate_metrics``, equal to ``select_trades`` +
+``metrics_from_arrays`` per candidate). Every candidate is simulated with ``pm_config_from_thresholds``; the best
+trades are re-simulated with ``simulate_trades``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from trader_core.pm.batch import candidate_table
 from trader_core.pm.config import (
     pm_config_from_thresholds,
     pm_config_hash,
     threshold_candidates,
 )
-from trader_core.pm.metrics import metrics_from_arrays, trade_metrics
-from trader_core.pm.simulate import (
-    PreparedFrame,
-    resolve_inputs,
-    select_trades,
-    simulate_trades,
-)
+from trader_core.pm.metrics import trade_metrics
+from trader_core.pm.simulate import PreparedFrame, resolve_inputs, simulate_trades
 
 NOT_QUALIFIED_PENALTY = 1e9
 SCORE_FORMULA = (f"total_weighted_edge_bps - 0.5 * max_drawdown_bps, minus {NOT_QUALIFIED_PENALTY:g} unless "
@@ -70,18 +68,10 @@ def search_thresholds(frame: pd.DataFrame, price_plan: Mapping[str, Any] | None,
         raise ValueError("search_thresholds needs at least one candidate")
     _, plan = resolve_inputs(candidates[0], None, price_plan)
     prepared = PreparedFrame.build(frame, plan)
-    rows = [_candidate_row(prepared, thresholds, min_trades) for thresholds in candidates]
-    table = pd.DataFrame(rows)
+    table = candidate_table(prepared, candidates, partial(score_thresholds, min_trades=min_trades))
     best_index = int(np.argmax(table["score"].to_numpy()))
     best = dict(candidates[best_index])
     config = pm_config_from_thresholds(best)
     trades = simulate_trades(frame, best, config, plan)
     return SearchResult(best, config, pm_config_hash(config), trades, trade_metrics(trades), table, SCORE_FORMULA)
 
-
-def _candidate_row(prepared: PreparedFrame, thresholds: Mapping[str, float], min_trades: int) -> dict[str, Any]:
-    config = pm_config_from_thresholds(thresholds)
-    selection = select_trades(prepared, thresholds, config)
-    actual = selection.pick(prepared, "actual_edge_bps")
-    metrics = metrics_from_arrays(actual, actual * selection.planned_ratio, selection.planned_ratio)
-    return {**thresholds, **metrics, "score": score_thresholds(metrics, min_trades)}
