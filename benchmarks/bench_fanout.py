@@ -8,6 +8,12 @@ roots. Then the fan-out assets (feature_frame, path_stats: one mapped step per s
   compilation and imports are not counted,
 
 and the wall times are printed with their ratio (the speed-up). Artifact hashes of both runs are compared.
+
+The breakdown comes from the step statistics in the instance: the time of the serial steps
+(``replay_by_symbol``, the merges), the summed time of the per-symbol (mapped) steps, the fraction of the
+single-process time that the fan-out can parallelize and the Amdahl bound of the speed-up on 2 workers,
+and, for the Dask run, how much the mapped steps overlapped (their summed step time over the wall span
+from the first mapped start to the last mapped end: 2.0 when two always run at once).
 Run from the repository root: ``.venv/bin/python benchmarks/bench_fanout.py [--symbols 4 --days 90]``.
 """
 
@@ -40,7 +46,7 @@ def _prepare(home: Path, run_id: str, symbols: int, days: int) -> None:
     io.write_json(layout.run_root(run_id, home) / layout.RUN_SPEC_FILE, spec.to_dict())
 
 
-def _materialize(instance, run_id: str, assets: tuple[str, ...], executor: str) -> float:
+def _materialize(instance, run_id: str, assets: tuple[str, ...], executor: str) -> tuple[float, str]:
     import dagster as dg
 
     from trader_assets.definitions import defs
@@ -51,17 +57,28 @@ def _materialize(instance, run_id: str, assets: tuple[str, ...], executor: str) 
     start = time.perf_counter()
     if executor == "in_process":
         job = defs.resolve_job_def("retrain_job")
-        ok = job.execute_in_process(instance=instance, partition_key=run_id, asset_selection=selection,
-                                    raise_on_error=False).success
+        result = job.execute_in_process(instance=instance, partition_key=run_id, asset_selection=selection,
+                                        raise_on_error=False)
+        ok, dagster_run = result.success, result.run_id
     else:
         recon = dg.reconstructable(_dask_job)
         with dg.execute_job(recon, instance=instance, asset_selection=selection,
                             tags={"dagster/partition": run_id}) as result:
-            ok = result.success
+            ok, dagster_run = result.success, result.run_id
     seconds = time.perf_counter() - start
     if not ok:
         raise SystemExit(f"{executor} run of {assets} failed")
-    return seconds
+    return seconds, dagster_run
+
+
+def _breakdown(instance, dagster_run: str) -> dict[str, float]:
+    """Serial and mapped (per-symbol) step seconds of a run, and the wall span of its mapped steps."""
+    stats = [s for s in instance.get_run_step_stats(dagster_run) if s.start_time and s.end_time]
+    mapped = [s for s in stats if "[" in s.step_key]
+    serial = [s for s in stats if "[" not in s.step_key]
+    span = max(s.end_time for s in mapped) - min(s.start_time for s in mapped)
+    return {"serial": sum(s.end_time - s.start_time for s in serial),
+            "mapped": sum(s.end_time - s.start_time for s in mapped), "mapped_span": span}
 
 
 def _dask_job():
@@ -88,7 +105,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         homes = {"in_process": Path(tmp) / "single", "dask": Path(tmp) / "dask"}
         run_id = "fanout"
-        times = {}
+        times, parts = {}, {}
         import dagster as dg
 
         for executor, home in homes.items():
@@ -99,20 +116,29 @@ def main() -> None:
             with dg.DagsterInstance.local_temp(str(home / "dagster")) as instance:
                 _materialize(instance, run_id, UPSTREAM, "in_process")
                 if executor == "in_process":
-                    times[executor] = _materialize(instance, run_id, FANOUT, "in_process")
+                    times[executor], dagster_run = _materialize(instance, run_id, FANOUT, "in_process")
+                    parts[executor] = _breakdown(instance, dagster_run)
                     continue
                 with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster:
                     os.environ.update(TRADER_EXECUTOR="dask", TRADER_DASK_ADDRESS=cluster.scheduler_address,
                                       PYTHONPATH=str(ROOT))
-                    warm = _materialize(instance, run_id, FANOUT, "dask")  # imports and numba JIT on the workers
-                    times[executor] = _materialize(instance, run_id, FANOUT, "dask")
+                    warm, _ = _materialize(instance, run_id, FANOUT, "dask")  # imports and numba JIT on the workers
+                    times[executor], dagster_run = _materialize(instance, run_id, FANOUT, "dask")
+                    parts[executor] = _breakdown(instance, dagster_run)
                     print(f"(dask warm-up run: {warm:.1f} s)")
                     os.environ.pop("TRADER_EXECUTOR")
         same = _hashes(homes["in_process"], run_id) == _hashes(homes["dask"], run_id)
-    print(f"fanout_{args.symbols}sym_{args.days}d feature_frame+path_stats: single-process {times['in_process']:.1f} s, "
+    print(f"fanout_{args.symbols}sym_{args.days}d feature_frame+path_stats: "
+          f"single-process {times['in_process']:.1f} s, "
           f"dask 2 workers {times['dask']:.1f} s, speed-up {times['in_process'] / times['dask']:.2f}x "
           f"(expect close to 2x on 2 cores); artifacts identical: {same}")
+    single, dask = parts["in_process"], parts["dask"]
+    share = single["mapped"] / times["in_process"]
+    print(f"  single process: serial steps {single['serial']:.1f} s, per-symbol steps {single['mapped']:.1f} s "
+          f"(parallelizable share {share:.0%}, Amdahl bound on 2 workers {1 / (1 - share / 2):.2f}x)")
+    print(f"  dask: serial steps {dask['serial']:.1f} s, per-symbol steps {dask['mapped']:.1f} s over a wall span of "
+          f"{dask['mapped_span']:.1f} s (overlap {dask['mapped'] / dask['mapped_span']:.2f} of 2 workers)")
 
 
 if __name__ == "__main__":
