@@ -72,20 +72,26 @@ def _materialize(instance, run_id: str, assets: tuple[str, ...], executor: str) 
 
 
 def _breakdown(instance, dagster_run: str) -> dict[str, float]:
-    """Serial and mapped (per-symbol) step seconds of a run, and the wall span of its mapped steps."""
+    """Serial and mapped (per-symbol) step seconds of a run, the wall span of its mapped steps and the number of
+    processes its steps ran in."""
+    import dagster as dg
+
     stats = [s for s in instance.get_run_step_stats(dagster_run) if s.start_time and s.end_time]
     mapped = [s for s in stats if "[" in s.step_key]
     serial = [s for s in stats if "[" not in s.step_key]
     span = max(s.end_time for s in mapped) - min(s.start_time for s in mapped)
+    pids = {r.dagster_event.pid for r in instance.all_logs(dagster_run, of_type=dg.DagsterEventType.STEP_START)}
     return {"serial": sum(s.end_time - s.start_time for s in serial),
-            "mapped": sum(s.end_time - s.start_time for s in mapped), "mapped_span": span}
+            "mapped": sum(s.end_time - s.start_time for s in mapped), "mapped_span": span, "processes": len(pids)}
 
 
 def _dask_job():
-    """The retrain job with the Dask executor (imported by the run worker; TRADER_EXECUTOR=dask)."""
+    """The retrain job with the executor the environment selects now (TRADER_EXECUTOR=dask): the definitions
+    were imported by the in-process part first, so the job's own executor is the in-process one."""
     from trader_assets.definitions import defs
+    from trader_assets.executors import executor_from_env
 
-    return defs.resolve_job_def("retrain_job")
+    return defs.resolve_job_def("retrain_job").with_executor_def(executor_from_env())
 
 
 def _hashes(home: Path, run_id: str) -> dict[str, str]:
@@ -138,7 +144,8 @@ def main() -> None:
     print(f"  single process: serial steps {single['serial']:.1f} s, per-symbol steps {single['mapped']:.1f} s "
           f"(parallelizable share {share:.0%}, Amdahl bound on 2 workers {1 / (1 - share / 2):.2f}x)")
     print(f"  dask: serial steps {dask['serial']:.1f} s, per-symbol steps {dask['mapped']:.1f} s over a wall span of "
-          f"{dask['mapped_span']:.1f} s (overlap {dask['mapped'] / dask['mapped_span']:.2f} of 2 workers)")
+          f"{dask['mapped_span']:.1f} s (overlap {dask['mapped'] / dask['mapped_span']:.2f} of 2 workers); "
+          f"steps ran in {dask['processes']} worker process(es)")
 
 
 if __name__ == "__main__":
