@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.core.test_pm import T0, case_row, random_frames, random_search_frame, random_setups
+from trader_core.errors import ConfigError
 from trader_core.experiments.nonlinear_pm import _search, expanded_threshold_candidates, probe_score
 from trader_core.pm.batch import INT_KEYS, candidate_metrics, reference_metrics
 from trader_core.pm.config import pm_config_from_thresholds, threshold_candidates
@@ -101,6 +102,15 @@ def test_empty_selection_is_all_zeros():
         assert len(select_trades(prepared, closed, pm_config_from_thresholds(closed)).positions) == 0
     with pytest.raises(ValueError, match="PM configs"):
         candidate_metrics(PreparedFrame.build(frame, {}), [closed], [])
+
+
+@pytest.mark.parametrize("explicit_configs", [False, True])
+def test_bad_candidate_is_a_config_error_naming_the_key(explicit_configs):
+    good = threshold_candidates()[0]
+    bad = {k: v for k, v in good.items() if k != "min_entry_prob"}
+    configs = [pm_config_from_thresholds(good)] * 2 if explicit_configs else None
+    with pytest.raises(ConfigError, match="min_entry_prob"):
+        candidate_metrics(PreparedFrame.build(pd.DataFrame([case_row()]), {}), [good, bad], configs)
 
 
 def test_search_table_matches_per_candidate_loop():

@@ -204,8 +204,8 @@ def _candidate_table(metrics: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame
 
 
 def _across(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """``<split>_<metric>`` of the three eval splits as numbers (a column-wise apply over 3 columns)."""
-    return table[[f"{split}_{metric}" for split in EVAL_SPLITS]].apply(pd.to_numeric, errors="coerce")
+    """``<split>_<metric>`` of the three eval splits as float64 (a missing metric, None, becomes NaN)."""
+    return table[[f"{split}_{metric}" for split in EVAL_SPLITS]].astype("float64")
 
 
 def _split_stats(table: pd.DataFrame, metric: str) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -302,7 +302,8 @@ def diagnose_entry_mae_labels(entry_train: pd.DataFrame, params: EntryMaeParams 
                             {"metrics": metrics, "candidates": candidates})
 
 
-def _top_edge_stability(table: pd.DataFrame, names: tuple[str, str, str, str]) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _top_edge_stability(table: pd.DataFrame,
+                        names: tuple[str, str, str, str]) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Add (min top edge, mean top edge, min AUC, stable positive) under ``names`` and ``stable_lift``."""
     low, mean, positive = _split_stats(table, "top_actual_edge_bps")
     table[names[0]], table[names[1]] = low, mean

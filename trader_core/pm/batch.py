@@ -27,7 +27,7 @@ import pandas as pd
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from trader_core.pm.config import pm_config_from_thresholds
+from trader_core.pm.config import check_thresholds, pm_config_from_thresholds
 from trader_core.pm.metrics import METRIC_KEYS, metrics_from_arrays
 from trader_core.pm.simulate import PreparedFrame, _visit, cooldown_ms, max_hold_ms, select_trades
 
@@ -50,6 +50,8 @@ def candidate_metrics(prepared: PreparedFrame, candidates: Sequence[Mapping[str,
     configs = [pm_config_from_thresholds(t) for t in candidates] if pm_configs is None else list(pm_configs)
     if len(configs) != len(candidates):
         raise ValueError(f"candidate_metrics: {len(candidates)} candidates but {len(configs)} PM configs")
+    for thresholds in candidates if pm_configs is not None else ():  # pm_config_from_thresholds checked the others
+        check_thresholds(thresholds)
     n, v = len(prepared.event_ns), prepared.values
     words = (n + 63) // 64
     gate_bits, gate_index = _gate_bits(prepared, candidates, words)
