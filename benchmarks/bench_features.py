@@ -55,6 +55,7 @@ def synthetic_replay(n_symbols: int, n_rows: int, seed: int) -> pd.DataFrame:
             "liquidation_buy_notional_1m": liq[0], "liquidation_sell_notional_1m": liq[1],
             "liquidation_available": ones, "book_available": ones, "depth_available": ones,
             "funding_available": ones, "mark_index_available": ones, "open_interest_available": ones,
+            "bar_filled": np.zeros(n_rows, dtype=np.int64),
             "gap_minutes_before": np.zeros(n_rows, dtype=np.int64),
         }))
     replay = pd.concat(frames, ignore_index=True)

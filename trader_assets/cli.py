@@ -4,6 +4,8 @@
                       [--path DIR_OR_FILE]
                       [--symbols A,B] [--start DATE --end DATE | --days N] [--signal S] [--seed N]
                       [--config FILE] [--select ASSETS] [--no-experiments] [--debug]
+    trader check-data --source KIND [--path P] [--symbols A,B] [--start D --end D] [--config FILE]
+                                what a run would see of a source; exit 1 (with the reason) if it could not run
     trader runs                 list runs with their last status
     trader show RUN_ID          where a run's artifacts and reports are
     trader land synthetic --month YYYY-MM [--symbols A,B] [--seed N] [--signal S]
@@ -11,8 +13,9 @@
                                 land a month (synthetic, or from data.vision zips) for the retraining sensor
     trader download binance-vision --month YYYY-MM [--symbols A,B] [--daily] [--dest DIR]
                                 fetch data.vision zips (network needed; tests never call it)
-    trader releases             promoted releases and the champion
-    trader rollback             restore the previous champion
+    trader releases             promoted releases with their model line, and each line's champion
+    trader rollback [--line LINE]
+                                restore a line's previous champion (LINE may be omitted when there is one line)
     trader ui [--port N]        start the Dagster UI on 127.0.0.1 with the project-local DAGSTER_HOME
 
 A new run id creates its partition and run spec; an existing one reuses its stored spec, and any flag
@@ -170,9 +173,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not result.success or failed:
         print(f"run {spec.run_id}: FAILED" + (f" (blocking checks failed: {', '.join(failed)})" if failed else ""),
               file=sys.stderr)
+        for line in refusal_lines(spec.run_id, home):
+            print(line, file=sys.stderr)
         return 1
     print(f"run {spec.run_id}: succeeded")
     return 0
+
+
+def refusal_lines(run_id: str, home: Path) -> list[str]:
+    """Why the release gate refused the run (the backtest's explanation), when it did."""
+    result_file = layout.run_root(run_id, home) / layout.ARTIFACT_PATHS["backtest"]
+    if not result_file.exists():
+        return []
+    result = json.loads(result_file.read_text())
+    return result.get("explanation", []) if result.get("status") != "PASS" else []
 
 
 def print_summary(run_id: str, home: Path) -> None:
@@ -195,6 +209,20 @@ def print_summary(run_id: str, home: Path) -> None:
             continue
         promoted = json.loads(record.read_text())
         print(f"release: {promoted['version']} at {promoted['path']} (champion)")
+
+
+def cmd_check_data(args: argparse.Namespace) -> int:
+    """Print what a run would see of a source (same adapters, replay rules and split plan); 1 if not runnable."""
+    from trader_core.data_check import check_data, render_check
+    from trader_core.market.sources import load_raw_market
+
+    spec = spec_from_args(args, None)
+    if spec.source.path and not Path(spec.source.path).exists():
+        raise ConfigError(f"source.path: {spec.source.path} does not exist")
+    check = check_data(load_raw_market(spec), spec)
+    for line in render_check(check):
+        print(line)
+    return 0 if check.ok else 1
 
 
 def cmd_runs(_args: argparse.Namespace) -> int:
@@ -233,20 +261,26 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_releases(_args: argparse.Namespace) -> int:
-    rows = release.list_releases(layout.trader_home())
+    home = layout.trader_home()
+    rows = release.list_releases(home)
     if not rows:
-        print(f"no releases under {release.releases_root()}")
+        print(f"no releases under {release.releases_root(home)}")
         return 0
-    print(f"{'version':<32} {'run':<20} {'backtest':<9} {'content':<13} champion")
+    print(f"{'version':<32} {'run':<20} {'line':<32} {'backtest':<9} {'content':<13} champion")
     for row in rows:
-        print(f"{row['version']:<32} {row['run_id']:<20} {row['backtest_status']:<9} {row['content_hash']:<13} "
-              f"{'*' if row['champion'] else ''}")
+        print(f"{row['version']:<32} {row['run_id']:<20} {row['line'] or '-':<32} {row['backtest_status']:<9} "
+              f"{row['content_hash']:<13} {'*' if row['champion'] else ''}")
+    print("champions:")
+    for line, pointer in release.champions(home).items():
+        print(f"  {line}: {pointer['version']}  {json.dumps(pointer['definition'], sort_keys=True)}")
     return 0
 
 
-def cmd_rollback(_args: argparse.Namespace) -> int:
-    pointer = release.rollback(layout.trader_home())
-    print(f"champion is now {pointer['version']} (rolled back from {pointer['rolled_back_from']})")
+def cmd_rollback(args: argparse.Namespace) -> int:
+    home = layout.trader_home()
+    line = release.resolve_line(home, args.line)
+    pointer = release.rollback(home, line)
+    print(f"line {line}: champion is now {pointer['version']} (rolled back from {pointer['rolled_back_from']})")
     return 0
 
 
@@ -324,6 +358,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-experiments", action="store_true",
                      help="materialize up to the release only (retrain_job), skipping the experiments group")
     run.set_defaults(func=cmd_run)
+    check = sub.add_parser("check-data", help="what a run would see of a source: window, gaps, days kept, tables")
+    check.add_argument("--source", choices=SOURCE_KINDS, required=True)
+    check.add_argument("--path", help="data file or folder for non-synthetic sources")
+    check.add_argument("--symbols", help="comma-separated symbols")
+    check.add_argument("--start", help="window start date (UTC, inclusive)")
+    check.add_argument("--end", help="window end date (UTC, exclusive)")
+    check.add_argument("--config", help="JSON file of run spec sections (replay gap policy, split plan, ...)")
+    check.set_defaults(func=cmd_check_data, run_id="check-data", strategy=None, signal=None, seed=None, days=None)
     sub.add_parser("runs", help="list runs with status").set_defaults(func=cmd_runs)
     show = sub.add_parser("show", help="where a run's artifacts and reports are")
     show.add_argument("run_id")
@@ -343,8 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--daily", action="store_true", help="daily files instead of the monthly ones")
     download.add_argument("--dest", help="default <TRADER_HOME>/market/downloads/binance-vision")
     download.set_defaults(func=cmd_download)
-    sub.add_parser("releases", help="list promoted releases and the champion").set_defaults(func=cmd_releases)
-    sub.add_parser("rollback", help="make the previous champion the champion again").set_defaults(func=cmd_rollback)
+    sub.add_parser("releases", help="list promoted releases, their model lines and each line's champion"
+                   ).set_defaults(func=cmd_releases)
+    rollback = sub.add_parser("rollback", help="make a line's previous champion its champion again")
+    rollback.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
+    rollback.set_defaults(func=cmd_rollback)
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)

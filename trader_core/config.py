@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ T = TypeVar("T")
 
 STRATEGIES = ("perp", "butterfly")
 SOURCE_KINDS = ("synthetic", "csv", "binance-vision", "binance-feed", "lake", "landed")
+#: Bar-file layouts of the ``csv`` source (readers in ``trader_core.market.bar_files``; see docs/data.md).
+BAR_LAYOUTS = ("bar-csv", "binance-kline-csv", "freqtrade-json", "freqtrade-feather")
 
 
 
@@ -57,6 +60,10 @@ class EntryLabelConfig:
     second_target_bps: float = 24.0
     trailing_stop_bps: float = 10.0
     breakeven_after_first_target: bool = True
+    #: Stop fills (docs/labels.md "Stop fills"): a bar that overshoots its stop (or the gap-through open) by more
+    #: than the allowance fills the stop this share of the excess further away, so gap risk reaches the labels.
+    stop_fill_excess_share: float = 0.5
+    stop_slippage_allowance_bps: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -110,12 +117,15 @@ class LabelConfig:
                  f"must be one of {list(ENTRY_TARGET_METHODS)}, got {self.entry.target_method!r}")
         _require(self.entry.target_bps > 0, "labels.entry.target_bps", "must be > 0")
         _require(self.entry.stop_bps > 0, "labels.entry.stop_bps", "must be > 0")
+        _require(0.0 <= self.entry.stop_fill_excess_share <= 1.0, "labels.entry.stop_fill_excess_share",
+                 f"must be in [0, 1], got {self.entry.stop_fill_excess_share}")
         _require(self.direction.long_threshold_bps >= self.direction.short_threshold_bps,
                  "labels.direction", "long_threshold_bps must be >= short_threshold_bps")
         # distances and ratios (checked here, before any stage writes a plan or labels built from them)
         for key, value, strict in (("entry.second_target_bps", self.entry.second_target_bps, True),
                                    ("entry.trailing_stop_bps", self.entry.trailing_stop_bps, False),
                                    ("entry.max_entry_mae_bps", self.entry.max_entry_mae_bps, False),
+                                   ("entry.stop_slippage_allowance_bps", self.entry.stop_slippage_allowance_bps, False),
                                    ("exit.adverse_move_bps", self.exit.adverse_move_bps, True),
                                    ("exit.stagnation_abs_return_bps", self.exit.stagnation_abs_return_bps, False),
                                    ("risk.market_drawdown_bps", self.risk.market_drawdown_bps, True),
@@ -128,10 +138,13 @@ class LabelConfig:
 
 @dataclass(frozen=True)
 class CostConfig:
-    """DEFAULT_COST_CONFIG: total 6.5 bps per round trip (spec 7.1).
+    """DEFAULT_COST_CONFIG: total 6.5 bps per round trip (spec 7.1), the flat reference of the cost model.
 
     The spec fixes only the total and funding (0.5); the fee/slippage split is our decision: 4.0 bps of
-    taker fees for entry + exit and 2.0 bps of slippage.
+    taker fees for entry + exit and 2.0 bps of slippage. Labels, the PM search and the backtest charge the
+    cost model (trader_core/costs.py, docs/trading.md "Cost model"): the fee always, slippage_bps / 2 only for
+    a leg without a quoted spread, funding_cost_bps only for a trade without a funding table. ``cost_bps`` is
+    the plan's ``costBps`` (predicted edge, sizing budget) and the cost of the plan-search experiments.
     """
 
     fee_bps: float = 4.0
@@ -188,9 +201,15 @@ class SourceSpec:
     signal: float = 2.0
     depth_levels: int = 10
     volatility_regimes: bool = True
+    #: ``csv`` source only: the bar-file layout, one of ``BAR_LAYOUTS``; None = detected from the file content.
+    layout: str | None = None
 
     def __post_init__(self) -> None:
         _require(self.kind in SOURCE_KINDS, "source.kind", f"must be one of {list(SOURCE_KINDS)}, got {self.kind!r}")
+        _require(self.layout is None or self.layout in BAR_LAYOUTS, "source.layout",
+                 f"must be one of {list(BAR_LAYOUTS)} (or absent: detected), got {self.layout!r}")
+        _require(self.layout is None or self.kind == "csv", "source.layout",
+                 f"applies to source 'csv' only, not {self.kind!r}")
         _require(self.kind == "synthetic" or bool(self.path), "source.path", f"is required for source {self.kind!r}")
         _require(self.signal >= 0, "source.signal", f"must be >= 0, got {self.signal}")
         _require(1 <= self.depth_levels <= 20, "source.depth_levels", f"must be in [1, 20], got {self.depth_levels}")
@@ -198,7 +217,16 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class ReplayConfig:
+    """Replay rules (docs/data.md): the gap policy and the snapshot staleness limits."""
+
+    #: Keep only symbol-days that are complete once no-trade minutes are filled; false keeps days with an
+    #: outage gap, the gap visible and every feature window spanning it masked (``GAP_WINDOW``).
     complete_days_only: bool = True
+    #: A run of missing minutes between two bars up to this long is a no-trade run, filled with flat bars at
+    #: the previous close (``bar_filled = 1``); 0 never fills.
+    fill_no_trade_max_minutes: int = 15
+    #: Filled bars are flagged ``FILLED_BAR`` in the feature frame and left out of the train datasets unless true.
+    train_on_filled_bars: bool = False
     #: Snapshot staleness limits (minutes) for the as-of joins; older observations count as unavailable.
     book_max_age_minutes: int = 5
     mark_index_max_age_minutes: int = 5
@@ -206,10 +234,32 @@ class ReplayConfig:
     funding_max_age_minutes: int = 600
 
     def __post_init__(self) -> None:
+        _require(0 <= self.fill_no_trade_max_minutes < 1440, "replay.fill_no_trade_max_minutes",
+                 f"must be in [0, 1439], got {self.fill_no_trade_max_minutes}")
         # >= 1: the joins take observations strictly before the bar close, so a limit of 0 could never match
         for name in ("book_max_age_minutes", "mark_index_max_age_minutes", "open_interest_max_age_minutes",
                      "funding_max_age_minutes"):
             _require(getattr(self, name) >= 1, f"replay.{name}", f"must be >= 1, got {getattr(self, name)}")
+
+
+#: A model line name (``release.line``): also a file name under ``releases/champions/``.
+LINE_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    """How the run's release competes (docs/trading.md, Release; docs/monitoring.md, Promotion rule)."""
+
+    #: The model line whose champion the run challenges; None = derived from strategy, symbols and source
+    #: (never the window, so the monthly retrains of one market share it).
+    line: str | None = None
+    #: A challenger with another price plan than its line's champion is refused unless this is true; then it
+    #: must still pass its own gate on the same rows, and the release manifest records the plan change.
+    accept_plan_change: bool = False
+
+    def __post_init__(self) -> None:
+        _require(self.line is None or bool(LINE_NAME_PATTERN.match(self.line)), "release.line",
+                 f"use 1-64 characters from a-z 0-9 . _ - starting with a letter or digit, got {self.line!r}")
 
 
 @dataclass(frozen=True)
@@ -230,6 +280,7 @@ class RunSpec:
     #: sampling, model and decision come from the ``butterfly`` section; see trader_core/butterfly).
     strategy: str = "perp"
     butterfly: ButterflyConfig = field(default_factory=ButterflyConfig)
+    release: ReleaseConfig = field(default_factory=ReleaseConfig)
     version: str = RUN_SPEC_VERSION
 
     def __post_init__(self) -> None:

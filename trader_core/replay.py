@@ -7,12 +7,15 @@ Rules, in order:
    volume >= 0. Unsorted input is sorted (with a report warning). Rows repeated with identical values are
    dropped (counted in the report); a duplicated minute with *different* values is an error.
 3. The window ``[start, end)`` and the symbol list are applied; a requested symbol without rows is an error.
-4. Complete-day filter (switchable): keep only (symbol, UTC day) groups with all 1440 minutes.
+4. Gap policy (``trader_core.minute_gaps``): runs of missing minutes up to ``fill_no_trade_max_minutes`` become
+   flat no-trade bars (``bar_filled`` = 1); the complete-day filter (switchable) then keeps only (symbol, UTC
+   day) groups with all 1440 minutes. The report lists every symbol-day: minutes present and filled, the
+   longest gap, kept or dropped and why.
 5. Snapshots are joined *as of the bar close*: the last observation with ``ts < open_time + 1 min``
    and no older than the table's max age; a missing or stale one leaves the value null and the matching
    ``*_available`` flag 0. Liquidations are summed per minute; when the source has no liquidation table,
    the notionals are null and ``liquidation_available`` is 0 (never invented zeros).
-6. Missing minutes are never filled: ``gap_minutes_before`` shows them.
+6. Nothing else is filled: minutes still missing show in ``gap_minutes_before``.
 """
 
 from __future__ import annotations
@@ -23,20 +26,30 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from trader_core import minute_gaps
 from trader_core.config import ReplayConfig
 from trader_core.contracts.raw import BARS, RAW_TABLES
 from trader_core.contracts.table import validate_frame
-from trader_core.contracts.replay import MINUTE_MS, MINUTES_PER_DAY, REPLAY, REPLAY_COLUMNS
+from trader_core.contracts.replay import MINUTE_MS, REPLAY, REPLAY_COLUMNS
 from trader_core.errors import DataContractError
 from trader_core.splits import ms_to_iso, to_epoch_ms
+
+_EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 @dataclass
 class ReplayReport:
     input_bar_rows: int = 0
+    unsorted_input: bool = False
     exact_duplicates_dropped: int = 0
     rows_outside_window: int = 0
     incomplete_day_rows_dropped: int = 0
     incomplete_days_dropped: int = 0
+    fill_no_trade_max_minutes: int = 0
+    filled_minutes: int = 0
+    filled_runs: int = 0
+    days_kept: int = 0
+    gap_runs_by_length: dict[str, int] = field(default_factory=dict)
+    days: list[dict[str, Any]] = field(default_factory=list)
     output_rows: int = 0
     gaps: int = 0
     missing_minutes: int = 0
@@ -56,14 +69,7 @@ def build_replay(raw: Mapping[str, pd.DataFrame | None], *, symbols: tuple[str, 
                  config: ReplayConfig = ReplayConfig()) -> tuple[pd.DataFrame, ReplayReport]:
     """Build the 1-minute replay from raw tables; returns (replay frame, report)."""
     report = ReplayReport()
-    tables = _validated_tables(raw, report)
-    bars = _clean_bars(tables["bars"], report)
-    bars = _apply_window(bars, symbols, start, end, report)
-    if config.complete_days_only:
-        bars = _complete_days(bars, report)
-        if bars.empty:
-            raise DataContractError("replay: no complete UTC day (1440 minutes) left after the complete-day filter; "
-                                    "check the data or set replay.complete_days_only=false")
+    tables, bars = replay_bars(raw, symbols=symbols, start=start, end=end, config=config, report=report)
     out = _base_frame(bars)
     _join_book(out, tables.get("book_l1"), config.book_max_age_minutes)
     _join_depth(out, tables.get("book_depth"), config.book_max_age_minutes)
@@ -79,6 +85,19 @@ def build_replay(raw: Mapping[str, pd.DataFrame | None], *, symbols: tuple[str, 
     REPLAY.validate(out)
     _summarize(out, report)
     return out, report
+
+
+def replay_bars(raw: Mapping[str, pd.DataFrame | None], *, symbols: tuple[str, ...] | None,
+                start: pd.Timestamp | None, end: pd.Timestamp | None, config: ReplayConfig,
+                report: ReplayReport) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The validated tables and the bars replay keeps (rules 1-4), filling ``report`` as it goes.
+
+    ``trader check-data`` calls this alone: it decides every row of the replay without the snapshot joins.
+    """
+    tables = _validated_tables(raw, report)
+    bars = _clean_bars(tables["bars"], report)
+    bars = _apply_window(bars, symbols, start, end, report)
+    return tables, _gap_policy(bars, config, report)
 
 
 # ------------------------------------------------------------------------------------------ steps
@@ -125,6 +144,7 @@ def _clean_bars(bars: pd.DataFrame, report: ReplayReport) -> pd.DataFrame:
             raise DataContractError(f"bars.{name}: {int(neg.sum())} negative value(s)")
     bars = bars.sort_values(["symbol", "open_time_ms"], kind="mergesort")
     if not bars.index.is_monotonic_increasing:
+        report.unsorted_input = True
         report.warnings.append("bars were not sorted by (symbol, open_time); sorted them")
     exact = bars.duplicated(cols, keep="first")
     if exact.any():
@@ -161,16 +181,41 @@ def _apply_window(bars: pd.DataFrame, symbols: tuple[str, ...] | None, start: pd
     return bars
 
 
-def _complete_days(bars: pd.DataFrame, report: ReplayReport) -> pd.DataFrame:
-    day = bars["open_time_ms"].to_numpy() // (MINUTES_PER_DAY * MINUTE_MS)
-    counts = bars.groupby([bars["symbol"], day], sort=False)["open_time_ms"].transform("size").to_numpy()
-    keep = counts == MINUTES_PER_DAY
-    report.incomplete_day_rows_dropped = int((~keep).sum())
-    report.incomplete_days_dropped = int(pd.DataFrame({"s": bars["symbol"], "d": day})[~keep].drop_duplicates().shape[0])
+def _gap_policy(bars: pd.DataFrame, config: ReplayConfig, report: ReplayReport) -> pd.DataFrame:
+    """Fill no-trade minutes, then apply the complete-day rule; the per-day table goes into the report."""
+    runs = minute_gaps.missing_runs(bars)
+    max_fill = config.fill_no_trade_max_minutes
+    filled = minute_gaps.fill_no_trade_minutes(bars, runs, max_fill)
+    days = minute_gaps.classify_days(filled, runs, max_fill_minutes=max_fill,
+                                     complete_days_only=config.complete_days_only)
+    report.fill_no_trade_max_minutes = max_fill
+    report.gap_runs_by_length = minute_gaps.gap_length_counts(runs)
+    report.days = days.to_dict("records")
+    report.days_kept = int(days["kept"].sum())
+    dropped = days[~days["kept"]]
+    kept = days[days["kept"]]
+    kept_day = (pd.to_datetime(kept["day"], utc=True) - _EPOCH) // pd.Timedelta(days=1)
+    keep = pd.MultiIndex.from_arrays([filled["symbol"], filled["open_time_ms"] // minute_gaps.DAY_MS]).isin(
+        pd.MultiIndex.from_arrays([kept["symbol"], kept_day]))
+    is_filled = filled["bar_filled"].to_numpy() == 1
+    report.filled_minutes = int((keep & is_filled).sum())
+    report.filled_runs = int(minute_gaps.fillable(runs, max_fill).sum())
+    report.incomplete_day_rows_dropped = int((~keep & ~is_filled).sum())
+    report.incomplete_days_dropped = int((dropped["minutes_present"] > 0).sum())
+    if report.filled_minutes:
+        report.warnings.append(f"filled {report.filled_minutes} no-trade minute(s) (runs of up to {max_fill} missing "
+                               "minutes) with flat bars at the previous close; flagged bar_filled and FILLED_BAR")
     if report.incomplete_days_dropped:
+        reasons = dropped.loc[dropped["minutes_present"] > 0, "reason"].value_counts()
         report.warnings.append(f"complete-day filter dropped {report.incomplete_days_dropped} incomplete "
-                               f"symbol-day(s) ({report.incomplete_day_rows_dropped} rows)")
-    return bars[keep].reset_index(drop=True)
+                               f"symbol-day(s) ({report.incomplete_day_rows_dropped} rows): "
+                               + "; ".join(f"{n} x {r}" for r, n in reasons.items()))
+    out = filled[keep].reset_index(drop=True)
+    if out.empty:
+        raise DataContractError(f"replay: no complete UTC day (1440 minutes) left after filling no-trade runs of up "
+                                f"to {max_fill} minutes and the complete-day filter; check the data or set "
+                                "replay.complete_days_only=false")
+    return out
 
 
 def _base_frame(bars: pd.DataFrame) -> pd.DataFrame:
@@ -181,6 +226,7 @@ def _base_frame(bars: pd.DataFrame) -> pd.DataFrame:
     })
     for name in ("open", "high", "low", "close", "volume", "taker_buy_volume", "taker_sell_volume", "trade_count"):
         out[name] = bars[name].to_numpy(dtype=np.float64, na_value=np.nan)
+    out["bar_filled"] = bars["bar_filled"].to_numpy(dtype=np.int64)
     ms = out["open_time_ms"].to_numpy()
     new_symbol = np.r_[True, out["symbol"].to_numpy()[1:] != out["symbol"].to_numpy()[:-1]]
     gap = np.r_[0, np.diff(ms) // MINUTE_MS - 1]
@@ -315,6 +361,6 @@ def _summarize(out: pd.DataFrame, report: ReplayReport) -> None:
                                                                         for k, v in partial.items()))
     if report.gaps:
         report.warnings.append(f"{report.gaps} gap(s) in the minute grid ({report.missing_minutes} missing minutes); "
-                               "kept visible in gap_minutes_before, never filled")
+                               "kept visible in gap_minutes_before; feature windows spanning them are GAP_WINDOW")
     report.first_minute = ms_to_iso(int(out["open_time_ms"].min()))
     report.last_minute = ms_to_iso(int(out["open_time_ms"].max()))

@@ -21,6 +21,7 @@ from trader_core.market.binance_feed import (
     load_binance_feed,
     read_binance_feed,
 )
+from trader_core.market.symbols import binance_symbol, coin_m_contract_usd
 from trader_core.replay import build_replay
 from trader_core.splits import to_epoch_ms
 
@@ -323,3 +324,49 @@ def test_duplicate_trades_are_dropped_and_l1_at_the_close_belongs_to_the_next_mi
     replay, _ = build_replay(result.tables, config=ReplayConfig(complete_days_only=False))
     assert replay["best_bid_price"].tolist() == [99.0, 99.5]
     assert pd.isna(replay["depth_bid_notional_5"]).all() and (replay["depth_available"] == 0).all()
+
+
+# ------------------------------------------------------------------------------------------ COIN-M
+def _coin_m(event: dict, name: str = "btcusd_perp") -> dict:
+    """A USD-M event of the helpers above as the same event of a COIN-M perpetual's stream."""
+    return {"stream": event["stream"].replace("btcusdt@", f"{name}@"), "data": {**event["data"], "s": name.upper()}}
+
+
+def test_symbol_names_map_usd_m_unchanged_and_coin_m_to_usd_perp():
+    assert [binance_symbol(s) for s in ("BTC-USDT-PERP", "ETH-USDC-PERP", "BTCUSDT", "btc-usd-perp",
+                                        "ETH-USD-PERP", "BTCUSD_PERP")] == [
+        "BTCUSDT", "ETHUSDC", "BTCUSDT", "BTCUSD_PERP", "ETHUSD_PERP", "BTCUSD_PERP"]
+    assert [coin_m_contract_usd(s) for s in ("BTC-USD-PERP", "ETH-USD-PERP", "BTCUSD_PERP", "BTC-USDT-PERP")] == [
+        100.0, 10.0, 100.0, None]
+
+
+def test_coin_m_capture_converts_contracts_to_base_units(tmp_path):
+    trades = [(T0 + 1_000, 1, 50_000.0, 3.0, False), (T0 + 2_000, 2, 40_000.0, 5.0, True),
+              (T0 + 61_000, 3, 50_000.0, 1.0, False)]
+    events = [_trade(*t, sym="btcusd_perp") for t in trades] + [
+        _coin_m(_ticker(T0 + 30_000, 5, 49_999.0, 10.0, 50_001.0, 20.0)),
+        _snap(100, [(49_999.0, 2.0)], [(50_001.0, 4.0)]),
+        _coin_m(_diff(T0 + 200, 96, 105, 95, [(49_998.0, 8.0)], []))]
+    result = load_binance_feed(_write(tmp_path / "coinm.gz", events), "BTC-USD-PERP")
+    assert result.quality.contract_usd == 100.0
+    bars = result.tables["bars"]
+    coins = {tid: q * 100.0 / p for _, tid, p, q, _ in trades}  # q contracts of 100 USD at price p
+    np.testing.assert_allclose(bars["volume"], [coins[1] + coins[2], coins[3]], rtol=1e-12)
+    np.testing.assert_allclose(bars["taker_buy_volume"], [coins[1], coins[3]], rtol=1e-12)
+    np.testing.assert_allclose(bars["taker_sell_volume"], [coins[2], 0.0], rtol=1e-12, atol=0)
+    assert bars["trade_count"].tolist() == [2.0, 1.0] and bars["open"].tolist() == [50_000.0, 50_000.0]
+    book = result.tables["book_l1"].iloc[0]
+    np.testing.assert_allclose([book["bid_size"], book["ask_size"]], [10.0 * 100 / 49_999.0, 20.0 * 100 / 50_001.0],
+                               rtol=1e-12)
+    depth = result.tables["book_depth"].iloc[0]
+    np.testing.assert_allclose([depth["bid_0_size"], depth["bid_1_size"], depth["ask_0_size"]],
+                               [2.0 * 100 / 49_999.0, 8.0 * 100 / 49_998.0, 4.0 * 100 / 50_001.0], rtol=1e-12)
+    with pytest.raises(DataContractError, match=r"BTCUSD_PERP.*expected only BTCUSDT"):
+        read_binance_feed(tmp_path / "coinm.gz", SYMBOL)
+
+
+def test_coin_m_altcoin_contracts_are_10_usd_and_usd_m_quantities_stay_as_given(tmp_path):
+    eth = _write(tmp_path / "eth.gz", [_trade(T0 + 1_000, 1, 2_000.0, 7.0, False, sym="ethusd_perp")])
+    np.testing.assert_allclose(read_binance_feed(eth, "ETH-USD-PERP")["bars"]["volume"], [7.0 * 10 / 2_000.0])
+    usdm = load_binance_feed(_write(tmp_path / "usdm.gz", [_trade(T0 + 1_000, 1, 2_000.0, 7.0, False)]), SYMBOL)
+    assert usdm.quality.contract_usd is None and usdm.tables["bars"]["volume"].tolist() == [7.0]

@@ -402,7 +402,9 @@ def test_land_vision_month_is_complete_and_feeds_retrain(tmp_path: Path) -> None
     pd.testing.assert_frame_equal(raw["bars"], expected["bars"])
     replay, report = build_replay(raw, symbols=spec.symbols, start=spec.start_ts, end=spec.end_ts,
                                   config=ReplayConfig(complete_days_only=False))
-    assert len(replay) == 28 * 2 and report.missing_minutes > 0  # the hole is visible, never filled
+    span = (replay["open_time_ms"].iloc[-1] - replay["open_time_ms"].iloc[0]) // 60_000 + 1
+    assert len(replay) == 28 * 2 and report.missing_minutes == span - len(replay)  # outages stay visible
+    assert report.gaps == 28 - 1 and replay["bar_filled"].sum() == 0  # day-long holes are never filled
 
 
 def test_land_refuses_a_month_without_bars(tmp_path: Path) -> None:

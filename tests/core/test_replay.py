@@ -17,7 +17,7 @@ def test_synthetic_replay_satisfies_the_contract(small_raw):
     assert report.gaps == 0 and report.warnings == []
     for sym, g in replay.groupby("symbol"):
         assert (np.diff(g["open_time_ms"]) == 60_000).all()
-    assert replay["event_time"].dt.tz is not None
+    assert str(replay["event_time"].dt.tz) == "UTC"
     assert (replay["open_time_ms"] == (replay["event_time"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta("1ms")).all()
     assert replay[["book_available", "depth_available", "liquidation_available", "funding_available"]].min().min() == 1
 
@@ -61,15 +61,18 @@ def test_missing_optional_tables_are_flagged_not_invented(raw_copy):
     assert report.tables == ["bars"]
 
 
-def test_complete_day_filter_and_visible_gaps(raw_copy):
+def test_complete_day_filter_and_visible_gaps_without_filling(raw_copy):
+    """fill_no_trade_max_minutes=0 keeps the original rule: any missing minute makes the day incomplete."""
     bars = raw_copy["bars"]
     drop = bars.index[(bars["symbol"] == bars["symbol"].iloc[0])][1440 * 2 + 100: 1440 * 2 + 103]
     raw_copy["bars"] = bars.drop(drop)
-    replay, report = build_replay(raw_copy)
+    replay, report = build_replay(raw_copy, config=ReplayConfig(fill_no_trade_max_minutes=0))
     assert report.incomplete_days_dropped == 1 and report.incomplete_day_rows_dropped == 1440 - 3
     sym = replay[replay["symbol"] == bars["symbol"].iloc[0]]
     assert len(sym) == 5 * 1440 and sym["gap_minutes_before"].max() == 1440  # the whole day is a visible gap
-    replay2, report2 = build_replay(raw_copy, config=ReplayConfig(complete_days_only=False))
+    assert replay["bar_filled"].sum() == 0
+    replay2, report2 = build_replay(raw_copy, config=ReplayConfig(complete_days_only=False,
+                                                                  fill_no_trade_max_minutes=0))
     sym2 = replay2[replay2["symbol"] == bars["symbol"].iloc[0]]
     assert sym2["gap_minutes_before"].max() == 3 and report2.missing_minutes == 3
     assert any("gap" in w for w in report2.warnings)

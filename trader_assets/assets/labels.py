@@ -115,8 +115,10 @@ def _dataset_asset(name: str, labels_asset: str):
     @dg.asset(name=f"{name}_train", **COMMON, kinds={"python", "parquet"},
               ins={"feature_frame": dg.AssetIn(), "labels": dg.AssetIn(labels_asset)},
               description=f"Trainable feature rows of the four splits joined with the {name} labels.")
-    def _dataset(feature_frame: pd.DataFrame, labels: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-        data = build_train_dataset(name, feature_frame, labels)
+    def _dataset(context: dg.AssetExecutionContext, trader_home: TraderHome, feature_frame: pd.DataFrame,
+                 labels: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        spec = trader_home.run_spec(context.partition_key)
+        data = build_train_dataset(name, feature_frame, labels, allow_filled_bars=spec.replay.train_on_filled_bars)
         return dg.Output(data, metadata=_dataset_metadata(data, name))
 
     return _dataset

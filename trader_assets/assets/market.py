@@ -21,8 +21,14 @@ def raw_market(context: dg.AssetExecutionContext, trader_home: TraderHome) -> dg
     spec = trader_home.run_spec(context.partition_key)
     tables, summary = stages.raw_market_stage(spec, trader_home.path)
     context.log.info(f"raw market from {spec.source.kind}: {summary['tables']}")
+    check = summary["data_check"]
     return dg.Output(tables, metadata={"source": spec.source.kind, "run_spec_hash": spec.spec_hash,
-                                       "table_rows": json_value(summary["tables"])})
+                                       "table_rows": json_value(summary["tables"]),
+                                       "data_check": dg.MetadataValue.md("```\n" + summary["data_check_text"] + "\n```"),
+                                       "filled_minutes": check.get("filled_minutes", 0),
+                                       "days_kept": check.get("days_kept", 0),
+                                       "days_dropped": check.get("days_dropped", 0),
+                                       "gap_runs_by_length": json_value(check.get("gap_runs_by_length", {}))})
 
 
 @dg.asset(**COMMON, kinds={"python", "parquet"}, code_version=REPLAY_VERSION,

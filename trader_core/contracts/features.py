@@ -100,7 +100,16 @@ META_COLUMNS: tuple[str, ...] = ("sample_id", "symbol", "event_time", "open_time
 QUALITY_OK = "OK"
 QUALITY_PARTIAL_OPTIONAL = "PARTIAL_OPTIONAL"
 QUALITY_WARMUP = "WARMUP"
+#: A feature window in use spans a gap of the minute grid (an outage kept by the gap policy, docs/data.md).
+QUALITY_GAP_WINDOW = "GAP_WINDOW"
+#: The row is a no-trade minute filled by replay (``bar_filled``); trainable only when the run spec allows it.
+QUALITY_FILLED_BAR = "FILLED_BAR"
 TRAINABLE_QUALITY = (QUALITY_OK, QUALITY_PARTIAL_OPTIONAL)
+
+
+def trainable_quality(*, allow_filled_bars: bool) -> tuple[str, ...]:
+    """The quality flags a train dataset takes (``replay.train_on_filled_bars`` adds FILLED_BAR)."""
+    return TRAINABLE_QUALITY + ((QUALITY_FILLED_BAR,) if allow_filled_bars else ())
 
 #: Replay availability flag -> features that are neutral (0) while that source is unavailable.
 OPTIONAL_SOURCE_FEATURES: dict[str, tuple[str, ...]] = {

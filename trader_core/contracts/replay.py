@@ -3,7 +3,8 @@
 ``event_time`` equals the bar open on a 1-minute UTC grid, ``open_time_ms`` is the same instant in epoch
 milliseconds. Snapshot values (book, mark/index, funding, open interest) are taken *as of the bar close*
 (the last observation at or before ``open_time + 1 min``), so a row never contains information from
-after its bar ends. Missing minutes are not filled: ``gap_minutes_before`` counts the minutes missing
+after its bar ends. Short runs of missing minutes are filled with flat no-trade bars (``bar_filled`` = 1,
+docs/data.md "Gap policy"); longer ones stay missing and ``gap_minutes_before`` counts the minutes missing
 between a row and the previous row of its symbol.
 """
 
@@ -51,6 +52,8 @@ REPLAY = TableContract(
         Column("funding_available", "int", "flag"),
         Column("mark_index_available", "int", "flag"),
         Column("open_interest_available", "int", "flag"),
+        Column("bar_filled", "int", "flag",
+               description="1 if replay filled this minute as a flat no-trade bar at the previous close"),
         Column("gap_minutes_before", "int", "minutes",
                description="minutes missing between this row and the previous row of the symbol (0 = contiguous)"),
     ),

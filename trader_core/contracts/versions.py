@@ -1,9 +1,9 @@
 """Versions and split ids (spec section 2). Declared once; everything else imports them."""
 
-FEATURE_VERSION = "feature-v4-p2-book-cross"
+FEATURE_VERSION = "feature-v4-p3-gap-flags"
 LABEL_VERSION = "label-v4-p5-entry-quality"
 SPLIT_VERSION = "split-v4-p0"
-REPLAY_VERSION = "replay-v4-p0"
+REPLAY_VERSION = "replay-v4-p1-gap-policy"
 RAW_MARKET_VERSION = "raw-market-v1"
 RUN_SPEC_VERSION = "run-spec-v1"
 MODEL_BUNDLE_VERSION = "trader-v4-btc-p0"

@@ -31,8 +31,11 @@ Decisions where the spec is silent:
   minutes_to_next_funding = (next_funding_time - event_time) / 1 minute clipped to [0, 480]; NaT gives
   NaN, which funding_available = 0 then neutralizes.
 * liquidation_available (feature) = the replay flag as float, NaN -> 0.
-* data_quality_flag: WARMUP if any feature is NaN; else PARTIAL_OPTIONAL if any availability flag of
-  the row is 0 (the seed only looked at liquidation_available); else OK.
+* data_quality_flag, first that applies: WARMUP if any feature is NaN; GAP_WINDOW if the window of a feature
+  in use (its source available on the row) spans a gap of the minute grid (``gap_minutes_before`` > 0
+  inside it: an outage kept by the gap policy, or a dropped day); FILLED_BAR if replay filled the row as a
+  no-trade minute (``bar_filled``); PARTIAL_OPTIONAL if any availability flag of the row is 0 (the seed
+  only looked at liquidation_available); else OK. Values are never changed by the flag.
 * split_id = ``split_ids`` (one per row, no missing values) or "unassigned"; walk_forward_fold =
   "fold_01" on fit_inner rows, "NO_FOLD" elsewhere.
 """
@@ -46,8 +49,11 @@ import pyarrow as pa
 from trader_core.contracts.features import (
     FEATURE_COUNT,
     FEATURE_ORDER,
+    FEATURES,
     META_COLUMNS,
     OPTIONAL_SOURCE_FEATURES,
+    QUALITY_FILLED_BAR,
+    QUALITY_GAP_WINDOW,
     QUALITY_OK,
     QUALITY_PARTIAL_OPTIONAL,
     QUALITY_WARMUP,
@@ -67,7 +73,11 @@ _WINDOW_INPUTS = (
     "depth_ask_notional_5",
 )
 _ROW_FEATURES = ("minute_of_day_sin", "minute_of_day_cos", "minutes_to_next_funding", "liquidation_available")
-_QUALITY_LABELS = [QUALITY_OK, QUALITY_PARTIAL_OPTIONAL, QUALITY_WARMUP]
+_QUALITY_LABELS = [QUALITY_OK, QUALITY_PARTIAL_OPTIONAL, QUALITY_WARMUP, QUALITY_GAP_WINDOW, QUALITY_FILLED_BAR]
+_WINDOW = {f.name: f.window for f in FEATURES}
+_OPTIONAL = {name for names in OPTIONAL_SOURCE_FEATURES.values() for name in names}
+#: Longest window of the features that do not depend on an optional source.
+_BASE_WINDOW = max(w for name, w in _WINDOW.items() if name not in _OPTIONAL)
 _QUALITY_CODE = {label: code for code, label in enumerate(_QUALITY_LABELS)}
 #: sin/cos of 2 pi m / 1440 for every minute of the day m (looked up instead of evaluated per row).
 _MINUTE_SIN = np.sin(2 * np.pi * np.arange(1440) / 1440.0)
@@ -105,8 +115,10 @@ def build_feature_frame(replay: pd.DataFrame, split_ids: np.ndarray | None = Non
         _symbol_features({k: v[start:end] for k, v in columns.items()}, matrix[:, start:end])
     _row_features(replay, open_ms, matrix)
     partial = _neutralize_unavailable(replay, matrix)
-    quality = np.where(np.isnan(matrix).any(axis=0), _QUALITY_CODE[QUALITY_WARMUP],
-                       np.where(partial, _QUALITY_CODE[QUALITY_PARTIAL_OPTIONAL], _QUALITY_CODE[QUALITY_OK]))
+    quality = np.select(
+        [np.isnan(matrix).any(axis=0), spans_gap(replay, bounds), replay["bar_filled"].to_numpy() == 1, partial],
+        [_QUALITY_CODE[q] for q in (QUALITY_WARMUP, QUALITY_GAP_WINDOW, QUALITY_FILLED_BAR, QUALITY_PARTIAL_OPTIONAL)],
+        default=_QUALITY_CODE[QUALITY_OK])
     meta = _meta_columns(replay, open_ms, codes, symbols, quality, splits)
     return pd.concat([meta, pd.DataFrame(matrix.T, columns=list(FEATURE_ORDER), copy=False)], axis=1)
 
@@ -169,6 +181,21 @@ def _row_features(replay: pd.DataFrame, open_ms: np.ndarray, matrix: np.ndarray)
     for name in _PASS_THROUGH:
         matrix[_ROW[name]] = _floats(replay[name])
     matrix[_ROW["liquidation_available"]] = np.nan_to_num(_floats(replay["liquidation_available"]), nan=0.0)
+
+
+def spans_gap(replay: pd.DataFrame, bounds: np.ndarray) -> np.ndarray:
+    """True where the window of a feature in use spans a gap: rows i-w+1..i of a w-row window hold a row j > i-w+1
+    with ``gap_minutes_before[j] > 0``. A feature is in use unless its optional source is unavailable (then it is 0)."""
+    n = len(replay)
+    window = np.full(n, _BASE_WINDOW, dtype=np.int64)
+    for flag, names in OPTIONAL_SOURCE_FEATURES.items():
+        available = replay[flag].to_numpy(dtype=np.float64, na_value=np.nan) == 1
+        window = np.where(available, np.maximum(window, max(_WINDOW[name] for name in names)), window)
+    index = np.arange(n)
+    gap = replay["gap_minutes_before"].to_numpy() > 0
+    last_gap = np.maximum.accumulate(np.where(gap, index, -1))
+    symbol_start = np.repeat(bounds[:-1], np.diff(bounds))
+    return (last_gap > symbol_start) & (index - last_gap <= window - 2)
 
 
 def _neutralize_unavailable(replay: pd.DataFrame, matrix: np.ndarray) -> np.ndarray:

@@ -16,6 +16,8 @@ import pandas as pd
 from trader_core.contracts.features import (
     FEATURE_ORDER,
     OPTIONAL_SOURCE_FEATURES,
+    QUALITY_FILLED_BAR,
+    QUALITY_GAP_WINDOW,
     QUALITY_OK,
     QUALITY_PARTIAL_OPTIONAL,
     QUALITY_WARMUP,
@@ -28,7 +30,8 @@ CORR_THRESHOLD = 0.95
 CORR_SAMPLE_ROWS = 5000
 CORR_RANDOM_STATE = 7
 CORR_MAX_ROWS = 30
-_FLAGS = {"ok": QUALITY_OK, "partial_optional": QUALITY_PARTIAL_OPTIONAL, "warmup": QUALITY_WARMUP}
+_FLAGS = {"ok": QUALITY_OK, "partial_optional": QUALITY_PARTIAL_OPTIONAL, "warmup": QUALITY_WARMUP,
+          "gap_window": QUALITY_GAP_WINDOW, "filled_bar": QUALITY_FILLED_BAR}
 _DRIFT_SPLITS = {"train": FIT_SPLIT, "tune": TUNE_SPLIT, "validation": VALIDATION_LOCKED_SPLIT}
 
 

@@ -1,6 +1,6 @@
 """Train datasets (spec 8): trainable feature rows joined with each label family.
 
-Rows: data_quality_flag OK or PARTIAL_OPTIONAL, split_id one of the four training splits, and a label
+Rows: data_quality_flag OK or PARTIAL_OPTIONAL (and FILLED_BAR when ``replay.train_on_filled_bars``), split_id one of the four training splits, and a label
 (an inner join, so samples whose forward window was invalid are absent). Columns:
 ``DATASET_KEY + FEATURE_ORDER + DATASET_LABELS[name]`` (``trader_core.contracts.labels``), features float32.
 
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from trader_core import io
-from trader_core.contracts.features import FEATURE_ORDER, TRAINABLE_QUALITY
+from trader_core.contracts.features import FEATURE_ORDER, trainable_quality
 from trader_core.contracts.labels import DATASET_KEY, DATASET_LABELS, ENTRY_PIVOT_COLUMNS, dataset_columns
 from trader_core.contracts.versions import TRAINING_SPLITS
 from trader_core.errors import DataContractError
@@ -25,8 +25,9 @@ OPPORTUNITY_LABEL_METHOD = "DIRECTION_OPPORTUNITY_FROM_ENTRY_MFE_V1"
 OPPORTUNITY_EDGE_COLUMNS = ("long_max_achievable_net_edge_bps", "short_max_achievable_net_edge_bps")
 
 
-def trainable_features(features: pd.DataFrame) -> pd.DataFrame:
-    rows = (features["data_quality_flag"].isin(list(TRAINABLE_QUALITY))
+def trainable_features(features: pd.DataFrame, *, allow_filled_bars: bool = False) -> pd.DataFrame:
+    """Rows of the training splits whose quality flag is trainable (filled bars only when allowed)."""
+    rows = (features["data_quality_flag"].isin(list(trainable_quality(allow_filled_bars=allow_filled_bars)))
             & features["split_id"].isin(list(TRAINING_SPLITS))).to_numpy()
     return features.loc[rows, list(DATASET_KEY) + list(FEATURE_ORDER)].reset_index(drop=True)
 
@@ -47,7 +48,8 @@ def entry_pivot(entry_labels: pd.DataFrame) -> pd.DataFrame:
     return pivot[["sample_id", *[c for c in ENTRY_PIVOT_COLUMNS if c in pivot.columns]]]
 
 
-def build_train_dataset(name: str, features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+def build_train_dataset(name: str, features: pd.DataFrame, labels: pd.DataFrame, *,
+                        allow_filled_bars: bool = False) -> pd.DataFrame:
     """``<name>_train``: trainable features inner-joined with the family's labels on sample_id."""
     if name not in DATASET_LABELS:
         raise ValueError(f"unknown dataset {name!r}; known: {sorted(DATASET_LABELS)}")
@@ -56,7 +58,7 @@ def build_train_dataset(name: str, features: pd.DataFrame, labels: pd.DataFrame)
     missing = [c for c in label_cols if c not in table.columns]
     if missing:
         raise DataContractError(f"{name} labels: missing column(s) {missing}")
-    data = trainable_features(features).merge(table[["sample_id", *label_cols]], on="sample_id", how="inner",
+    data = trainable_features(features, allow_filled_bars=allow_filled_bars).merge(table[["sample_id", *label_cols]], on="sample_id", how="inner",
                                               validate="one_to_one")
     return data[list(dataset_columns(name))]
 

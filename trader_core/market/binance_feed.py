@@ -1,4 +1,4 @@
-"""Binance USD-M futures websocket capture -> raw market tables (``bars``, ``book_l1``, ``book_depth``).
+"""Binance USD-M or COIN-M futures websocket capture -> raw market tables (``bars``, ``book_l1``, ``book_depth``).
 
 Input: a gzip or plain text file (detected by the gzip magic bytes), one event a line:
 ``<local_timestamp_ns> <json>``. The json is a combined-stream message ``{"stream": "btcusdt@trade",
@@ -14,6 +14,11 @@ Decisions:
 * Instrument: every stream name (``<symbol>@...``) and every ``s`` field must be
   ``binance_symbol(symbol)``; a capture of another (or of several) instruments is a DataContractError.
   The REST snapshot carries no symbol and is attributed to the capture's instrument.
+* COIN-M (inverse) perpetuals (``BTC-USD-PERP`` -> ``BTCUSD_PERP``, see ``trader_core.market.symbols``): every
+  quantity (trade ``q``, book sizes) is a number of contracts of ``contract_usd`` USD each (100 for BTC, 10
+  for the others). The tables hold base units, as for USD-M: ``q`` contracts at price ``p`` are
+  ``q * contract_usd / p`` coins. Their quote volume (``q * contract_usd`` USD) has no column in the bars
+  contract and is not kept; ``FeedQuality.contract_usd`` records the face value used (None for USD-M).
 * ``bars``: 1-minute bars from ``trade`` events, or from ``aggTrade`` events when the capture has no
   ``trade`` event (never both: with both, aggTrades are counted as ignored). Trades are ordered by
   (``T``, trade id) and de-duplicated on the trade id. ``m`` true = buyer is maker = taker sell.
@@ -63,7 +68,7 @@ from trader_core.contracts.raw import (
 )
 from trader_core.contracts.table import validate_frame
 from trader_core.errors import ConfigError, DataContractError
-from trader_core.market.symbols import binance_symbol
+from trader_core.market.symbols import binance_symbol, coin_m_contract_usd
 
 MINUTE_MS = 60_000
 ON_GAP = ("raise", "resync")
@@ -75,6 +80,7 @@ class FeedQuality:
     """What the capture held and what the adapter did with it."""
 
     lines: int = 0
+    contract_usd: float | None = None
     events: dict[str, int] = field(default_factory=dict)
     trade_source: str = ""
     ignored_events: dict[str, int] = field(default_factory=dict)
@@ -129,7 +135,7 @@ def load_binance_feed(path: Path, symbol: str, *, depth_levels: int = MAX_BOOK_L
     exchange_name = binance_symbol(symbol)
     cap = _parse(path)
     _check_symbol(cap, exchange_name, path)
-    quality = FeedQuality(lines=cap.lines, events=dict(cap.counts))
+    quality = FeedQuality(lines=cap.lines, contract_usd=coin_m_contract_usd(symbol), events=dict(cap.counts))
     tables = {"bars": _bars(cap, symbol, path, quality)}
     if cap.tickers:
         tables["book_l1"] = _book_l1(cap, symbol, quality)
@@ -248,6 +254,11 @@ def _iso(ms: int | None) -> str:
     return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat() if ms is not None else ""
 
 
+def _base_units(qty: np.ndarray, price: np.ndarray, contract_usd: float | None) -> np.ndarray:
+    """Quantities in base units: as given (USD-M), or COIN-M contracts converted at their price."""
+    return qty if contract_usd is None else qty * contract_usd / price
+
+
 # ------------------------------------------------------------------------------------------ tables
 def _bars(cap: _Capture, symbol: str, path: Path, quality: FeedQuality) -> pd.DataFrame:
     if cap.trades:
@@ -264,8 +275,10 @@ def _bars(cap: _Capture, symbol: str, path: Path, quality: FeedQuality) -> pd.Da
     dup = t.duplicated("id")
     quality.duplicate_trades = int(dup.sum())
     t = t[~dup]
-    qty, maker = t["qty"].to_numpy(), t["m"].to_numpy(dtype=bool)
-    t = t.assign(minute=t["T"] // MINUTE_MS * MINUTE_MS, buy=np.where(maker, 0.0, qty), sell=np.where(maker, qty, 0.0))
+    qty = _base_units(t["qty"].to_numpy(), t["price"].to_numpy(), quality.contract_usd)
+    maker = t["m"].to_numpy(dtype=bool)
+    t = t.assign(qty=qty, minute=t["T"] // MINUTE_MS * MINUTE_MS, buy=np.where(maker, 0.0, qty),
+                 sell=np.where(maker, qty, 0.0))
     g = t.groupby("minute", sort=True).agg(open=("price", "first"), high=("price", "max"), low=("price", "min"),
                                            close=("price", "last"), volume=("qty", "sum"),
                                            taker_buy_volume=("buy", "sum"), taker_sell_volume=("sell", "sum"),
@@ -283,8 +296,11 @@ def _book_l1(cap: _Capture, symbol: str, quality: FeedQuality) -> pd.DataFrame:
     t = t.sort_values(["E", "u"], kind="mergesort")
     last = t.groupby(t["E"] // MINUTE_MS, sort=True).tail(1)
     book = pd.DataFrame({"symbol": symbol, "ts": _utc(last["E"].to_numpy())})
-    for name in ("bid_price", "bid_size", "ask_price", "ask_size"):
-        book[name] = last[name].to_numpy(dtype=np.float64)
+    for side in ("bid", "ask"):
+        price = last[f"{side}_price"].to_numpy(dtype=np.float64)
+        book[f"{side}_price"] = price
+        book[f"{side}_size"] = _base_units(last[f"{side}_size"].to_numpy(dtype=np.float64), price,
+                                           quality.contract_usd)
     BOOK_L1.validate(book)
     return book
 
@@ -373,6 +389,8 @@ def _depth_frame(rows: dict[int, tuple[int, list, list]], symbol: str, levels: i
         for side, top in (("bid", top_bids), ("ask", top_asks)):
             if top:
                 values[side][r, : len(top)] = top
+    for side in ("bid", "ask"):
+        values[side][:, :, 1] = _base_units(values[side][:, :, 1], values[side][:, :, 0], quality.contract_usd)
     depth = pd.DataFrame({"symbol": symbol, "ts": _utc(stamps)})
     for side in ("bid", "ask"):
         for i in range(levels):

@@ -50,10 +50,10 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -254,22 +254,33 @@ def read_vision_zip(path: Path, table: VisionTable) -> pd.DataFrame:
             if len(members) != 1:
                 raise ArtifactError(f"{path}: expected exactly one CSV in the zip, found {len(members)} "
                                     f"{[i.filename for i in members]}")
-            with zf.open(members[0]) as fh:
-                first = fh.readline().decode("utf-8", errors="replace").lstrip("\ufeff\"' ").rstrip()
-            header = first[:1].isalpha()
-            if header and len(first.split(",")) != len(table.columns):
-                raise _columns_error(path, table, f"its header has {len(first.split(','))} fields")
-            with zf.open(members[0]) as fh:
-                try:
-                    df = pd.read_csv(fh, header=None, skiprows=1 if header else 0, index_col=False)
-                except pd.errors.EmptyDataError:
-                    if not header:
-                        raise DataContractError(f"{path}: the CSV is empty (no header, no rows)") from None
-                    df = pd.DataFrame({c: pd.Series(dtype="int64") for c in table.columns})
+            return read_vision_csv(lambda: zf.open(members[0]), table, path)
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise ArtifactError(f"{path}: corrupt or truncated zip ({exc})") from exc
+
+
+def read_vision_csv(open_csv: Callable[[], IO[bytes]], table: VisionTable, path: Path) -> pd.DataFrame:
+    """A data.vision CSV (opened twice by ``open_csv``: to peek the header, then to read) as a typed frame.
+
+    Shared by the zips and by plain CSV exports (``trader_core.market.bar_files``); ``path`` names the file in
+    errors.
+    """
+    with open_csv() as fh:
+        first = fh.readline().decode("utf-8", errors="replace").lstrip("\ufeff\"' ").rstrip()
+    header = first[:1].isalpha()
+    if header and len(first.split(",")) != len(table.columns):
+        raise _columns_error(path, table, f"its header has {len(first.split(','))} fields")
+    try:
+        with open_csv() as fh:
+            df = pd.read_csv(fh, header=None, skiprows=1 if header else 0, index_col=False)
+    except pd.errors.EmptyDataError:
+        if not header:
+            raise DataContractError(f"{path}: the CSV is empty (no header, no rows)") from None
+        df = pd.DataFrame({c: pd.Series(dtype="int64") for c in table.columns})
     except pd.errors.ParserError as exc:
         raise _columns_error(path, table, f"the CSV is malformed ({str(exc).strip()})") from exc
+    except UnicodeDecodeError as exc:
+        raise DataContractError(f"{path}: unreadable CSV ({exc})") from exc
     if df.shape[1] != len(table.columns):
         raise _columns_error(path, table, f"it has {df.shape[1]} columns")
     df.columns = list(table.columns)
@@ -378,7 +389,7 @@ def _missing_days(times: pd.Series, start: pd.Timestamp | None, end: pd.Timestam
 def _map_symbol(symbol: str, src: dict[str, pd.DataFrame], info: dict[str, Any], start: pd.Timestamp | None,
                 end: pd.Timestamp | None) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
-    kbars = _kline_bars(symbol, src["klines"]) if "klines" in src else _frame(symbol, {})
+    kbars = kline_bars(symbol, src["klines"]) if "klines" in src else _frame(symbol, {})
     abars = _agg_bars(symbol, src["aggTrades"]) if "aggTrades" in src else _frame(symbol, {})
     if len(abars) and len(kbars):
         abars = abars[~abars["open_time"].isin(kbars["open_time"])]
@@ -400,10 +411,7 @@ def _map_symbol(symbol: str, src: dict[str, pd.DataFrame], info: dict[str, Any],
         info["tables"]["metrics"]["rows_without_open_interest"] = len(src["metrics"]) - len(m)
         out["open_interest"] = _frame(symbol, {"ts": m["create_time"], "open_interest": m["sum_open_interest"]})
     if "fundingRate" in src:
-        f = src["fundingRate"]
-        hours = pd.to_timedelta(f["funding_interval_hours"], unit="h")
-        out["funding"] = _frame(symbol, {"ts": f["calc_time"], "funding_rate": f["last_funding_rate"],
-                                         "next_funding_time": f["calc_time"].dt.floor("min") + hours})
+        out["funding"] = vision_funding(symbol, src["fundingRate"])
     if "markPriceKlines" in src and "indexPriceKlines" in src:
         mark, index = src["markPriceKlines"], src["indexPriceKlines"]
         mi = mark[["open_time", "close"]].merge(index[["open_time", "close"]], on="open_time",
@@ -427,10 +435,18 @@ def _frame(symbol: str, columns: dict[str, pd.Series]) -> pd.DataFrame:
     return df
 
 
-def _kline_bars(symbol: str, k: pd.DataFrame) -> pd.DataFrame:
+def kline_bars(symbol: str, k: pd.DataFrame) -> pd.DataFrame:
+    """``bars`` of a typed ``klines`` frame (mapping in the module docstring; shared with ``bar_files``)."""
     return _frame(symbol, {"open_time": k["open_time"], **{c: k[c] for c in _PRICES}, "volume": k["volume"],
                            "taker_buy_volume": k["taker_buy_volume"],
                            "taker_sell_volume": k["volume"] - k["taker_buy_volume"], "trade_count": k["count"]})
+
+
+def vision_funding(symbol: str, f: pd.DataFrame) -> pd.DataFrame:
+    """``funding`` of a typed ``fundingRate`` frame (mapping in the module docstring; shared with ``bar_files``)."""
+    hours = pd.to_timedelta(f["funding_interval_hours"], unit="h")
+    return _frame(symbol, {"ts": f["calc_time"], "funding_rate": f["last_funding_rate"],
+                           "next_funding_time": f["calc_time"].dt.floor("min") + hours})
 
 
 def _agg_bars(symbol: str, trades: pd.DataFrame) -> pd.DataFrame:

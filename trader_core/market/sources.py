@@ -3,7 +3,8 @@
 Kinds (``source.kind`` of a run spec, ``trader run --source``):
 
 * ``synthetic`` (default): ``trader_core.market.synthetic``;
-* ``csv``: a bar CSV (one symbol), below;
+* ``csv``: a bar file of one symbol in one of the ``trader_core.market.bar_files`` layouts (bar CSV, Binance
+  kline CSV, freqtrade JSON/feather; ``source.layout`` or detected), plus a sibling funding file if any;
 * ``binance-vision``: a folder of data.vision USD-M zips (``trader_core.market.binance_vision``);
 * ``binance-feed``: a raw websocket capture, one symbol (``trader_core.market.binance_feed``);
 * ``lake``: a Crypto Lake parquet folder (``trader_core.market.crypto_lake``);
@@ -22,12 +23,9 @@ from typing import Callable
 import pandas as pd
 
 from trader_core.config import RunSpec
-from trader_core.errors import ConfigError, DataContractError
+from trader_core.errors import ConfigError
 
 RawTables = dict[str, pd.DataFrame]
-
-CSV_REQUIRED = ("timestamp", "open", "high", "low", "close", "volume")
-CSV_OPTIONAL = ("taker_buy_volume", "taker_sell_volume", "trade_count")
 
 
 def _synthetic(spec: RunSpec) -> RawTables:
@@ -43,41 +41,17 @@ def _synthetic(spec: RunSpec) -> RawTables:
 
 
 def read_bar_csv(path: Path, symbol: str) -> pd.DataFrame:
-    """Read a bar CSV (``timestamp, open, high, low, close, volume`` + optional taker/trade columns).
+    """The ``bars`` table of a bar file, its layout detected (``trader_core.market.bar_files``, docs/data.md)."""
+    from trader_core.market.bar_files import read_bars
 
-    ``timestamp`` is an ISO date-time or epoch milliseconds; values without a UTC offset are read as UTC
-    (documented repair: CSV has no time-zone type). The symbol comes from the run spec.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"source.path: {path} is not a file")
-    try:
-        df = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise DataContractError(f"{path}: unreadable CSV ({exc})") from exc
-    missing = [c for c in CSV_REQUIRED if c not in df.columns]
-    if missing:
-        raise DataContractError(f"{path}: missing column(s) {missing}; a bar CSV needs {list(CSV_REQUIRED)}")
-    ts = df["timestamp"]
-    try:
-        if pd.api.types.is_numeric_dtype(ts):
-            times = pd.to_datetime(ts.astype("int64"), unit="ms", utc=True)
-        else:
-            times = pd.to_datetime(ts, utc=True, format="ISO8601")
-    except (ValueError, TypeError) as exc:
-        raise DataContractError(f"{path}: column 'timestamp' is not parseable as time ({exc})") from exc
-    bars = pd.DataFrame({"symbol": symbol, "open_time": times})
-    for name in ("open", "high", "low", "close", "volume"):
-        if not pd.api.types.is_numeric_dtype(df[name]):
-            raise DataContractError(f"{path}: column {name!r} is not numeric (dtype {df[name].dtype})")
-        bars[name] = df[name].astype("float64")
-    for name in CSV_OPTIONAL:
-        bars[name] = df[name].astype("float64") if name in df.columns else float("nan")
-    return bars
+    return read_bars(path, symbol=symbol)
 
 
 def _csv(spec: RunSpec) -> RawTables:
-    return {"bars": read_bar_csv(Path(spec.source.path or ""), _single_symbol(spec, "a bar CSV"))}
+    from trader_core.market.bar_files import read_bars_file
+
+    return read_bars_file(Path(spec.source.path or ""), symbol=_single_symbol(spec, "a bar file"),
+                          layout=spec.source.layout)
 
 
 def _landed(spec: RunSpec) -> RawTables:

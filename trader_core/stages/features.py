@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from trader_core import io, layout
-from trader_core.contracts.features import FEATURE_ORDER, feature_order_hash, feature_schema
+from trader_core.contracts.features import FEATURE_ORDER, TRAINABLE_QUALITY, feature_order_hash, feature_schema
 from trader_core.contracts.versions import TRAINING_SPLITS
 from trader_core.errors import ArtifactError
 from trader_core.features import build_feature_frame, feature_quality_report
@@ -38,6 +38,8 @@ def finish_feature_stage(frame: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
         "ok_row_count": int(flags.get("OK", 0)),
         "partial_optional_row_count": int(flags.get("PARTIAL_OPTIONAL", 0)),
         "warmup_row_count": int(flags.get("WARMUP", 0)),
+        "gap_window_row_count": int(flags.get("GAP_WINDOW", 0)),
+        "filled_bar_row_count": int(flags.get("FILLED_BAR", 0)),
         "feature_count": len(FEATURE_ORDER),
         "feature_order_hash": order_hash,
         "feature_schema_hash": schema_hash,
@@ -50,5 +52,5 @@ def finish_feature_stage(frame: pd.DataFrame, run_dir: Path) -> dict[str, Any]:
 
 
 def trainable_split_counts(frame: pd.DataFrame) -> dict[str, int]:
-    trainable = frame["data_quality_flag"].isin(["OK", "PARTIAL_OPTIONAL"]).to_numpy()
+    trainable = frame["data_quality_flag"].isin(list(TRAINABLE_QUALITY)).to_numpy()
     return {s: int(np.sum(trainable & (frame["split_id"] == s).to_numpy())) for s in TRAINING_SPLITS}

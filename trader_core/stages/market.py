@@ -9,6 +9,7 @@ import pandas as pd
 
 from trader_core import io, layout, runs
 from trader_core.config import RunSpec
+from trader_core.data_check import check_data, render_check
 from trader_core.errors import ArtifactError
 from trader_core.market.sources import load_raw_market
 from trader_core.replay import build_replay
@@ -16,10 +17,13 @@ from trader_core.splits import build_split_manifest, check_locked, lock_payload
 
 
 def raw_market_stage(spec: RunSpec, home: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """Load the run's raw market; the first materialization locks the run spec."""
+    """Load the run's raw market; the first materialization locks the run spec. The summary holds the data
+    check (``trader check-data``'s lines) so the UI shows what the run will see."""
     tables = load_raw_market(spec)
     runs.lock_spec(spec, home)
-    summary = {"source": spec.source.kind, "tables": {k: len(v) for k, v in sorted(tables.items())}}
+    check = check_data(tables, spec)
+    summary = {"source": spec.source.kind, "tables": {k: len(v) for k, v in sorted(tables.items())},
+               "data_check": check.summary, "data_check_text": "\n".join(render_check(check))}
     return tables, summary
 
 
