@@ -96,7 +96,7 @@ def test_exported_onnx_accepts_java_feature_shape(tmp_path: Path) -> None:
     session = make_session(path)
     (inp,), (out,) = session.get_inputs(), session.get_outputs()
     assert inp.name == "features" and inp.type == "tensor(float)"
-    assert inp.shape[0] in (None, "batch") and inp.shape[1] == F
+    assert inp.shape == ["batch", F]
     assert out.name == "prediction" and out.type == "tensor(float)"
     for n in (1, 7):
         y = session.run(["prediction"], {"features": random_x(n)})[0]
@@ -140,6 +140,19 @@ def test_export_is_deterministic(tmp_path: Path) -> None:
     first = export_heads(tmp_path / "a.onnx", heads, F, MODEL_OUTPUTS["CONTINUE"])
     second = export_heads(tmp_path / "b.onnx", random_heads("CONTINUE", 5), F, MODEL_OUTPUTS["CONTINUE"])
     assert first == second == sha256_file(tmp_path / "a.onnx")
+
+
+def test_heads_are_computed_in_double_behind_a_float32_contract(tmp_path: Path) -> None:
+    path = tmp_path / "entry.onnx"
+    heads = random_heads("ENTRY", 2)
+    export_heads(path, heads, F, MODEL_OUTPUTS["ENTRY"])
+    model = onnx.load(path)
+    assert {t.data_type for t in model.graph.initializer} == {onnx.TensorProto.DOUBLE}
+    first, last = model.graph.node[0], model.graph.node[-1]
+    assert (first.op_type, first.input[0], first.attribute[0].i) == ("Cast", "features", onnx.TensorProto.DOUBLE)
+    assert (last.op_type, last.output[0], last.attribute[0].i) == ("Cast", "prediction", onnx.TensorProto.FLOAT)
+    assert all(np.array_equal(a.weight, b.weight) and np.array_equal(a.bias, b.bias)
+               for a, b in zip(load_heads(path), heads, strict=True))
 
 
 def test_single_head_output_name_is_stable(tmp_path: Path) -> None:

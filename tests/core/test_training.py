@@ -10,9 +10,10 @@ from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.labels import dataset_columns
 from trader_core.contracts.models import DIRECTION, ENTRY, MODEL_OUTPUTS, TARGETS
 from trader_core.errors import DataContractError
+from trader_core.models.checks import prediction_parity
 from trader_core.models.frozen import predict_frozen
 from trader_core.models.inference import InferenceEngine
-from trader_core.models.onnx_export import export_heads
+from trader_core.models.onnx_export import export_heads, load_heads
 from trader_core.models.training import fold_scaler, head_train_mask, train_model
 
 SPLITS = ("fit_inner", "tune_inner", "validation_locked", "latest_stress")
@@ -43,19 +44,41 @@ def random_dataset(model: str, n: int = 1200, seed: int = 0) -> pd.DataFrame:
 
 @pytest.mark.parametrize("model", list(TARGETS))
 def test_every_head_exports_with_parity(tmp_path, model):
-    """Export -> onnxruntime -> frozen reader: all equal sklearn's own predictions within 1e-5."""
+    """Export -> onnxruntime passes the parity check on every split; the frozen reader (the same float64
+    evaluation, cast to float32) reproduces the stored predictions bit for bit."""
     data = random_dataset(model)
     trained = train_model(TARGETS[model], data)
     path = tmp_path / f"{model}.onnx"
     export_heads(path, trained.heads, len(FEATURE_ORDER), fields=MODEL_OUTPUTS[model])
     x = data[list(FEATURE_ORDER)].to_numpy(np.float32)
-    expected = trained.predictions[list(MODEL_OUTPUTS[model])].to_numpy(np.float64)
+    expected = trained.predictions[list(MODEL_OUTPUTS[model])].to_numpy()
     onnx_out = ort.InferenceSession(str(path)).run(["prediction"], {"features": x})[0]
-    frozen = predict_frozen(path, x)
-    np.testing.assert_allclose(onnx_out, expected, atol=1e-5, rtol=1e-5)
-    np.testing.assert_allclose(frozen, expected, atol=1e-5, rtol=1e-5)
+    passed, details = prediction_parity(got=onnx_out, expected=expected)
+    assert passed, details
+    np.testing.assert_array_equal(predict_frozen(path, x), expected)
     for head in trained.heads:
         assert trained.fit[head.name]["converged"]
+
+
+@pytest.mark.parametrize("model", list(TARGETS))
+def test_trained_predictions_are_the_float64_evaluation_of_the_exported_heads(tmp_path, model):
+    """Training rounds nothing before the export (docs/models.md, "Checks"): the exported initializers are its
+    float64 weights, and its predictions are their float64 evaluation on the float32 features, stored as float32
+    like the graph's output. A float32 standardization or float32 weights put ulps between the two."""
+    data = random_dataset(model)
+    trained = train_model(TARGETS[model], data)
+    path = tmp_path / f"{model}.onnx"
+    export_heads(path, trained.heads, len(FEATURE_ORDER), fields=MODEL_OUTPUTS[model])
+    exported = load_heads(path)
+    for ours, theirs in zip(trained.heads, exported, strict=True):
+        assert ours.weight.dtype == ours.bias.dtype == np.float64
+        np.testing.assert_array_equal(theirs.weight, ours.weight)
+        np.testing.assert_array_equal(theirs.bias, ours.bias)
+    x = data[list(FEATURE_ORDER)].to_numpy(np.float32)
+    reference = np.concatenate([h.predict(x) for h in exported], axis=1)
+    stored = trained.predictions[list(MODEL_OUTPUTS[model])]
+    assert (stored.dtypes == np.float32).all()
+    np.testing.assert_array_equal(stored.to_numpy(), reference.astype(np.float32))
 
 
 def test_fold_scaler_equals_scaled_model():

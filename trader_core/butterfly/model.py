@@ -3,15 +3,19 @@
 * Multinomial logistic regression (lbfgs) with ``class_weight="balanced"`` on standardized features; the
   StandardScaler is fitted on fit_inner rows only and folded into raw-feature weights
   (``trader_core.models.training.fold_scaler``), so the exported head takes the raw 23 features. A class absent
-  from the fit rows gets weight 0 and bias -30 (probability ~0), as in the perp heads.
+  from the fit rows gets weight 0 and bias -30 (probability ~0), as in the perp heads. As there, the fit sees
+  sklearn's float32 standardized features and everything after it is float64: the folded head and the
+  probabilities, its float64 evaluation on the float32 features.
 * Class values ``v_k`` = mean realized ROI of the fit_inner rows of class k (fallback: the contract's
   ``fallback_value`` when a class has no fit row). Expected ROI = ``sum_k p_k v_k``. The seed's fixed values
   (0, 0.05, 0.20, 0.40) contradict its own classes — class 0 is ROI < -10 % yet valued 0, class 3 is
   unbounded above yet valued 0.40 — so expected ROI could never be negative; the fitted values fix that.
   With balanced class weights the probabilities over-weight rare classes; the metrics report the resulting
   gap between mean expected and mean realized ROI per split (calibration of the decision input).
-* Export: the project's exporter (``build_model``: MatMul -> Add -> Softmax, output ``prediction`` [batch, 4])
-  with the butterfly's feature-order hash, feature order, class values and versions in ``metadata_props``.
+* Export: the project's exporter (``build_model``: MatMul -> Add -> Softmax in double, output ``prediction``
+  float32 [batch, 4]) with the butterfly's feature-order hash, feature order, class values and versions in
+  ``metadata_props``; parity with the trained probabilities is the perp models' check and bound
+  (``models.checks.prediction_parity``).
 * Metrics per split: accuracy, macro F1 (and per class), the confusion matrix (rows = true class, columns =
   predicted), the label and prediction mix, the chance macro F1 of independent predictions with the same
   mixes (``mean_k 2 p_k q_k / (p_k + q_k)``), log loss against the fit prior, one-vs-rest reliability tables
@@ -49,10 +53,11 @@ from trader_core.butterfly.contracts import (
     butterfly_feature_order_hash,
 )
 from trader_core.contracts.models import ONNX_INPUT_NAME, ONNX_OUTPUT_NAME
-from trader_core.contracts.versions import FIT_SPLIT, TRAINING_SPLITS
+from trader_core.contracts.versions import FIT_SPLIT, TRAINING_SPLITS, TUNE_SPLIT
 from trader_core.errors import ArtifactError, DataContractError
 from trader_core.io import atomic_write_bytes
 from trader_core.models.heads import LinearHead
+from trader_core.models.checks import prediction_parity
 from trader_core.models.inference import make_session
 from trader_core.models.onnx_export import build_model, metadata, model_bytes, read_model
 from trader_core.models.training import ABSENT_CLASS_BIAS, fold_scaler
@@ -137,13 +142,10 @@ def train(dataset: pd.DataFrame, config: ModelSection = ModelSection()) -> Train
     y = data["label"].to_numpy(dtype=np.int64)
     roi = data["roi"].to_numpy(dtype=np.float64)
     scaler = StandardScaler().fit(x[fit_rows])
-    xs = scaler.transform(x).astype(np.float64)
-    clf, w_scaled, b_scaled, converged = _fit_logistic(xs[fit_rows], y[fit_rows], config)
-    weight, bias = fold_scaler(w_scaled, b_scaled, scaler)
-    head = LinearHead(HEAD_NAME, "softmax", weight.astype(np.float32), bias.astype(np.float32))
-    z = xs @ w_scaled + b_scaled
-    proba = np.exp(z - z.max(axis=1, keepdims=True))
-    proba /= proba.sum(axis=1, keepdims=True)
+    x_fit = scaler.transform(x[fit_rows]).astype(np.float64)
+    clf, w_scaled, b_scaled, converged = _fit_logistic(x_fit, y[fit_rows], config)
+    head = LinearHead(HEAD_NAME, "softmax", *fold_scaler(w_scaled, b_scaled, scaler))
+    proba = head.predict(x)
     values = class_values_from(y[fit_rows], roi[fit_rows])
     predictions = data[list(PREDICTION_COLUMNS)].copy()
     for k, name in enumerate(OUTPUT_FIELDS):
@@ -231,3 +233,12 @@ def predict_onnx(path: Path | str, features: pd.DataFrame | np.ndarray) -> np.nd
     x = feature_matrix(features) if isinstance(features, pd.DataFrame) else np.asarray(features, dtype=np.float32)
     session = make_session(Path(path))
     return session.run([ONNX_OUTPUT_NAME], {ONNX_INPUT_NAME: np.ascontiguousarray(x)})[0]
+
+
+def onnx_parity(path: Path | str, trained: TrainedButterfly, dataset: pd.DataFrame) -> tuple[bool, dict]:
+    """The exported model on the tune_inner features against the trained probabilities, with the perp models'
+    single bound (``models.checks.prediction_parity``)."""
+    tune = dataset[dataset["split_id"] == TUNE_SPLIT]
+    ours = trained.predictions[trained.predictions["split_id"] == TUNE_SPLIT]
+    return prediction_parity(got=predict_onnx(path, tune),
+                             expected=ours[list(OUTPUT_FIELDS)].to_numpy(np.float64))

@@ -19,6 +19,11 @@ ACTIVATION = {MULTICLASS: "softmax", BINARY: "sigmoid", REGRESSION: "identity"}
 ONNX_INPUT_NAME = "features"
 ONNX_OUTPUT_NAME = "prediction"
 ONNX_OPSET = 17
+#: Allowed |onnx - trained| in float32 machine epsilons (2**-23) of max(1, |trained|). Training predicts with the
+#: float64 evaluation of the exported heads, so only the graph's final cast to float and the float32 storage of
+#: the trained predictions round (half an epsilon each); 4 leaves room for MatMul summing in a different order
+#: than numpy (docs/models.md, "Checks").
+ONNX_PARITY_EPSILONS = 4
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """ONNX export of linear heads and the shared reader (spec 10).
 
-One file per model: input ``features`` float32 ``[batch, F]`` (dynamic batch), per head
-``MatMul(features, <head>_W) -> Add(<head>_B) -> Softmax(axis=1) | Sigmoid | Identity``, then one
-``Concat(axis=1)`` into ``prediction`` float32 ``[batch, sum K]`` whose column i is field i of the model.
+One file per model: input ``features`` float32 ``[batch, F]`` (dynamic batch), ``Cast`` to double, per head
+``MatMul(features_double, <head>_W) -> Add(<head>_B) -> Softmax(axis=1) | Sigmoid | Identity`` in double with
+float64 initializers, then one ``Concat(axis=1)`` and one ``Cast`` to float into ``prediction`` float32
+``[batch, sum K]`` whose column i is field i of the model. Computing in double leaves the final float32 rounding
+as the graph's only visible error, so parity holds on real feature ranges (docs/models.md, "ONNX contract").
 Opset 17 with IR version 8 (the lowest IR that carries opset 17, so older Java runtimes load it).
 Bytes are deterministic: no timestamps, fixed node names, deterministic protobuf serialization.
 ``metadata_props`` hold ``feature_order_hash``, ``feature_count``, ``heads`` (JSON list of
@@ -30,14 +32,16 @@ from trader_core.models.heads import LinearHead
 IR_VERSION = 8
 BATCH_DIM = "batch"
 _OP_TYPE = {"softmax": "Softmax", "sigmoid": "Sigmoid", "identity": "Identity"}
+_INPUT_DOUBLE = f"{ONNX_INPUT_NAME}_double"
+_OUTPUT_DOUBLE = f"{ONNX_OUTPUT_NAME}_double"
 
 
 def _head_nodes(head: LinearHead) -> list[onnx.NodeProto]:
-    """MatMul -> Add -> activation for one head; the last node writes ``<head>_out``."""
+    """MatMul -> Add -> activation for one head, in double; the last node writes ``<head>_out``."""
     n = head.name
     activation = {"axis": 1} if head.kind == "softmax" else {}
     return [
-        helper.make_node("MatMul", [ONNX_INPUT_NAME, f"{n}_W"], [f"{n}_matmul"], name=f"{n}_MatMul"),
+        helper.make_node("MatMul", [_INPUT_DOUBLE, f"{n}_W"], [f"{n}_matmul"], name=f"{n}_MatMul"),
         helper.make_node("Add", [f"{n}_matmul", f"{n}_B"], [f"{n}_logits"], name=f"{n}_Add"),
         helper.make_node(_OP_TYPE[head.kind], [f"{n}_logits"], [f"{n}_out"], name=f"{n}_{_OP_TYPE[head.kind]}",
                          **activation),
@@ -64,11 +68,14 @@ def build_model(heads: Sequence[LinearHead], feature_count: int,
     """The checked ONNX model of ``heads`` (see the module docstring for the layout)."""
     _check_heads(heads, feature_count, fields)
     width = sum(h.width for h in heads)
-    nodes = [node for h in heads for node in _head_nodes(h)]
-    nodes.append(helper.make_node("Concat", [f"{h.name}_out" for h in heads], [ONNX_OUTPUT_NAME],
-                                  name="Concat", axis=1))
-    initializers = [t for h in heads for t in (numpy_helper.from_array(h.weight, f"{h.name}_W"),
-                                               numpy_helper.from_array(h.bias, f"{h.name}_B"))]
+    nodes = [helper.make_node("Cast", [ONNX_INPUT_NAME], [_INPUT_DOUBLE], name="CastToDouble",
+                              to=TensorProto.DOUBLE)]
+    nodes += [node for h in heads for node in _head_nodes(h)]
+    nodes += [helper.make_node("Concat", [f"{h.name}_out" for h in heads], [_OUTPUT_DOUBLE], name="Concat", axis=1),
+              helper.make_node("Cast", [_OUTPUT_DOUBLE], [ONNX_OUTPUT_NAME], name="CastToFloat",
+                               to=TensorProto.FLOAT)]
+    initializers = [numpy_helper.from_array(np.asarray(value, dtype=np.float64), f"{h.name}_{suffix}")
+                    for h in heads for suffix, value in (("W", h.weight), ("B", h.bias))]
     graph = helper.make_graph(
         nodes, "trader_linear_heads",
         [helper.make_tensor_value_info(ONNX_INPUT_NAME, TensorProto.FLOAT, [BATCH_DIM, feature_count])],

@@ -2,7 +2,11 @@
 
 * A StandardScaler is fitted on the fit_inner rows only; every head is trained on scaled features and
   exported with the scaling folded in (``W = W_s / scale``, ``b = b_s - (mean / scale) @ W_s``; zero scales
-  count as 1), so the ONNX model takes raw FEATURE_ORDER values.
+  count as 1), so the ONNX model takes raw FEATURE_ORDER values. The fit sees the standardized features as
+  sklearn returns them for the float32 features (float32, widened to float64), so the fitted weights stay
+  those of the float32 pipeline; a float64 standardization would move an ill-conditioned Huber fit within its
+  optimizer tolerance for no gain (docs/models.md, "Training"). From the fitted weights on everything is
+  float64, as in the double graph: the fold, the exported weights and bias, and the predictions.
 * multiclass: LogisticRegression (multinomial, Newton-Cholesky: ``SOLVER``); a class absent from the fit
   rows gets weight 0 and bias -30 (probability ~0). binary: LogisticRegression; a one-class fit set gives a
   **constant head** (weights 0, bias logit(clip(prevalence, 1e-6, 1 - 1e-6))); the fit metadata of every head
@@ -12,7 +16,9 @@
   label is the head's side) or ``side_opportunity`` (rows whose max achievable net edge on the head's side
   is >= the threshold); too few rows raise ValueError.
 * Metrics are computed on the full tune_inner split (and, for reporting only, on the sealed splits).
-* Predictions are sklearn's own outputs on every split (the ONNX export is checked against them).
+* Predictions on every split are the float64 evaluation of the exported heads on the float32 features
+  (``LinearHead.predict``), stored as float32 like the ONNX output: the graph differs from them only by its
+  final cast and summation order, which is all the parity check allows (docs/models.md, "Checks").
 """
 
 from __future__ import annotations
@@ -123,16 +129,16 @@ def train_model(model: ModelSpec, dataset: pd.DataFrame, config: ModelConfig = M
     if not np.isfinite(x).all():
         raise DataContractError(f"{model.dataset}_train: non-finite feature values")
     scaler = StandardScaler().fit(x[train_rows])
-    xs = scaler.transform(x).astype(np.float64)
+    x_fit = scaler.transform(x[train_rows]).astype(np.float64)
     train = data.loc[train_rows].reset_index(drop=True)
     predictions = data[list(PREDICTION_KEY)].copy()
     result = TrainedModel(model.name, [], predictions, {}, {s: {} for s in SEALED_SPLITS})
     for head in model.heads:
         mask, filter_name = head_train_mask(model.name, head, train, config)
-        linear, proba, train_stat, converged = _fit_head(head, xs[train_rows][mask], train.loc[mask], xs, config)
-        weight, bias = fold_scaler(linear[0], linear[1], scaler)
-        result.heads.append(LinearHead(head.name, ACTIVATION[head.kind], weight.astype(np.float32),
-                                       bias.astype(np.float32)))
+        linear, train_stat, converged = _fit_head(head, x_fit[mask], train.loc[mask], config)
+        exported = LinearHead(head.name, ACTIVATION[head.kind], *fold_scaler(linear[0], linear[1], scaler))
+        result.heads.append(exported)
+        proba = exported.predict(x)
         for k, name in enumerate(head.fields):
             predictions[name] = proba[:, k].astype(np.float32)
         targets = data[list(head.target)].to_numpy(dtype=float)
@@ -149,23 +155,23 @@ def train_model(model: ModelSpec, dataset: pd.DataFrame, config: ModelConfig = M
     return result
 
 
-def _fit_head(head: HeadSpec, x_fit: np.ndarray, fit: pd.DataFrame, x_all: np.ndarray, config: ModelConfig):
-    """(scaled weights [F,K], scaled bias [K]), predictions on all rows, the train statistic, converged."""
+def _fit_head(head: HeadSpec, x_fit: np.ndarray, fit: pd.DataFrame, config: ModelConfig):
+    """(scaled weights [F,K], scaled bias [K]), the train statistic, converged."""
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         if head.kind == MULTICLASS:
-            out = _fit_multiclass(fit[list(head.target)].to_numpy(dtype=float), x_fit, x_all, config)
+            out = _fit_multiclass(fit[list(head.target)].to_numpy(dtype=float), x_fit, config)
         elif head.kind == BINARY:
-            out = _fit_binary(fit[head.target[0]].to_numpy(dtype=float), x_fit, x_all, config)
+            out = _fit_binary(fit[head.target[0]].to_numpy(dtype=float), x_fit, config)
         else:
-            out = _fit_regression(fit[head.target[0]].to_numpy(dtype=float), x_fit, x_all, config)
+            out = _fit_regression(fit[head.target[0]].to_numpy(dtype=float), x_fit, config)
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     return (*out, converged)
 
 
-def _fit_multiclass(onehot: np.ndarray, x_fit: np.ndarray, x_all: np.ndarray, config: ModelConfig):
+def _fit_multiclass(onehot: np.ndarray, x_fit: np.ndarray, config: ModelConfig):
     prior = onehot.mean(axis=0)
     y = onehot.argmax(axis=1)
     classes = np.unique(y)
@@ -181,25 +187,22 @@ def _fit_multiclass(onehot: np.ndarray, x_fit: np.ndarray, x_all: np.ndarray, co
             weight[:, classes[1]], bias[classes[1]] = clf.coef_[0], clf.intercept_[0]
         else:
             weight[:, classes], bias[classes] = clf.coef_.T, clf.intercept_
-    z = x_all @ weight + bias
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return (weight, bias), z / z.sum(axis=1, keepdims=True), prior
+    return (weight, bias), prior
 
 
-def _fit_binary(y: np.ndarray, x_fit: np.ndarray, x_all: np.ndarray, config: ModelConfig):
+def _fit_binary(y: np.ndarray, x_fit: np.ndarray, config: ModelConfig):
     rate = float(y.mean())
     if np.unique(y).size < 2:  # constant head at the clipped prevalence
         p = min(max(rate, 1e-6), 1 - 1e-6)
-        weight, bias = np.zeros((x_fit.shape[1], 1)), np.array([np.log(p / (1 - p))])
-        return (weight, bias), np.full((len(x_all), 1), p), rate
+        return (np.zeros((x_fit.shape[1], 1)), np.array([np.log(p / (1 - p))])), rate
     clf = LogisticRegression(C=config.logistic_c, max_iter=config.logistic_max_iter, solver=SOLVER).fit(x_fit, y)
-    return (clf.coef_.T.copy(), clf.intercept_.copy()), clf.predict_proba(x_all)[:, 1:2], rate
+    return (clf.coef_.T.copy(), clf.intercept_.copy()), rate
 
 
-def _fit_regression(y: np.ndarray, x_fit: np.ndarray, x_all: np.ndarray, config: ModelConfig):
+def _fit_regression(y: np.ndarray, x_fit: np.ndarray, config: ModelConfig):
     reg = FastHuberRegressor(alpha=config.huber_alpha, epsilon=config.huber_epsilon,
                              max_iter=config.huber_max_iter).fit(x_fit, y)
-    return (reg.coef_[:, None].copy(), np.array([reg.intercept_])), reg.predict(x_all)[:, None], float(np.median(y))
+    return (reg.coef_[:, None].copy(), np.array([reg.intercept_])), float(np.median(y))
 
 
 def _metrics(head: HeadSpec, targets: np.ndarray, proba: np.ndarray, train_stat) -> dict[str, Any]:
