@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_path_stats import _rss_kb, reference_path_stats, synthetic_replay  # noqa: E402
 from trader_core.config import CostConfig, EntryLabelConfig, LabelConfig  # noqa: E402
+from trader_core.costs import CostModel, with_trade_costs  # noqa: E402
 from trader_core.contracts.labels import PLAN_METHODS  # noqa: E402
 from trader_core.labels.entry import build_entry_labels  # noqa: E402
 from trader_core.labels.position import build_position_labels  # noqa: E402
@@ -42,6 +43,9 @@ def inputs(days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     replay = synthetic_replay(days)
     replay["event_time"] = pd.to_datetime(replay["open_time_ms"], unit="ms", utc=True)
     n = len(replay)
+    # no book and no funding table: both sides charge the flat costs (docs/trading.md, "Cost model")
+    replay = replay.assign(book_available=0, funding_available=0, funding_bps=np.nan,
+                           next_funding_time=pd.Series(pd.NaT, index=replay.index, dtype="datetime64[ms, UTC]"))
     features = pd.DataFrame({
         "sample_id": "BTC-USDT-PERP:" + replay["open_time_ms"].astype(str), "symbol": replay["symbol"],
         "event_time": replay["event_time"], "open_time_ms": replay["open_time_ms"], "split_id": "fit_inner",
@@ -65,6 +69,7 @@ def run_labels(replay: pd.DataFrame, features: pd.DataFrame, manifest: dict, met
     labels = LabelConfig(entry=EntryLabelConfig(plan_method=method))
     plan = build_price_plan(labels.entry, CostConfig())
     stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(labels))
+    stats = with_trade_costs(stats, CostModel.from_replay(replay, CostConfig()))
     entry = build_entry_labels(features, stats, plan)
     position = build_position_labels(features, stats, labels, plan)
     return len(entry) + sum(len(v) for v in position.values())

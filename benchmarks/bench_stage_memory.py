@@ -102,7 +102,7 @@ def run_stage(stage: str, work: Path, days: int) -> float:
         data = {name: pd.read_parquet(work / f"{name}_train.parquet") for name in DATASETS}
         for model, name in ((DIRECTION, "direction"), (ENTRY, "entry"), (CONTINUE, "continue"), (RISK, "risk")):
             stages.model_stage(model, data[name], spec, run_dir,
-                               direction_train=data["direction"] if model == ENTRY else None)
+                               direction_train=data["direction"] if model == ENTRY else None, home=work)
         return frame_mb(*data.values())  # the input datasets
     raise SystemExit(f"unknown stage {stage!r}")
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from trader_core.config import LabelConfig, SplitPlan, CostConfig
 from trader_core.features import build_feature_frame
+from trader_core.costs import CostModel, with_trade_costs
 from trader_core.labels.base import compute_label_path_stats, label_horizons
 from trader_core.labels.datasets import build_train_dataset
 from trader_core.labels.direction import build_direction_labels
@@ -36,6 +37,7 @@ def run_pipeline(*, signal: float, days: int, seed: int, symbols: tuple[str, ...
     features = build_feature_frame(replay, assign_split(replay["event_time"], manifest))
     plan = build_price_plan(labels.entry, CostConfig())
     stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(labels))
+    stats = with_trade_costs(stats, CostModel.from_replay(replay, CostConfig()))
     direction = build_direction_labels(features, stats, labels.direction)
     entry = build_entry_labels(features, stats, plan)
     datasets = {"direction": build_train_dataset("direction", features, direction),

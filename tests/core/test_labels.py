@@ -15,6 +15,7 @@ from trader_core.config import (
 )
 from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.labels import ENTRY_LABEL_COLUMNS, dataset_columns
+from trader_core.costs import CostModel, with_trade_costs
 from trader_core.errors import DataContractError
 from trader_core.labels.base import compute_label_path_stats
 from trader_core.labels.checks import path_stats_sane, two_sides_per_sample, windows_inside_splits
@@ -38,6 +39,9 @@ def make_replay(close, high=None, low=None, spread=None) -> pd.DataFrame:
         "open": close, "high": np.asarray(high if high is not None else close, dtype=float),
         "low": np.asarray(low if low is not None else close, dtype=float), "close": close,
         "spread_bps": np.asarray(spread if spread is not None else np.ones(n), dtype=float),
+        # no book or funding table: the cost model charges the flat 6.5 bps (tests/core/test_costs.py prices data)
+        "book_available": 0, "funding_bps": np.nan, "funding_available": 0,
+        "next_funding_time": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ms, UTC]"),
     })
 
 
@@ -59,7 +63,8 @@ def whole_window_manifest(replay: pd.DataFrame) -> dict:
 
 
 def stats_for(replay: pd.DataFrame, plan: dict, horizons: tuple[int, ...], manifest: dict | None = None) -> pd.DataFrame:
-    return compute_label_path_stats(replay, manifest or whole_window_manifest(replay), plan_params(plan), horizons)
+    stats = compute_label_path_stats(replay, manifest or whole_window_manifest(replay), plan_params(plan), horizons)
+    return with_trade_costs(stats, CostModel.from_replay(replay, CostConfig()))
 
 
 def entry_labels_for(method: str, **entry) -> pd.DataFrame:
@@ -106,9 +111,10 @@ def test_entry_labels_schema_and_two_rows_per_sample():
     assert len(pivot) == 190 and {"long_actual_plan_net_edge_bps", "short_mae_bps"} <= set(pivot.columns)
 
 
-def position_case_1():
+def position_case_1(book: int = 0, entry_too: bool = False):
     replay = make_replay([100, 100.10, 100, 100, 100], high=[100, 100.30, 100, 100, 100],
                          low=[100, 100, 99.80, 100, 100], spread=[1.0, 1.1, 1.2, 1.3, 1.4])
+    replay["book_available"] = book
     features = make_features(replay, spread_bps=1.0, spread_rank_24h_pct=0.1, realized_vol_15m_bps=2.0)
     labels = LabelConfig(continue_=ContinueLabelConfig(horizon_minutes=3, min_expected_continue_edge_bps=5.0),
                          exit=ExitLabelConfig(horizon_minutes=3), risk=RiskLabelConfig(horizon_minutes=3),
@@ -116,7 +122,9 @@ def position_case_1():
                          direction=DirectionLabelConfig(horizon_minutes=3))
     plan = build_price_plan(labels.entry, CostConfig())
     assert plan["costBps"] == 6.5 and plan["targetDistanceBps"] == 20
-    return build_position_labels(features, stats_for(replay, plan, (3,)), labels, plan)
+    stats = stats_for(replay, plan, (3,))
+    position = build_position_labels(features, stats, labels, plan)
+    return (position, build_entry_labels(features, stats, plan)) if entry_too else position
 
 
 def test_case_1_continue_uses_first_price_plan_barrier_not_later_mae():
@@ -124,6 +132,29 @@ def test_case_1_continue_uses_first_price_plan_barrier_not_later_mae():
     assert out["long_continue_target"] == 1
     assert out["long_expected_continue_edge_bps"] == pytest.approx(13.5)
     assert out["sample_id"] == f"{SYM}:{int(T0.value // 1_000_000)}"
+
+
+def test_labels_charge_half_the_spread_of_the_entry_and_exit_rows_where_a_book_exists():
+    position, entry = position_case_1(book=1, entry_too=True)
+    # both sides of sample 0 leave on bar 1 (LONG at its target, SHORT at its stop): legs 1.0 / 2 + 1.1 / 2,
+    # fee 4.0, and flat funding 0.5 (this replay has no funding table)
+    first = entry[entry["open_time_ms"] == entry["open_time_ms"].min()].set_index("side")
+    assert first["cost_bps"].tolist() == pytest.approx([5.55, 5.55])
+    assert first["cost_spread_legs"].tolist() == [2, 2]
+    assert first.loc["LONG", "actual_plan_net_edge_bps"] == pytest.approx(20 - 5.55)
+    short = first.loc["SHORT"]  # stopped: its gross is the stop fill of docs/labels.md
+    assert short["actual_plan_net_edge_bps"] == pytest.approx(short["gross_edge_bps"] - 5.55)
+    assert position["continue"].iloc[0]["long_expected_continue_edge_bps"] == pytest.approx(20 - 5.55)
+
+
+def test_labels_refuse_path_stats_without_costs():
+    replay = make_replay(np.full(10, 100.0))
+    plan = build_price_plan(EntryLabelConfig(max_hold_minutes=3), CostConfig())
+    bare = compute_label_path_stats(replay, whole_window_manifest(replay), plan_params(plan), (3,))
+    with pytest.raises(DataContractError, match="cost column"):
+        build_entry_labels(make_features(replay), bare, plan)
+    with pytest.raises(DataContractError, match="cost column"):
+        build_position_labels(make_features(replay), bare, LabelConfig(), plan)
 
 
 def test_case_3_default_risk_labels_match_design_thresholds():

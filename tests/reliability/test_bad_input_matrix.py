@@ -41,6 +41,7 @@ from trader_core.errors import (
     DataContractError,
     LockedSplitError,
 )
+from trader_core.costs import CostModel, with_trade_costs
 from trader_core.labels.base import compute_label_path_stats, label_horizons
 from trader_core.labels.datasets import build_train_dataset
 from trader_core.labels.entry import build_entry_labels
@@ -107,7 +108,8 @@ def _promote_release(home: Path, spec: RunSpec) -> str:
     io.write_json(src / "feature_order.json", list(FEATURE_ORDER))
     files = {f"model/{m.lower()}/{m.lower()}.onnx": bundle_model_path(src, m) for m in MODELS}
     files["model/feature_order.json"] = src / "feature_order.json"
-    return release.promote(files, run_id=RUN_ID, spec_hash=spec.spec_hash, backtest=PASS, home=home).version
+    return release.promote(files, run_id=RUN_ID, spec_hash=spec.spec_hash, backtest=PASS,
+                           line=release.model_line(spec), home=home).version
 
 
 @pytest.fixture(scope="module")
@@ -473,18 +475,37 @@ def test_repair_exactly_repeated_rows_are_dropped_and_counted(golden: Golden) ->
     assert "dropped 3 exactly repeated bar row(s)" in report.warnings
 
 
-def test_repair_missing_minutes_stay_visible_as_gaps(golden: Golden) -> None:
+def test_repair_no_trade_minutes_are_filled_flat_and_flagged(golden: Golden) -> None:
     raw = {k: v.copy() for k, v in golden.raw.items()}
     raw["bars"] = raw["bars"].drop(index=range(2000, 2003))  # 3 minutes of day 1 (00:00 = row 1440)
-    replay, report = build_replay(raw, config=ReplayConfig(complete_days_only=False))
-    after = replay["open_time_ms"] == int(golden.raw["bars"]["open_time"].iloc[2003].timestamp() * 1000)
-    assert replay.loc[after, "gap_minutes_before"].tolist() == [3]
-    assert report.gaps == 1 and report.missing_minutes == 3 and len(replay) == len(golden.replay) - 3
-    assert any("1 gap(s) in the minute grid (3 missing minutes)" in w for w in report.warnings)
-    # default: the incomplete day is dropped (with a warning) and the whole day shows as one gap
+    replay, report = build_replay(raw)
+    filled = replay[replay["bar_filled"] == 1]
+    previous_close = golden.raw["bars"]["close"].iloc[1999]
+    assert len(replay) == len(golden.replay) and len(filled) == 3 == report.filled_minutes
+    assert (filled[["open", "high", "low", "close"]] == previous_close).all().all()
+    assert (filled[["volume", "taker_buy_volume", "taker_sell_volume", "trade_count"]] == 0).all().all()
+    assert report.gaps == 0 and report.incomplete_days_dropped == 0
+    assert any("filled 3 no-trade minute(s)" in w for w in report.warnings)
+    present = replay["bar_filled"] == 0
+    pd.testing.assert_frame_equal(replay[present].drop(columns="gap_minutes_before").reset_index(drop=True),
+                                  golden.replay[present.to_numpy()].drop(columns="gap_minutes_before")
+                                  .reset_index(drop=True), check_exact=False, rtol=0, atol=0)
+
+
+def test_repair_outage_gaps_drop_the_day_or_stay_visible(golden: Golden) -> None:
+    raw = {k: v.copy() for k, v in golden.raw.items()}
+    raw["bars"] = raw["bars"].drop(index=range(2000, 2016))  # 16 minutes: longer than the 15-minute default
     replay, report = build_replay(raw)
     assert report.incomplete_days_dropped == 1 and replay["gap_minutes_before"].max() == 1440
-    assert any("complete-day filter dropped 1 incomplete symbol-day(s)" in w for w in report.warnings)
+    assert any("complete-day filter dropped 1 incomplete symbol-day(s)" in w and "outage gap longer than 15" in w
+               for w in report.warnings)
+    day = [d for d in report.days if d["minutes_present"] == 1440 - 16]
+    assert [(d["longest_gap_minutes"], d["kept"]) for d in day] == [(16, False)]
+    replay, report = build_replay(raw, config=ReplayConfig(complete_days_only=False))
+    after = replay["open_time_ms"] == int(golden.raw["bars"]["open_time"].iloc[2016].timestamp() * 1000)
+    assert replay.loc[after, "gap_minutes_before"].tolist() == [16]
+    assert report.gaps == 1 and report.missing_minutes == 16 and len(replay) == len(golden.replay) - 16
+    assert any("1 gap(s) in the minute grid (16 missing minutes)" in w for w in report.warnings)
 
 
 def test_repair_csv_times_without_offset_are_utc_and_offsets_are_converted(tmp_path: Path) -> None:
@@ -508,6 +529,7 @@ def test_repair_one_class_labels_train_a_flagged_constant_head(golden: Golden) -
         "labels": {"entry": {"min_expected_net_edge_bps": 5000.0}}})).labels
     plan = build_price_plan(labels.entry, spec.costs)
     stats = compute_label_path_stats(golden.replay, golden.manifest, plan_params(plan), label_horizons(labels))
+    stats = with_trade_costs(stats, CostModel.from_replay(golden.replay, spec.costs))
     entry = build_entry_labels(golden.features, stats, plan)
     assert entry["entry_target"].eq(0).all()
     summary = label_summary(entry, ("entry_target",))

@@ -30,8 +30,14 @@ PATH_STAT_COLUMNS = (
 DIRECTION_LABEL_COLUMNS = SAMPLE_KEY + ("data_quality_flag", "future_return_bps", "direction_label", "long_target",
                                         "short_target", "neutral_target", "horizon_minutes", "label_version")
 
+#: Round-trip cost of a (start row, side) trade and its sources (trader_core/costs.py), appended to the path
+#: statistics by the label stage: total, slippage and funding parts in bps, the number of legs (0-2) priced from
+#: the quoted spread, and 1 where funding came from the replay's funding table (0: the flat funding_cost_bps).
+TRADE_COST_COLUMNS = ("cost_bps", "cost_slippage_bps", "cost_funding_bps", "cost_spread_legs",
+                      "cost_funding_from_table")
+
 ENTRY_LABEL_COLUMNS = SAMPLE_KEY + ("data_quality_flag", "side") + PATH_STAT_COLUMNS[3:] + (
-    "actual_plan_net_edge_bps", "max_achievable_gross_edge_bps", "max_achievable_net_edge_bps", "cost_bps",
+    "actual_plan_net_edge_bps", "max_achievable_gross_edge_bps", "max_achievable_net_edge_bps") + TRADE_COST_COLUMNS + (
     "expected_net_edge_bps", "entry_target", "price_plan_id", "price_plan_hash", "label_method", "label_version")
 
 CONTINUE_LABEL_COLUMNS = SAMPLE_KEY + ("data_quality_flag", "long_continue_target", "short_continue_target",

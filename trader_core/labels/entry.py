@@ -2,6 +2,8 @@
 
 * ``actual_plan_net_edge_bps = gross_edge_bps - cost_bps`` (what the plan really made);
   ``max_achievable_gross_edge_bps = mfe_bps``; ``max_achievable_net_edge_bps = mfe_bps - cost_bps``.
+  ``cost_bps`` is the row's own round trip and its sources (``TRADE_COST_COLUMNS``), which the label stage
+  attached to the path statistics from the cost model (docs/trading.md, "Cost model").
 * ``expected_net_edge_bps`` is the actual plan edge for PRICE_PLAN_OUTCOME_V1 and the max achievable
   edge for the OPPORTUNITY_* methods.
 * ``entry_target = expected_net_edge_bps >= min_expected_net_edge_bps``; OPPORTUNITY_QUALITY_V1 also
@@ -23,11 +25,13 @@ from trader_core.contracts.labels import (
     OPPORTUNITY_QUALITY,
     PATH_STAT_COLUMNS,
     SIDES,
+    TRADE_COST_COLUMNS,
 )
 from trader_core.contracts.versions import LABEL_VERSION
+from trader_core.costs import require_trade_costs
 from trader_core.labels.base import aligned_sides, constant, label_base
 
-_STAT_VALUES = PATH_STAT_COLUMNS[3:]
+_STAT_VALUES = PATH_STAT_COLUMNS[3:] + TRADE_COST_COLUMNS
 
 
 def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: Mapping[str, Any]) -> pd.DataFrame:
@@ -35,13 +39,14 @@ def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: M
     method = plan["entryTargetMethod"]
     if method not in ENTRY_TARGET_METHODS:
         raise ValueError(f"unsupported entry target_method: {method!r} (expected one of {ENTRY_TARGET_METHODS})")
+    require_trade_costs(path_stats)
     base, sides = aligned_sides(label_base(features), path_stats, int(plan["maxHoldMinutes"]), _STAT_VALUES)
     n = len(base)
     columns: dict[str, Any] = {c: pd.concat([base[c], base[c]], ignore_index=True) for c in base.columns}
     columns["side"] = pd.Categorical.from_codes(np.repeat(np.arange(2, dtype=np.int8), n), categories=list(SIDES))
     for name in _STAT_VALUES:
         columns[name] = np.concatenate([sides["LONG"][name], sides["SHORT"][name]])
-    cost = float(plan["costBps"])
+    cost = columns["cost_bps"]
     actual = columns["gross_edge_bps"] - cost
     achievable = columns["mfe_bps"] - cost
     expected = achievable if method in OPPORTUNITY_METHODS else actual
@@ -50,7 +55,7 @@ def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: M
         target &= (actual >= float(plan["minPlanNetEdgeBps"])) & (columns["mae_bps"] <= float(plan["maxEntryMaeBps"]))
     columns.update({
         "actual_plan_net_edge_bps": actual, "max_achievable_gross_edge_bps": columns["mfe_bps"],
-        "max_achievable_net_edge_bps": achievable, "cost_bps": np.full(2 * n, cost),
+        "max_achievable_net_edge_bps": achievable,
         "expected_net_edge_bps": expected, "entry_target": target.astype(np.int8),
     })
     for name, value in (("price_plan_id", plan["pricePlanId"]), ("price_plan_hash", plan["pricePlanConfigHash"]),

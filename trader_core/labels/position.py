@@ -1,7 +1,8 @@
 """Continue, exit and risk labels (spec 7.6): what happens to a position opened at a sample.
 
 The shared path statistics (the price plan's target, stop and method, both sides) are read at each family's
-horizon (45 minutes by default). ``long_edge = long_gross_edge_bps - cost_bps``.
+horizon (45 minutes by default). ``long_edge = long_gross_edge_bps - long_cost_bps``, the cost model's round
+trip of that horizon's path (docs/trading.md, "Cost model"), attached to the path statistics by the label stage.
 
 * **Continue**: ``long_continue_target = long_edge >= min_expected_continue_edge_bps AND (long_stop_hit == 0
   OR plan is DYNAMIC_TRAILING_V1)``; ``long_expected_continue_edge_bps = long_edge`` (short mirrored).
@@ -34,6 +35,7 @@ from trader_core.contracts.labels import (
     RISK_TARGETS,
 )
 from trader_core.contracts.versions import LABEL_VERSION
+from trader_core.costs import require_trade_costs
 from trader_core.labels.base import aligned_sides, constant, label_base, rates_by_split
 from trader_core.report import markdown_table
 
@@ -68,12 +70,14 @@ def risk_thresholds(risk: RiskLabelConfig | Mapping[str, Any]) -> RiskThresholds
     return RiskThresholds(number("market"), number("position"), number("spike"), number("vol_expansion_ratio"))
 
 
-_STAT_VALUES = ("gross_edge_bps", "stop_hit", "mae_bps", "mfe_bps", "future_return_bps", "future_realized_vol_bps")
+_STAT_VALUES = ("gross_edge_bps", "cost_bps", "stop_hit", "mae_bps", "mfe_bps", "future_return_bps",
+                "future_realized_vol_bps")
 
 
 def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labels: LabelConfig,
                           plan: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     """{"continue": ..., "exit": ..., "risk": ...} label frames (one row per sample with a valid window)."""
+    require_trade_costs(path_stats)
     base = label_base(features, extra=tuple(c for c in ("ret_15m_bps", "realized_vol_15m_bps", "spread_rank_24h_pct")
                                             if c in features.columns))
     cache: dict[int, pd.DataFrame] = {}
@@ -87,10 +91,9 @@ def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labe
             cache[horizon] = frame
         return cache[horizon]
 
-    cost = float(plan["costBps"])
     dynamic = plan["entryPlanMethod"] == DYNAMIC_TRAILING
     return {
-        "continue": continue_labels(frame_for(labels.continue_.horizon_minutes), cost,
+        "continue": continue_labels(frame_for(labels.continue_.horizon_minutes),
                                     labels.continue_.min_expected_continue_edge_bps, dynamic),
         "exit": exit_labels(frame_for(labels.exit.horizon_minutes), labels.exit.adverse_move_bps,
                             labels.exit.stagnation_abs_return_bps),
@@ -98,10 +101,10 @@ def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labe
     }
 
 
-def continue_labels(frame: pd.DataFrame, cost_bps: float, min_edge_bps: float, dynamic: bool) -> pd.DataFrame:
+def continue_labels(frame: pd.DataFrame, min_edge_bps: float, dynamic: bool) -> pd.DataFrame:
     out = frame.copy()
     for side in ("long", "short"):
-        edge = out[f"{side}_gross_edge_bps"] - cost_bps
+        edge = out[f"{side}_gross_edge_bps"] - out[f"{side}_cost_bps"]
         ok_path = np.ones(len(out), dtype=bool) if dynamic else out[f"{side}_stop_hit"].to_numpy() == 0
         out[f"{side}_continue_target"] = ((edge.to_numpy() >= min_edge_bps) & ok_path).astype(np.int8)
         out[f"{side}_expected_continue_edge_bps"] = edge

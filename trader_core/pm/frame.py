@@ -29,7 +29,9 @@ ENTRY_LABEL_COLUMNS = ("sample_id", "side", "gross_edge_bps", "cost_bps") + OUTC
 def probability_implied_edge(entry_prob: Any, price_plan: Mapping[str, Any]) -> np.ndarray:
     """p·(target − cost) + (1 − p)·(−stop − cost), p clipped to [0, 1] with NaN → 0 (spec 11.2).
 
-    The seed's defaults are kept: target 0 and cost 0 in the target term, stop 35 and cost 4 in the stop term.
+    ``cost`` is the plan's flat reference ``costBps``: a decision cannot know its exit-side spread or the
+    funding it will cross (docs/trading.md, "Cost model"). The seed's defaults are kept: target 0 and cost 0
+    in the target term, stop 35 and cost 4 in the stop term.
     """
     target_net = float(price_plan.get("targetDistanceBps", 0.0)) - float(price_plan.get("costBps", 0.0))
     stop_net = -float(price_plan.get("stopDistanceBps", DEFAULT_BACKTEST_PRICE_PLAN["stopDistanceBps"])) - float(
@@ -70,11 +72,17 @@ def pm_frame(direction_pred: pd.DataFrame, entry_pred: pd.DataFrame, risk_pred: 
 
 
 def entry_plan_outcome_frame(entry_labels: pd.DataFrame) -> pd.DataFrame:
-    """One row per sample_id with ``{long,short}_trade_net_edge_bps`` (gross − cost, NaN → 0) and outcomes."""
+    """One row per sample_id with ``{long,short}_trade_net_edge_bps`` and outcomes.
+
+    The net edge is gross (NaN → 0) minus the row's own cost from the cost model (docs/trading.md, "Cost
+    model"); a missing cost is refused rather than read as a free trade.
+    """
     _require(entry_labels, ENTRY_LABEL_COLUMNS, "entry_labels")
     side = entry_labels["side"].astype(str).to_numpy()
-    net = (pd.to_numeric(entry_labels["gross_edge_bps"], errors="coerce").fillna(0.0)
-           - pd.to_numeric(entry_labels["cost_bps"], errors="coerce").fillna(0.0))
+    cost = pd.to_numeric(entry_labels["cost_bps"], errors="coerce")
+    if cost.isna().any():
+        raise DataContractError(f"entry_labels: cost_bps is missing on {int(cost.isna().sum())} row(s)")
+    net = pd.to_numeric(entry_labels["gross_edge_bps"], errors="coerce").fillna(0.0) - cost
     labels = entry_labels[["sample_id", *OUTCOME_FIELDS]].assign(trade_net_edge_bps=net.to_numpy())
     parts = []
     for name, prefix in ((LONG, "long"), (SHORT, "short")):

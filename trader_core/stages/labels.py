@@ -9,6 +9,7 @@ import pandas as pd
 
 from trader_core import io, layout
 from trader_core.config import RunSpec
+from trader_core.costs import CostModel, with_trade_costs
 from trader_core.labels.base import compute_label_path_stats, label_horizons, rates_by_split
 from trader_core.labels.datasets import direction_opportunity_dataset
 from trader_core.labels.position import build_position_labels, position_label_report, risk_thresholds
@@ -24,8 +25,10 @@ def price_plan_stage(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
 
 def path_stats_stage(replay: pd.DataFrame, manifest: dict[str, Any], spec: RunSpec,
                      plan: dict[str, Any]) -> pd.DataFrame:
-    """The price plan's path statistics at every label horizon (shared by all label families)."""
-    return compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(spec.labels))
+    """The price plan's path statistics at every label horizon (shared by all label families), each (start row,
+    side) priced by the cost model of this replay: the replay is here, and a symbol's costs need only its rows."""
+    stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(spec.labels))
+    return with_trade_costs(stats, CostModel.from_replay(replay, spec.costs))
 
 
 def position_label_stage(features: pd.DataFrame, path_stats: pd.DataFrame, spec: RunSpec,

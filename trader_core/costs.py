@@ -1,0 +1,199 @@
+"""Round-trip trading costs from the data where the data has them (docs/trading.md, "Cost model").
+
+One ``CostModel``, built from ``CostConfig`` and the replay, prices every (sample, side) trade; the label
+stage attaches its columns (``TRADE_COST_COLUMNS``) to the path statistics, and the entry and continue labels,
+the PM search and the backtest all read them from there. For a trade entered at the close of row t and
+exited ``time_to_exit_ms`` later (at the close of the exit row, ``open_time_ms + time_to_exit_ms``):
+
+* fees: ``fee_bps``, always flat;
+* slippage, per leg: half the quoted spread of that row where it has a book (``book_available == 1`` and a
+  finite ``spread_bps``; a crossed quote counts as 0, never as a rebate), else half the flat ``slippage_bps``;
+* funding: where the entry row has a funding table (``funding_available == 1``), the side times the sum of the
+  settled rates of every settlement T with ``entry close < T <= exit close`` (LONG pays +rate, SHORT -rate);
+  else, or when a crossed settlement has no known rate, the flat ``funding_cost_bps``.
+
+Settlement times of a symbol are the distinct ``next_funding_time`` values of its rows with a funding table,
+or the 00:00/08:00/16:00 UTC grid when the table carries none. The rate settled at T is the ``funding_bps``
+of the bar that opens at T (floored to the minute): the as-of join puts a funding row stamped T into that
+bar, and data.vision ``fundingRate`` and the synthetic market stamp the settled rate at its settlement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trader_core.config import CostConfig
+from trader_core.contracts.labels import TRADE_COST_COLUMNS
+from trader_core.contracts.replay import MINUTE_MS
+from trader_core.errors import DataContractError
+
+DEFAULT_FUNDING_INTERVAL_MS = 8 * 60 * MINUTE_MS  # 00:00, 08:00, 16:00 UTC: multiples of 8 h since the epoch
+COST_MODEL_FORMULA = ("cost = fee_bps + slippage + funding; slippage = half the quoted spread per leg where the "
+                      "replay has a book, else slippage_bps / 2 per leg; funding = side x sum of the settled rates "
+                      "crossed (entry close < T <= exit close) where the replay has a funding table, else "
+                      "funding_cost_bps")
+_SYMBOL_SHIFT = 42  # key = symbol code << 42 | epoch ms (valid until the year 2109)
+_REPLAY_COLUMNS = ("symbol", "open_time_ms", "spread_bps", "book_available", "funding_bps", "funding_available",
+                   "next_funding_time")
+
+
+@dataclass(frozen=True, eq=False)
+class CostModel:
+    """The cost inputs of one replay, kept as sorted integer keys (``symbol code << 42 | epoch ms``) so that
+    pricing a million trades is a few binary searches, with no per-row Python."""
+
+    config: CostConfig
+    symbols: pd.Index
+    row_keys: np.ndarray
+    half_spread_bps: np.ndarray
+    funding_table: np.ndarray
+    settlement_keys: np.ndarray
+    settlement_bps: np.ndarray
+
+    @classmethod
+    def from_replay(cls, replay: pd.DataFrame, config: CostConfig) -> CostModel:
+        """Half spreads per row, and each settlement's rate (NaN where unknown), from the replay's own tables."""
+        missing = [c for c in _REPLAY_COLUMNS if c not in replay.columns]
+        if missing:
+            raise DataContractError(f"replay_1m: missing column(s) {missing} needed for the cost model")
+        codes, symbols = pd.factorize(replay["symbol"], sort=True)
+        open_ms = replay["open_time_ms"].to_numpy(dtype=np.int64)
+        keys = (codes.astype(np.int64) << _SYMBOL_SHIFT) | open_ms
+        order = np.argsort(keys, kind="stable")
+        keys, codes, open_ms = keys[order], codes[order], open_ms[order]
+        spread = replay["spread_bps"].to_numpy(dtype=np.float64, na_value=np.nan)[order]
+        book = replay["book_available"].to_numpy(dtype=np.int64)[order] == 1
+        half_spread = np.where(book & np.isfinite(spread), np.maximum(spread, 0.0) / 2.0, np.nan)
+        funding_table = replay["funding_available"].to_numpy(dtype=np.int64)[order] == 1
+        funding_bps = replay["funding_bps"].to_numpy(dtype=np.float64, na_value=np.nan)[order]
+        next_ms = _epoch_ms(replay["next_funding_time"])[order]
+        settle_codes, settle_ms = _settlements(codes, open_ms, funding_table, next_ms)
+        at = _find(keys, (settle_codes << _SYMBOL_SHIFT) | (settle_ms // MINUTE_MS * MINUTE_MS))
+        found = at >= 0
+        rate = np.full(settle_ms.size, np.nan)
+        rate[found] = np.where(funding_table[at[found]], funding_bps[at[found]], np.nan)
+        return cls(config, pd.Index(symbols), keys, half_spread, funding_table,
+                   (settle_codes << _SYMBOL_SHIFT) | settle_ms, rate)
+
+    def trade_costs(self, *, symbols: Any, open_time_ms: np.ndarray, is_long: np.ndarray,
+                    time_to_exit_ms: np.ndarray) -> dict[str, np.ndarray]:
+        """``TRADE_COST_COLUMNS`` of trades entered at the close of (symbol, open_time_ms) and held
+        ``time_to_exit_ms``; a symbol the replay does not have is a DataContractError."""
+        codes = self.symbols.get_indexer(pd.Index(symbols))
+        if (codes < 0).any():
+            unknown = sorted(set(pd.Index(symbols)[codes < 0].astype(str)))
+            raise DataContractError(f"cost model: symbol(s) {unknown} are not in the replay")
+        held = np.asarray(time_to_exit_ms, dtype=np.int64)
+        if (held < 0).any():
+            raise ValueError("time_to_exit_ms must be >= 0")
+        prefix = codes.astype(np.int64) << _SYMBOL_SHIFT
+        entry_ms = np.asarray(open_time_ms, dtype=np.int64)
+        entry_row, exit_row = _find(self.row_keys, prefix | entry_ms), _find(self.row_keys, prefix | (entry_ms + held))
+        legs = [_at(self.half_spread_bps, entry_row, np.nan), _at(self.half_spread_bps, exit_row, np.nan)]
+        flat_leg = self.config.slippage_bps / 2.0
+        slippage = sum(np.where(np.isfinite(leg), leg, flat_leg) for leg in legs)
+        spread_legs = sum(np.isfinite(leg).astype(np.int8) for leg in legs)
+        entry_close = entry_ms + MINUTE_MS
+        lo = np.searchsorted(self.settlement_keys, prefix | entry_close, side="right")
+        hi = np.searchsorted(self.settlement_keys, prefix | (entry_close + held), side="right")
+        unknown = _prefix_sums(~np.isfinite(self.settlement_bps))
+        from_table = _at(self.funding_table, entry_row, False) & (unknown[hi] == unknown[lo])
+        side = np.where(np.asarray(is_long, dtype=bool), 1.0, -1.0)
+        funding = np.where(from_table, side * _crossed_sum(self.settlement_bps, lo, hi), self.config.funding_cost_bps)
+        values = (self.config.fee_bps + slippage + funding, slippage, funding, spread_legs.astype(np.int8),
+                  from_table.astype(np.int8))
+        return dict(zip(TRADE_COST_COLUMNS, values))
+
+
+def with_trade_costs(path_stats: pd.DataFrame, model: CostModel) -> pd.DataFrame:
+    """``path_stats`` (any horizons) with the ``TRADE_COST_COLUMNS`` of each (start row, side) appended."""
+    costs = model.trade_costs(symbols=path_stats["symbol"], open_time_ms=path_stats["open_time_ms"].to_numpy(),
+                              is_long=(path_stats["side"] == "LONG").to_numpy(),
+                              time_to_exit_ms=path_stats["time_to_exit_ms"].to_numpy())
+    return path_stats.assign(**costs)
+
+
+def require_trade_costs(path_stats: pd.DataFrame) -> None:
+    """Labels charge the cost model's per-row cost, so path statistics without it are refused, not priced flat."""
+    missing = [c for c in TRADE_COST_COLUMNS if c not in path_stats.columns]
+    if missing:
+        raise DataContractError(f"path_stats: missing cost column(s) {missing}; attach them with "
+                                "trader_core.costs.with_trade_costs (the path_stats stage does)")
+
+
+def cost_source_summary(rows: pd.DataFrame) -> dict[str, Any]:
+    """Average cost parts and where they came from, over trades or label rows carrying ``TRADE_COST_COLUMNS``
+    (averages and shares are None over no rows)."""
+    n = len(rows)
+
+    def mean(values: pd.Series) -> float | None:
+        return float(values.mean()) if n else None
+
+    spread_share = float(rows["cost_spread_legs"].sum()) / (2 * n) if n else None
+    table_share = mean(rows["cost_funding_from_table"])
+    return {
+        "rows": n, "avg_cost_bps": mean(rows["cost_bps"]), "avg_slippage_bps": mean(rows["cost_slippage_bps"]),
+        "avg_funding_bps": mean(rows["cost_funding_bps"]),
+        "slippage_source": _source(spread_share, "spread"), "spread_leg_share": spread_share,
+        "funding_source": _source(table_share, "funding_table"), "funding_table_share": table_share,
+    }
+
+
+def _source(share: float | None, name: str) -> str:
+    """``name`` when every row used the data, ``flat`` when none did, ``name+flat`` when some did."""
+    if share is None:
+        return "none"
+    return name if share == 1.0 else ("flat" if share == 0.0 else f"{name}+flat")
+
+
+def _epoch_ms(times: pd.Series) -> np.ndarray:
+    """Epoch ms of a UTC timestamp column (NaT -> -1)."""
+    values = pd.to_datetime(times, utc=True)
+    ms = (values - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)
+    return ms.fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _settlements(codes: np.ndarray, open_ms: np.ndarray, funding_table: np.ndarray,
+                 next_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Settlements (symbol code, epoch ms) in key order: each symbol's announced ``next_funding_time`` values,
+    or the 8-h grid over its rows when its funding table announces none (no funding table: none)."""
+    announced = funding_table & (next_ms >= 0)
+    parts = [np.stack([codes[announced].astype(np.int64), next_ms[announced]])]
+    for code in np.unique(codes[funding_table & ~np.isin(codes, codes[announced])]):
+        rows = open_ms[codes == code]
+        first = rows[0] // DEFAULT_FUNDING_INTERVAL_MS * DEFAULT_FUNDING_INTERVAL_MS
+        grid = np.arange(first, rows[-1] + MINUTE_MS + DEFAULT_FUNDING_INTERVAL_MS, DEFAULT_FUNDING_INTERVAL_MS)
+        parts.append(np.stack([np.full(grid.size, code, dtype=np.int64), grid]))
+    pairs = np.unique(np.concatenate(parts, axis=1), axis=1)  # sorted by code, then time
+    return pairs[0], pairs[1]
+
+
+def _find(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Index of each wanted key in the sorted unique ``keys``, -1 where absent."""
+    at = np.minimum(np.searchsorted(keys, wanted), max(keys.size - 1, 0))
+    if not keys.size:
+        return np.full(np.shape(wanted), -1, dtype=np.int64)
+    return np.where(keys[at] == wanted, at, -1)
+
+
+def _at(values: np.ndarray, rows: np.ndarray, missing: Any) -> np.ndarray:
+    """``values[rows]``, ``missing`` where the row is -1."""
+    return np.where(rows >= 0, values[np.maximum(rows, 0)] if values.size else missing, missing)
+
+
+def _prefix_sums(flags: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
+
+
+def _crossed_sum(rates: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``sum(rates[lo:hi])`` per trade, added in settlement order: one vectorized step per crossing (a trade
+    crosses a few at most), so a trade's sum never depends on other symbols' rates, as a prefix sum would."""
+    total = np.zeros(lo.size)
+    for step in range(int((hi - lo).max(initial=0))):
+        crossed = lo + step < hi
+        total[crossed] += rates[lo[crossed] + step]
+    return total
