@@ -49,6 +49,7 @@ def synthetic_replay(days: int, seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame({
         "symbol": "BTC-USDT-PERP",
         "open_time_ms": 1_700_000_000_000 + np.arange(n, dtype=np.int64) * MINUTE_MS,
+        "open": open_,
         "high": np.maximum(open_, close) * (1.0 + rng.exponential(4e-4, n)),
         "low": np.minimum(open_, close) * (1.0 - rng.exponential(4e-4, n)),
         "close": close,
@@ -57,7 +58,9 @@ def synthetic_replay(days: int, seed: int = 7) -> pd.DataFrame:
 
 
 def bench_plan(method: str) -> PlanParams:
-    return PlanParams(method, target_bps=12.0, stop_bps=8.0, second_target_bps=24.0, trailing_stop_bps=10.0)
+    """The plan both sides run: stops gap through the open (docs/labels.md), no share of the in-bar excess."""
+    return PlanParams(method, target_bps=12.0, stop_bps=8.0, second_target_bps=24.0, trailing_stop_bps=10.0,
+                      stop_fill_excess_share=0.0)
 
 
 # --------------------------------------------------------------------------------------------- reference
@@ -71,11 +74,12 @@ def reference_path_stats(replay: pd.DataFrame, horizon: int, plan: PlanParams) -
 
 
 def _reference_side(group: pd.DataFrame, symbol: str, side: str, horizon: int, plan: PlanParams) -> pd.DataFrame:
-    close, high, low = (group[c].to_numpy(dtype=float) for c in ("close", "high", "low"))
+    close, high, low, open_ = (group[c].to_numpy(dtype=float) for c in ("close", "high", "low", "open"))
     spread, open_ms = group["spread_bps"].to_numpy(dtype=float), group["open_time_ms"].to_numpy()
     entry, exit_price = close[:-horizon], close[horizon:]
     future_high, future_low = sliding_window_view(high[1:], horizon), sliding_window_view(low[1:], horizon)
     future_close = sliding_window_view(close[1:], horizon)
+    future_open = sliding_window_view(open_[1:], horizon)
     valid = ((open_ms[horizon:] - open_ms[:-horizon] == horizon * MINUTE_MS) & np.isfinite(entry)
              & np.isfinite(future_high).all(axis=1) & np.isfinite(future_low).all(axis=1)
              & np.isfinite(future_close).all(axis=1))
@@ -88,7 +92,7 @@ def _reference_side(group: pd.DataFrame, symbol: str, side: str, horizon: int, p
     future_return = (exit_price / entry - 1.0) * 10000.0 if is_long else (entry / exit_price - 1.0) * 10000.0
     up, down = (high_max / entry - 1.0) * 10000.0, (entry / low_min - 1.0) * 10000.0
     outcome = (_reference_fixed if plan.method == FIXED_TARGET_STOP else _reference_dynamic)(
-        entry, future_return, future_high, future_low, horizon, plan, is_long)
+        entry, future_return, future_high, future_low, future_open, horizon, plan, is_long)
     out = pd.DataFrame({
         "symbol": symbol, "open_time_ms": open_ms[:-horizon], "side": side, **outcome,
         "future_return_bps": future_return, "mfe_bps": np.maximum(up if is_long else down, 0.0),
@@ -103,7 +107,16 @@ def _first_hit_index(hit_window: np.ndarray, horizon: int) -> tuple[np.ndarray, 
     return hit_any, np.where(hit_any, hit_window.argmax(axis=1), horizon)
 
 
-def _reference_fixed(entry, future_return, future_high, future_low, horizon, plan, is_long) -> dict:
+def _gap_fill(stop: np.ndarray, bar_open: np.ndarray, is_long: bool) -> np.ndarray:
+    """A touched stop fills at the worse of its price and the bar's open (gap-through)."""
+    return np.minimum(stop, bar_open) if is_long else np.maximum(stop, bar_open)
+
+
+def _return_bps(entry: np.ndarray, price: np.ndarray, is_long: bool) -> np.ndarray:
+    return ((price / entry - 1.0) if is_long else (entry / price - 1.0)) * 10000.0
+
+
+def _reference_fixed(entry, future_return, future_high, future_low, future_open, horizon, plan, is_long) -> dict:
     t_bps, s_bps = plan.target_bps, plan.stop_bps
     if is_long:
         target_window = future_high >= (entry * (1.0 + t_bps / 10000.0))[:, None]
@@ -115,6 +128,10 @@ def _reference_fixed(entry, future_return, future_high, future_low, horizon, pla
     stop_any, first_stop = _first_hit_index(stop_window, horizon)
     stop_hit = stop_any & (first_stop <= first_target)
     target_hit = target_any & (first_target < first_stop)
+    stop = entry * (1.0 - s_bps / 10000.0) if is_long else entry * (1.0 + s_bps / 10000.0)
+    bar_open = future_open[np.arange(entry.size), np.minimum(first_stop, horizon - 1)]
+    fill = _gap_fill(stop, bar_open, is_long)
+    stop_edge = np.where(fill == stop, -s_bps, np.minimum(-s_bps, _return_bps(entry, fill, is_long)))
     return {
         "target_hit": target_hit.astype("int8"), "stop_hit": stop_hit.astype("int8"),
         "timeout_hit": (~(target_hit | stop_hit)).astype("int8"),
@@ -123,11 +140,11 @@ def _reference_fixed(entry, future_return, future_high, future_low, horizon, pla
         "time_to_stop_ms": np.where(stop_hit, (first_stop + 1) * MINUTE_MS, -1).astype("int64"),
         "time_to_exit_ms": np.where(target_hit, (first_target + 1) * MINUTE_MS,
                                     np.where(stop_hit, (first_stop + 1) * MINUTE_MS, horizon * MINUTE_MS)),
-        "gross_edge_bps": np.where(target_hit, t_bps, np.where(stop_hit, -s_bps, future_return)),
+        "gross_edge_bps": np.where(target_hit, t_bps, np.where(stop_hit, stop_edge, future_return)),
     }
 
 
-def _reference_dynamic(entry, future_return, future_high, future_low, horizon, plan, is_long) -> dict:
+def _reference_dynamic(entry, future_return, future_high, future_low, future_open, horizon, plan, is_long) -> dict:
     n = entry.size
     sign = 1.0 if is_long else -1.0
     active, first_done, second_done = np.ones(n, bool), np.zeros(n, bool), np.zeros(n, bool)
@@ -143,7 +160,7 @@ def _reference_dynamic(entry, future_return, future_high, future_low, horizon, p
             trailing = np.maximum(trailing, entry) if is_long else np.minimum(trailing, entry)
         stop_price = np.where(first_done, trailing, entry * (1.0 - sign * plan.stop_bps / 10000.0))
         stop_now = active & ((l <= stop_price) if is_long else (h >= stop_price))
-        stop_gross = ((stop_price / entry - 1.0) if is_long else (entry / stop_price - 1.0)) * 10000.0
+        stop_gross = _return_bps(entry, _gap_fill(stop_price, future_open[:, step], is_long), is_long)
         gross = np.where(stop_now, gross + remaining * stop_gross, gross)
         trailing_exit |= stop_now & first_done
         bad_stop |= stop_now & ~first_done

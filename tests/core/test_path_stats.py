@@ -1,5 +1,6 @@
 """Path statistics (spec 7.2): spec cases 2 and 33, the worked dynamic example, validity rules, and the
-numba kernels against a slow per-row reference that follows the spec text literally."""
+numba kernels against a slow per-row reference that follows the spec text literally, plus the stop fills of
+docs/labels.md (gap-through at the open, a share of the excess); tests/core/test_stop_fills.py has worked cases."""
 
 from __future__ import annotations
 
@@ -21,12 +22,15 @@ INT_COLUMNS = ("open_time_ms", "target_hit", "stop_hit", "timeout_hit", "ambiguo
                "time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
 FLOAT_COLUMNS = ("gross_edge_bps", "future_return_bps", "mfe_bps", "mae_bps", "future_spread_p80",
                  "future_realized_vol_bps")
+SPEC_FILLS = {"stop_fill_excess_share": 0.0}  # the spec's cases: a stop fills at the stop unless the bar gaps
 
 
-def _replay(close, high=None, low=None, *, symbol="BTC-USDT-PERP", minutes=None, spread=None) -> pd.DataFrame:
+def _replay(close, high=None, low=None, *, symbol="BTC-USDT-PERP", minutes=None, spread=None,
+            open_=None) -> pd.DataFrame:
+    """A replay; without ``open_`` it has no ``open`` column (bars then open at the previous close)."""
     n = len(close)
     minutes = np.arange(n) if minutes is None else np.asarray(minutes)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "symbol": symbol,
         "open_time_ms": minutes.astype(np.int64) * MIN,
         "high": np.asarray(close if high is None else high, dtype=float),
@@ -34,11 +38,25 @@ def _replay(close, high=None, low=None, *, symbol="BTC-USDT-PERP", minutes=None,
         "close": np.asarray(close, dtype=float),
         "spread_bps": np.ones(n) if spread is None else np.asarray(spread, dtype=float),
     })
+    return frame if open_ is None else frame.assign(open=np.asarray(open_, dtype=float))
 
 
 # ---------------------------------------------------------------------------------- slow reference
-def _reference_fixed(entry: float, exit_ret: float, hs, ls, horizon: int, plan: PlanParams, is_long: bool) -> dict:
-    """Spec 7.2 FIXED_TARGET_STOP_V1, computed as the seed did: first-hit index per barrier."""
+def _reference_stop_fill(stop: float, bar_open: float, hi: float, lo: float, plan: PlanParams, is_long: bool) -> float:
+    """docs/labels.md "Stop fills", literally: gap-through at the open, then a share of the excess."""
+    share, allowance = plan.stop_fill_excess_share, plan.stop_slippage_allowance_bps / 10000.0
+    if is_long:
+        fill = bar_open if bar_open < stop else stop
+        excess = fill * (1.0 - allowance) - lo
+        return fill - share * excess if excess > 0 else fill
+    fill = bar_open if bar_open > stop else stop
+    excess = hi - fill * (1.0 + allowance)
+    return fill + share * excess if excess > 0 else fill
+
+
+def _reference_fixed(entry: float, exit_ret: float, os_, hs, ls, horizon: int, plan: PlanParams,
+                     is_long: bool) -> dict:
+    """Spec 7.2 FIXED_TARGET_STOP_V1, computed as the seed did (first-hit index per barrier), with stop fills."""
     t_bps, s_bps = plan.target_bps, plan.stop_bps
     if is_long:
         target, stop = entry * (1.0 + t_bps / 10000.0), entry * (1.0 - s_bps / 10000.0)
@@ -50,6 +68,12 @@ def _reference_fixed(entry: float, exit_ret: float, hs, ls, horizon: int, plan: 
     first_stop = stop_hits.index(True) if any(stop_hits) else horizon
     stop_hit = any(stop_hits) and first_stop <= first_target
     target_hit = any(target_hits) and first_target < first_stop
+    stop_gross = -s_bps
+    if stop_hit:
+        k = first_stop
+        fill = _reference_stop_fill(stop, os_[k], hs[k], ls[k], plan, is_long)
+        fill_ret = (fill / entry - 1.0) * 10000.0 if is_long else (entry / fill - 1.0) * 10000.0
+        stop_gross = -s_bps if fill == stop else min(-s_bps, fill_ret)
     return {
         "target_hit": int(target_hit), "stop_hit": int(stop_hit), "timeout_hit": int(not (target_hit or stop_hit)),
         "ambiguous_hit": int(any(target_hits) and any(stop_hits) and first_target == first_stop),
@@ -57,12 +81,13 @@ def _reference_fixed(entry: float, exit_ret: float, hs, ls, horizon: int, plan: 
         "time_to_stop_ms": (first_stop + 1) * MIN if stop_hit else -1,
         "time_to_exit_ms": (first_target + 1) * MIN if target_hit else ((first_stop + 1) * MIN if stop_hit
                                                                         else horizon * MIN),
-        "gross_edge_bps": t_bps if target_hit else (-s_bps if stop_hit else exit_ret),
+        "gross_edge_bps": t_bps if target_hit else (stop_gross if stop_hit else exit_ret),
     }
 
 
-def _reference_dynamic(entry: float, exit_ret: float, hs, ls, horizon: int, plan: PlanParams, is_long: bool) -> dict:
-    """Spec 7.2 DYNAMIC_TRAILING_V1 steps 1-5, one bar at a time, without early exit."""
+def _reference_dynamic(entry: float, exit_ret: float, os_, hs, ls, horizon: int, plan: PlanParams,
+                       is_long: bool) -> dict:
+    """Spec 7.2 DYNAMIC_TRAILING_V1 steps 1-5, one bar at a time, without early exit, with stop fills."""
     t_bps, s_bps, t2, trail = plan.target_bps, plan.stop_bps, plan.second_target_bps, plan.trailing_stop_bps
     r1, r2 = plan.partial_take_1_ratio, plan.partial_take_2_ratio
     active, remaining, gross = True, 1.0, 0.0
@@ -75,14 +100,16 @@ def _reference_dynamic(entry: float, exit_ret: float, hs, ls, horizon: int, plan
             if plan.breakeven_after_first_target:
                 trailing = max(trailing, entry)
             stop = trailing if first_done else entry * (1.0 - s_bps / 10000.0)
-            stop_now, stop_ret = lo <= stop, (stop / entry - 1.0) * 10000.0
+            fill = _reference_stop_fill(stop, os_[k], hi, lo, plan, is_long)
+            stop_now, stop_ret = lo <= stop, (fill / entry - 1.0) * 10000.0
             first_now, second_now = hi >= entry * (1.0 + t_bps / 10000.0), hi >= entry * (1.0 + t2 / 10000.0)
         else:
             trailing = mark * (1.0 + trail / 10000.0)
             if plan.breakeven_after_first_target:
                 trailing = min(trailing, entry)
             stop = trailing if first_done else entry * (1.0 + s_bps / 10000.0)
-            stop_now, stop_ret = hi >= stop, (entry / stop - 1.0) * 10000.0
+            fill = _reference_stop_fill(stop, os_[k], hi, lo, plan, is_long)
+            stop_now, stop_ret = hi >= stop, (entry / fill - 1.0) * 10000.0
             first_now, second_now = lo <= entry * (1.0 - t_bps / 10000.0), lo <= entry * (1.0 - t2 / 10000.0)
         if active and stop_now:
             gross += remaining * stop_ret
@@ -116,16 +143,21 @@ def _reference_valid(g: pd.DataFrame, splits, t: int, horizon: int) -> bool:
     window = g.iloc[t + 1:t + horizon + 1]
     if g["open_time_ms"].iloc[t + horizon] - g["open_time_ms"].iloc[t] != horizon * MIN:
         return False
-    if not np.isfinite(g["close"].iloc[t]) or not np.isfinite(window[["high", "low", "close"]].to_numpy()).all():
+    prices = window[["bar_open", "high", "low", "close"]].to_numpy()
+    if not np.isfinite(g["close"].iloc[t]) or not np.isfinite(prices).all():
         return False
     return splits is None or len(set(splits[t:t + horizon + 1])) == 1
 
 
 def reference_path_stats(replay: pd.DataFrame, horizon: int, plan: PlanParams, split_ids=None) -> pd.DataFrame:
-    """Slow per-row loop over symbols (sorted), sides and start rows, following spec 7.2 literally."""
+    """Slow per-row loop over symbols (sorted), sides and start rows, following spec 7.2 literally.
+
+    Without an ``open`` column a bar opens at the previous close of its symbol.
+    """
     rows = []
     for symbol, g in replay.groupby("symbol", sort=True):
         g = g.reset_index()
+        g["bar_open"] = g["open"] if "open" in g else g["close"].shift(1)
         splits = None if split_ids is None else list(np.asarray(split_ids)[g["index"].to_numpy()])
         for side in ("LONG", "SHORT"):
             is_long = side == "LONG"
@@ -133,6 +165,7 @@ def reference_path_stats(replay: pd.DataFrame, horizon: int, plan: PlanParams, s
                 if not _reference_valid(g, splits, t, horizon):
                     continue
                 entry, exit_price = g["close"].iloc[t], g["close"].iloc[t + horizon]
+                os_ = list(g["bar_open"].iloc[t + 1:t + horizon + 1])
                 hs = list(g["high"].iloc[t + 1:t + horizon + 1])
                 ls = list(g["low"].iloc[t + 1:t + horizon + 1])
                 closes = g["close"].iloc[t:t + horizon + 1].to_numpy()
@@ -140,9 +173,9 @@ def reference_path_stats(replay: pd.DataFrame, horizon: int, plan: PlanParams, s
                 exit_ret = (exit_price / entry - 1.0) * 1e4 if is_long else (entry / exit_price - 1.0) * 1e4
                 up, down = (max(hs) / entry - 1.0) * 1e4, (entry / min(ls) - 1.0) * 1e4
                 if plan.method == FIXED_TARGET_STOP:
-                    outcome = _reference_fixed(entry, exit_ret, hs, ls, horizon, plan, is_long)
+                    outcome = _reference_fixed(entry, exit_ret, os_, hs, ls, horizon, plan, is_long)
                 else:
-                    outcome = _reference_dynamic(entry, exit_ret, hs, ls, horizon, plan, is_long)
+                    outcome = _reference_dynamic(entry, exit_ret, os_, hs, ls, horizon, plan, is_long)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     p80 = float(np.nanquantile(spreads, 0.8))
@@ -179,9 +212,12 @@ def test_spec_case_2_excursions_are_never_negative():
     assert (long["mfe_bps"] > 0).all() and (short["mae_bps"] > 0).all()
 
 
-def test_spec_case_33_long_stop_on_the_second_future_bar():
+@pytest.mark.parametrize("fills", [SPEC_FILLS, {}], ids=["share_0", "default_fills"])
+def test_spec_case_33_long_stop_on_the_second_future_bar(fills):
+    """The bar overshoots the stop by 2 bps, inside the default 10 bps allowance: -8 under either fill setting."""
     replay = _replay([100.0] * 5, low=[100.0, 99.95, 99.90, 100.0, 100.0])
-    stats = compute_path_stats(replay, horizon=3, plan=PlanParams(FIXED_TARGET_STOP, 12.0, 8.0), sides=("LONG",))
+    stats = compute_path_stats(replay, horizon=3, plan=PlanParams(FIXED_TARGET_STOP, 12.0, 8.0, **fills),
+                               sides=("LONG",))
     first = stats.iloc[0]
     assert first["open_time_ms"] == 0
     assert first["stop_hit"] == 1 and first["target_hit"] == 0 and first["timeout_hit"] == 0
@@ -189,12 +225,18 @@ def test_spec_case_33_long_stop_on_the_second_future_bar():
     assert first["gross_edge_bps"] == pytest.approx(-8.0)
 
 
+WORKED_CLOSE = [100, 100.10, 100.18, 100.20, 100.20, 100.20, 100.20]
+WORKED_HIGH = [100, 100.12, 100.22, 100.24, 100.24, 100.24, 100.24]
+WORKED_PLAN = PlanParams(DYNAMIC_TRAILING, 10.0, 5.0, partial_take_1_ratio=0.5, partial_take_2_ratio=0.25,
+                         second_target_bps=20.0, trailing_stop_bps=4.0, **SPEC_FILLS)
+
+
 def test_worked_dynamic_example_of_spec_7_2():
-    replay = _replay([100, 100.10, 100.18, 100.20, 100.20, 100.20, 100.20],
-                     high=[100, 100.12, 100.22, 100.24, 100.24, 100.24, 100.24], low=[100.0] * 7)
-    plan = PlanParams(DYNAMIC_TRAILING, 10.0, 5.0, partial_take_1_ratio=0.5, partial_take_2_ratio=0.25,
-                      second_target_bps=20.0, trailing_stop_bps=4.0)
-    stats = compute_path_stats(replay, horizon=3, plan=plan)
+    """The spec gives no opens; these open no bar beyond its stop (bar 5 opens at its low, below the SHORT
+    trailing stop of row 3), so the spec's numbers hold exactly."""
+    replay = _replay(WORKED_CLOSE, high=WORKED_HIGH, low=[100.0] * 7,
+                     open_=[100, 100, 100.10, 100.18, 100.20, 100.0, 100.20])
+    stats = compute_path_stats(replay, horizon=3, plan=WORKED_PLAN)
     long, short = stats[stats["side"] == "LONG"], stats[stats["side"] == "SHORT"]
     assert long["open_time_ms"].tolist() == short["open_time_ms"].tolist() == [0, MIN, 2 * MIN, 3 * MIN]
     row0 = long.iloc[0]
@@ -208,9 +250,21 @@ def test_worked_dynamic_example_of_spec_7_2():
     assert (stats["ambiguous_hit"] == 0).all()
 
 
+def test_worked_example_with_bars_opening_at_the_previous_close():
+    """Row 3 SHORT: bar 4 closes at 100.20, above the trailing stop min(100 x 1.0004, 100.20) = 100.04 that
+    bar 5 checks, so bar 5 opens beyond it and the rest (0.5) fills at that open, 100.20: 5 + 0.5 x 0."""
+    replay = _replay(WORKED_CLOSE, high=WORKED_HIGH, low=[100.0] * 7)
+    stats = compute_path_stats(replay, horizon=3, plan=WORKED_PLAN)
+    long, short = stats[stats["side"] == "LONG"], stats[stats["side"] == "SHORT"]
+    assert short["gross_edge_bps"].iloc[3] == 5.0
+    assert round(long["gross_edge_bps"].iloc[0], 4) == 8.9976  # bar 2 opens at 100.10, above its stop 100.07995
+    np.testing.assert_allclose(short["gross_edge_bps"].iloc[:3].round(4), -4.9975)
+
+
 def test_fixed_tie_goes_to_the_stop_and_is_ambiguous():
     replay = _replay([100.0] * 3, high=[100.0, 100.2, 100.0], low=[100.0, 99.8, 100.0])
-    stats = compute_path_stats(replay, horizon=2, plan=PlanParams(FIXED_TARGET_STOP, 10.0, 10.0), sides=("LONG",))
+    stats = compute_path_stats(replay, horizon=2, plan=PlanParams(FIXED_TARGET_STOP, 10.0, 10.0, **SPEC_FILLS),
+                               sides=("LONG",))
     row = stats.iloc[0]
     assert (row["stop_hit"], row["target_hit"], row["ambiguous_hit"]) == (1, 0, 1)
     assert (row["time_to_stop_ms"], row["time_to_target_ms"], row["gross_edge_bps"]) == (MIN, -1, -10.0)
@@ -242,8 +296,10 @@ def test_split_change_drops_the_row():
     assert stats["open_time_ms"].tolist() == [0, 3 * MIN]
 
 
-def test_non_finite_price_in_the_window_drops_the_row():
-    replay = _replay([100.0, 100.0, 100.0, 100.0, 100.0], high=[100.0, 100.0, np.nan, 100.0, 100.0])
+@pytest.mark.parametrize("column", ["high", "open"])
+def test_non_finite_price_in_the_window_drops_the_row(column):
+    replay = _replay([100.0] * 5, open_=[100.0] * 5)
+    replay.loc[2, column] = np.nan
     stats = compute_path_stats(replay, horizon=1, plan=PlanParams(FIXED_TARGET_STOP, 5.0, 5.0), sides=("LONG",))
     assert stats["open_time_ms"].tolist() == [0, 2 * MIN, 3 * MIN]
 
@@ -259,12 +315,12 @@ def test_short_symbols_yield_no_rows():
 
 def test_unsorted_or_duplicate_rows_are_rejected():
     plan = PlanParams(FIXED_TARGET_STOP, 5.0, 5.0)
-    with pytest.raises(DataContractError):
+    with pytest.raises(DataContractError, match="not strictly increasing within a symbol"):
         compute_path_stats(_replay([100.0] * 3, minutes=[0, 2, 1]), horizon=1, plan=plan)
-    with pytest.raises(DataContractError):
+    with pytest.raises(DataContractError, match="not strictly increasing within a symbol"):
         compute_path_stats(_replay([100.0] * 3, minutes=[0, 1, 1]), horizon=1, plan=plan)
     swapped = pd.concat([_replay([100.0] * 2, symbol="B"), _replay([100.0] * 2, symbol="A")], ignore_index=True)
-    with pytest.raises(DataContractError):
+    with pytest.raises(DataContractError, match="not sorted by symbol"):
         compute_path_stats(swapped, horizon=1, plan=plan)
 
 
@@ -282,25 +338,49 @@ def test_plan_params_validation_and_defaults():
     assert (from_config.second_target_bps, from_config.trailing_stop_bps) == (24.0, 10.0)
 
 
+def test_stop_fill_fields_are_validated_and_follow_the_entry_config():
+    for share in (-0.1, 1.1, float("nan")):
+        with pytest.raises(ValueError, match="stop_fill_excess_share"):
+            PlanParams(FIXED_TARGET_STOP, 10.0, 5.0, stop_fill_excess_share=share)
+    for allowance in (-1.0, float("inf")):
+        with pytest.raises(ValueError, match="stop_slippage_allowance_bps"):
+            PlanParams(FIXED_TARGET_STOP, 10.0, 5.0, stop_slippage_allowance_bps=allowance)
+    default = PlanParams(FIXED_TARGET_STOP, 10.0, 5.0)
+    config = EntryLabelConfig()
+    assert (default.stop_fill_excess_share, default.stop_slippage_allowance_bps) == (
+        config.stop_fill_excess_share, config.stop_slippage_allowance_bps) == (0.5, 10.0)
+    plan = PlanParams.from_entry_config(EntryLabelConfig(stop_fill_excess_share=0.25, stop_slippage_allowance_bps=3))
+    assert (plan.stop_fill_excess_share, plan.stop_slippage_allowance_bps) == (0.25, 3.0)
+
+
 # ---------------------------------------------------------------------------------- kernel vs reference
 @st.composite
 def markets(draw):
-    """Several symbols of random walks with wicks, coarse ticks (ties), gaps, NaN spreads and split ids."""
+    """Several symbols of random walks with wicks, coarse ticks (ties), missing minutes, NaN spreads and split
+    ids; bars open at the previous close or gap away from it (up to ~30 bps at the larger scale), some wicks
+    are 20x long, and some replays have no ``open`` column."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     tick = draw(st.sampled_from([0.0, 0.01, 0.05]))
     scale = draw(st.sampled_from([1e-4, 8e-4]))
+    with_open = draw(st.booleans())
     frames, splits = [], []
     for symbol in ("A", "B", "C")[:draw(st.integers(1, 3))]:
         n = draw(st.integers(0, 40))
         close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, scale, n)))
-        high = np.maximum(close, np.roll(close, 1)) * (1.0 + rng.exponential(0.6 * scale, n))
-        low = np.minimum(close, np.roll(close, 1)) * (1.0 - rng.exponential(0.6 * scale, n))
+        gaps = np.where(rng.random(n) < 0.3, rng.normal(0.0, 4.0 * scale, n), 0.0) if with_open else 0.0
+        open_ = np.roll(close, 1) * np.exp(gaps)
+        wick = rng.exponential(0.6 * scale, (2, n)) * np.where(rng.random((2, n)) < 0.1, 20.0, 1.0)
+        high = np.maximum(close, open_) * (1.0 + wick[0])
+        low = np.minimum(close, open_) * (1.0 - wick[1])
         if tick:
-            close, high, low = (np.round(x / tick) * tick for x in (close, high, low))
+            open_, close, high, low = (np.round(x / tick) * tick for x in (open_, close, high, low))
         minutes = np.cumsum(1 + (rng.random(n) < 0.05) * rng.integers(1, 4, n))
         spread = np.where(rng.random(n) < 0.2, np.nan, rng.gamma(2.0, 0.5, n))
-        frame = _replay(close, high, low, symbol=symbol, minutes=minutes, spread=spread)
+        frame = _replay(close, high, low, symbol=symbol, minutes=minutes, spread=spread,
+                        open_=open_ if with_open else None)
         frame.loc[rng.random(n) < 0.02, "close"] = np.nan
+        if with_open:
+            frame.loc[rng.random(n) < 0.02, "open"] = np.nan
         frames.append(frame)
         splits.append(np.cumsum(rng.random(n) < 0.08) % 2)
     return pd.concat(frames, ignore_index=True), np.concatenate(splits)
@@ -311,12 +391,13 @@ def markets(draw):
        method=st.sampled_from([FIXED_TARGET_STOP, DYNAMIC_TRAILING]),
        target=st.sampled_from([3.0, 5.0, 10.0, 20.0]), stop=st.sampled_from([3.0, 5.0, 10.0]),
        trail=st.sampled_from([None, 0.0, 4.0]), r1=st.sampled_from([0.5, 0.7, 1.0]), r2=st.sampled_from([0.25, 0.5]),
-       breakeven=st.booleans())
+       breakeven=st.booleans(), share=st.sampled_from([0.0, 0.5, 1.0]), allowance=st.sampled_from([0.0, 2.0, 10.0]))
 def test_kernel_matches_the_slow_reference(market, horizon, use_splits, method, target, stop, trail, r1, r2,
-                                           breakeven):
+                                           breakeven, share, allowance):
     replay, splits = market
     plan = PlanParams(method, target, stop, partial_take_1_ratio=r1, partial_take_2_ratio=r2,
-                      trailing_stop_bps=trail, breakeven_after_first_target=breakeven)
+                      trailing_stop_bps=trail, breakeven_after_first_target=breakeven,
+                      stop_fill_excess_share=share, stop_slippage_allowance_bps=allowance)
     split_ids = splits if use_splits else None
     ours = compute_path_stats(replay, horizon=horizon, plan=plan, split_ids=split_ids)
     assert_same_stats(ours, reference_path_stats(replay, horizon, plan, split_ids))

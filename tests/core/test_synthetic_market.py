@@ -93,12 +93,14 @@ def test_snapshots_are_stamped_before_the_bar_close(small):
 
 
 def test_ohlc_sanity(small):
-    _, tables = small
+    cfg, tables = small
+    tc = int(regime_schedule(cfg).query("crash").index[0])
     b = tables["bars"]
     assert (b["low"] <= np.minimum(b["open"], b["close"])).all()
     assert (b["high"] >= np.maximum(b["open"], b["close"])).all()
     for _, g in b.groupby("symbol"):
-        assert (g["open"].to_numpy()[1:] == g["close"].to_numpy()[:-1]).all()  # open = previous close
+        gapped = np.flatnonzero(g["open"].to_numpy()[1:] != g["close"].to_numpy()[:-1]) + 1
+        assert gapped.tolist() == [tc]  # open = previous close, except the crash bar's gap
     assert (b["volume"] > 0).all() and (b["trade_count"] >= 1).all()
     assert (b["trade_count"] == np.round(b["trade_count"])).all()
     assert np.allclose(b["taker_buy_volume"] + b["taker_sell_volume"], b["volume"])
@@ -266,9 +268,13 @@ def test_crash_shape(small):
     crash_time = bars["open_time"].iloc[tc]
     for sym, g in bars.groupby("symbol"):
         g = g.reset_index(drop=True)
-        ret = np.log(g["close"] / g["open"])
+        ret = np.log(g["close"] / g["close"].shift(1))
         assert int(ret.idxmin()) == tc, sym
         assert np.log(0.91) < ret.iloc[tc] < np.log(0.955), sym
+        # part of the jump (0.3-0.7 of it, up to noise) happens between bars, the rest inside the crash bar
+        gap = np.log(g["open"].iloc[tc] / g["close"].iloc[tc - 1])
+        assert 0.2 < gap / ret.iloc[tc] < 0.9 and gap < np.log(0.985), sym
+        assert g["close"].iloc[tc] < g["open"].iloc[tc], sym
         assert g["low"].iloc[tc] < g["close"].iloc[tc] * 0.99  # a long lower wick
         s = l1[l1["symbol"] == sym].reset_index(drop=True)
         spread = (s["ask_price"] - s["bid_price"]) / s["ask_price"]

@@ -133,14 +133,20 @@ def dynamic_plan_id(h: int, t: float, s: float, tr: float, m: float, r1: float, 
     return f"dyn_h{h}_t{t:g}_s{s:g}_trail{tr:g}_t2x{m:g}_p{round(r1 * 100)}_{round(r2 * 100)}"
 
 
-def _price_plans(params: PricePlanSearchParams, horizon: int) -> list[_Plan]:
+def _stop_fills(labels: LabelConfig) -> dict[str, float]:
+    """The run's stop-fill rules (docs/labels.md, "Stop fills"): every searched plan fills stops like the labels."""
+    return {"stop_fill_excess_share": labels.entry.stop_fill_excess_share,
+            "stop_slippage_allowance_bps": labels.entry.stop_slippage_allowance_bps}
+
+
+def _price_plans(params: PricePlanSearchParams, horizon: int, fills: dict[str, float]) -> list[_Plan]:
     return [_Plan(f"fixed_h{horizon}_t{t:g}_s{s:g}", horizon, PlanParams(method=FIXED_TARGET_STOP, target_bps=t,
-                                                                         stop_bps=s),
+                                                                         stop_bps=s, **fills),
                   {"horizon_minutes": horizon, "target_bps": t, "stop_bps": s})
             for t in params.targets_bps for s in params.stops_bps]
 
 
-def _dynamic_plans(params: DynamicExitParams) -> list[_Plan]:
+def _dynamic_plans(params: DynamicExitParams, fills: dict[str, float]) -> list[_Plan]:
     plans = []
     for h in params.horizons:
         for t in params.targets_bps:
@@ -152,7 +158,7 @@ def _dynamic_plans(params: DynamicExitParams) -> list[_Plan]:
                                 plan = PlanParams(method=DYNAMIC_TRAILING, target_bps=t, stop_bps=s,
                                                   partial_take_1_ratio=r1, partial_take_2_ratio=r2,
                                                   second_target_bps=t * m, trailing_stop_bps=tr,
-                                                  breakeven_after_first_target=True)
+                                                  breakeven_after_first_target=True, **fills)
                                 plans.append(_Plan(dynamic_plan_id(h, t, s, tr, m, r1, r2), h, plan, {
                                     "horizon_minutes": h, "target_bps": t, "stop_bps": s, "trailing_stop_bps": tr,
                                     "second_target_multiplier": m, "second_target_bps": t * m,
@@ -410,7 +416,7 @@ def search_price_plans(features: pd.DataFrame, replay: pd.DataFrame, *, labels: 
     labels, costs, params = labels or LabelConfig(), costs or CostConfig(), params or PricePlanSearchParams()
     horizon = params.horizon_minutes or labels.entry.max_hold_minutes
     cost, min_expected = costs.cost_bps, labels.entry.min_expected_net_edge_bps
-    rows = _grid_rows(features, replay, _price_plans(params, horizon), replay_split_ids,
+    rows = _grid_rows(features, replay, _price_plans(params, horizon, _stop_fills(labels)), replay_split_ids,
                       lambda o, p: price_plan_side_rows(o, p, cost_bps=cost, min_expected_net_edge_bps=min_expected))
     summary = plan_summary(rows)
     summary["robust"] = robust_price_plans(summary)
@@ -484,7 +490,7 @@ def search_dynamic_exit_plans(features: pd.DataFrame, replay: pd.DataFrame, *, l
     """Spec 13.3: score DYNAMIC_TRAILING_V1 plans; best = top score among robust rows, else among all rows."""
     labels, costs, params = labels or LabelConfig(), costs or CostConfig(), params or DynamicExitParams()
     cost, min_expected = costs.cost_bps, labels.entry.min_expected_net_edge_bps
-    rows = _grid_rows(features, replay, _dynamic_plans(params), replay_split_ids,
+    rows = _grid_rows(features, replay, _dynamic_plans(params, _stop_fills(labels)), replay_split_ids,
                       lambda o, p: dynamic_exit_side_rows(o, cost_bps=cost, min_expected_net_edge_bps=min_expected))
     summary = dynamic_exit_summary(rows)
     robust_found = bool(summary["robust"].any())

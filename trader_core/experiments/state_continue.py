@@ -246,7 +246,9 @@ def entry_positions(features: pd.DataFrame, entry_labels: pd.DataFrame, directio
 def continue_plan(price_plan: Mapping[str, Any]) -> PlanParams:
     """The fixed target/stop plan of the Continue outcome: the run plan's target and stop (spec: fixed plan)."""
     return PlanParams(method=FIXED_TARGET_STOP, target_bps=float(price_plan["targetDistanceBps"]),
-                      stop_bps=float(price_plan["stopDistanceBps"]))
+                      stop_bps=float(price_plan["stopDistanceBps"]),
+                      stop_fill_excess_share=float(price_plan["stopFillExcessShare"]),
+                      stop_slippage_allowance_bps=float(price_plan["stopSlippageAllowanceBps"]))
 
 
 def build_state_frame(features: pd.DataFrame, entry_labels: pd.DataFrame, replay: pd.DataFrame,

@@ -6,7 +6,7 @@ the exit price is ``close[t+h]``. A start row is **valid**, and only valid rows 
 * row ``t+h`` belongs to the same symbol (a symbol with ``<= h`` rows yields nothing);
 * ``open_time_ms[t+h] - open_time_ms[t] == h * 60000``: rows are sorted and unique, so the window is
   a contiguous 1-minute grid without a gap;
-* ``close[t]`` and every ``high``, ``low`` and ``close`` of the window are finite (spread may be NaN);
+* ``close[t]`` and every ``open``, ``high``, ``low`` and ``close`` of the window are finite (spread may be NaN);
 * when ``split_ids`` is given, the split id does not change anywhere in rows ``t .. t+h``: the window
   neither crosses a split boundary nor touches an embargo. For split ids that form contiguous blocks
   in time this is the same as ``split_ids[t] == split_ids[t+h]``.
@@ -19,12 +19,19 @@ feature frame (rolling ddof=1 std of log returns x 1e4).
 
 ``FIXED_TARGET_STOP_V1``: the first bar whose high (LONG) / low (SHORT) reaches the target and the first
 bar whose low / high reaches the stop decide the outcome; a stop wins a tie and ``ambiguous_hit`` marks
-that both were first reached on the same bar. Gross edge is +T, -S or the timeout return.
+that both were first reached on the same bar. Gross edge is +T, the stop fill's return (-S for a fill at the
+stop, never better than -S) or the timeout return.
 
 ``DYNAMIC_TRAILING_V1``: partial takes r1 at T and r2 at T2, the rest rides a trailing stop (trail bps
 behind the previous bar's high/low-water mark, floored at entry when ``breakeven_after_first_target``);
 inside a bar the stop is checked before the targets. ``stop_hit`` means stopped before the first
 target; ``ambiguous_hit`` is always 0.
+
+Stop fills (docs/labels.md "Stop fills"), for the fixed, trailing and break-even stop alike: a touched stop
+fills at the worse of the stop price and the bar's open (a bar that opens beyond the stop gapped through
+it), and when the bar's low (LONG) / high (SHORT) lies more than ``stop_slippage_allowance_bps`` beyond that
+fill, the fill moves ``stop_fill_excess_share`` of the excess further. Targets fill at the target price,
+never at a better open. A replay without an ``open`` column opens every bar at the previous close.
 
 Both methods run as numba kernels that scan each row's window forward with an early exit (the spread
 quantile keeps a sorted sliding window): O(n*h) time, O(n) memory, no n x h matrices; results are
@@ -56,6 +63,7 @@ _TIME_COLUMNS = ("time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
 _OUTCOME_FLOAT_COLUMNS = ("gross_edge_bps", "future_return_bps")
 _WINDOW_FLOAT_COLUMNS = ("mfe_bps", "mae_bps", "future_spread_p80", "future_realized_vol_bps")
 _PRICE_COLUMNS = ("high", "low", "close", "spread_bps")
+_DEFAULT_ENTRY = EntryLabelConfig()
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,9 @@ class PlanParams:
     """A price plan. ``second_target_bps`` defaults to 2 x target, ``trailing_stop_bps`` to the stop.
 
     Ratios are clipped as in the seed: r1 to [0, 1], r2 to [0, 1 - r1]. Target, stop and second target
-    must be finite and > 0, the trail finite and >= 0; an unknown method raises ValueError.
+    must be finite and > 0, the trail and the stop slippage allowance finite and >= 0, the stop-fill excess
+    share in [0, 1]; an unknown method raises ValueError. The stop-fill fields default to the label config's
+    (conservative) defaults, so every plan built in code books gap risk like the labels do.
     """
 
     method: str
@@ -74,6 +84,8 @@ class PlanParams:
     second_target_bps: float | None = None
     trailing_stop_bps: float | None = None
     breakeven_after_first_target: bool = True
+    stop_fill_excess_share: float = _DEFAULT_ENTRY.stop_fill_excess_share
+    stop_slippage_allowance_bps: float = _DEFAULT_ENTRY.stop_slippage_allowance_bps
 
     def __post_init__(self) -> None:
         if self.method not in PLAN_METHODS:
@@ -85,6 +97,8 @@ class PlanParams:
             "trailing_stop_bps": self.stop_bps if self.trailing_stop_bps is None else self.trailing_stop_bps,
             "partial_take_1_ratio": self.partial_take_1_ratio,
             "partial_take_2_ratio": self.partial_take_2_ratio,
+            "stop_fill_excess_share": self.stop_fill_excess_share,
+            "stop_slippage_allowance_bps": self.stop_slippage_allowance_bps,
         }
         for name, value in values.items():
             if not math.isfinite(value):
@@ -92,8 +106,11 @@ class PlanParams:
         for name in ("target_bps", "stop_bps", "second_target_bps"):
             if values[name] <= 0:
                 raise ValueError(f"{name} must be > 0, got {values[name]}")
-        if values["trailing_stop_bps"] < 0:
-            raise ValueError(f"trailing_stop_bps must be >= 0, got {values['trailing_stop_bps']}")
+        for name in ("trailing_stop_bps", "stop_slippage_allowance_bps"):
+            if values[name] < 0:
+                raise ValueError(f"{name} must be >= 0, got {values[name]}")
+        if not 0.0 <= values["stop_fill_excess_share"] <= 1.0:
+            raise ValueError(f"stop_fill_excess_share must be in [0, 1], got {values['stop_fill_excess_share']}")
         values["partial_take_1_ratio"] = min(max(float(self.partial_take_1_ratio), 0.0), 1.0)
         values["partial_take_2_ratio"] = min(max(float(self.partial_take_2_ratio), 0.0),
                                              1.0 - values["partial_take_1_ratio"])
@@ -118,6 +135,8 @@ class PlanParams:
             second_target_bps=config.second_target_bps,
             trailing_stop_bps=config.trailing_stop_bps,
             breakeven_after_first_target=config.breakeven_after_first_target,
+            stop_fill_excess_share=config.stop_fill_excess_share,
+            stop_slippage_allowance_bps=config.stop_slippage_allowance_bps,
         )
 
 
@@ -143,6 +162,7 @@ class PathWindows:
     horizon: int
     sides: tuple[str, ...]
     symbols: pd.api.extensions.ExtensionArray
+    open_: np.ndarray
     high: np.ndarray
     low: np.ndarray
     close: np.ndarray
@@ -158,14 +178,15 @@ def prepare_path_windows(replay: pd.DataFrame, *, horizon: int, split_ids: np.nd
     sides = _check_sides(sides)
     codes, symbols = _symbol_codes(replay)
     open_ms, high, low, close, spread = _replay_arrays(replay)
+    open_ = _bar_opens(replay, close)
     starts, ends = _symbol_blocks(codes, symbols, open_ms)
     split_codes = None if split_ids is None else _split_codes(split_ids, close.size)
-    idx = _valid_rows(np.repeat(ends, ends - starts), open_ms, high, low, close, split_codes, horizon)
+    idx = _valid_rows(np.repeat(ends, ends - starts), open_ms, (open_, high, low, close), split_codes, horizon)
     with np.errstate(all="ignore"):
         log_ret = np.concatenate(([np.nan], np.log(close[1:] / close[:-1])))
     stats = _window_stats(idx, high, low, close, spread, log_ret, horizon)
     dest = tuple(_destinations(codes[idx], len(sides)))
-    return PathWindows(horizon, sides, symbols, high, low, close, idx, dest,
+    return PathWindows(horizon, sides, symbols, open_, high, low, close, idx, dest,
                        _window_columns(sides, dest, codes[idx], open_ms[idx], *stats))
 
 
@@ -173,8 +194,7 @@ def fill_path_stats(windows: PathWindows, plan: PlanParams) -> pd.DataFrame:
     """``compute_path_stats`` of ``plan`` on prepared windows: only the plan outcomes are computed."""
     out = _OutputColumns(windows.columns)
     for side, dest in zip(windows.sides, windows.dest):
-        _fill_outcomes(out, dest, side == "LONG", windows.idx, windows.high, windows.low, windows.close,
-                       windows.horizon, plan)
+        _fill_outcomes(out, dest, side == "LONG", windows, plan)
     return out.frame(windows.symbols, windows.sides)
 
 
@@ -213,6 +233,18 @@ def _replay_arrays(replay: pd.DataFrame) -> tuple[np.ndarray, ...]:
     return (open_ms, *(replay[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in _PRICE_COLUMNS))
 
 
+def _bar_opens(replay: pd.DataFrame, close: np.ndarray) -> np.ndarray:
+    """The ``open`` column (float64, NA -> NaN); without one, each bar opens at the previous row's close.
+
+    The previous row is only read for window bars, whose previous row is of the same symbol.
+    """
+    if "open" in replay.columns:
+        return replay["open"].to_numpy(dtype=np.float64, na_value=np.nan)
+    opens = np.full_like(close, np.nan)
+    opens[1:] = close[:-1]
+    return opens
+
+
 def _symbol_blocks(codes: np.ndarray, symbols: pd.api.extensions.ExtensionArray,
                    open_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive) row of each symbol; checks the (symbol, open_time_ms) order.
@@ -237,12 +269,16 @@ def _split_codes(split_ids: np.ndarray, n: int) -> np.ndarray:
     return pd.factorize(np.asarray(split_ids), use_na_sentinel=False)[0]
 
 
-def _valid_rows(row_end: np.ndarray, open_ms: np.ndarray, high: np.ndarray, low: np.ndarray,
-                close: np.ndarray, split_codes: np.ndarray | None, horizon: int) -> np.ndarray:
-    """Sorted indices of the valid start rows (module docstring), via prefix counts over the rows."""
+def _valid_rows(row_end: np.ndarray, open_ms: np.ndarray, prices: tuple[np.ndarray, ...],
+                split_codes: np.ndarray | None, horizon: int) -> np.ndarray:
+    """Sorted indices of the valid start rows (module docstring), via prefix counts over the rows.
+
+    ``prices`` are the bar prices every window bar must have finite, the close last.
+    """
+    close = prices[-1]
     start = np.flatnonzero(np.arange(close.size) + horizon < row_end)
     last = start + horizon
-    bad_bars = np.cumsum(~(np.isfinite(high) & np.isfinite(low) & np.isfinite(close)))
+    bad_bars = np.cumsum(~np.logical_and.reduce([np.isfinite(p) for p in prices]))
     ok = (open_ms[last] - open_ms[start] == horizon * MINUTE_MS) & np.isfinite(close[start])
     ok &= bad_bars[last] == bad_bars[start]
     if split_codes is not None:
@@ -309,10 +345,11 @@ def _destinations(block: np.ndarray, n_sides: int) -> list[np.ndarray]:
     return [base + s * counts for s in range(n_sides)]
 
 
-def _fill_outcomes(out: _OutputColumns, dest: np.ndarray, is_long: bool, idx: np.ndarray, high: np.ndarray,
-                   low: np.ndarray, close: np.ndarray, horizon: int, plan: PlanParams) -> None:
+def _fill_outcomes(out: _OutputColumns, dest: np.ndarray, is_long: bool, windows: PathWindows,
+                   plan: PlanParams) -> None:
     """Flags, times, gross edge and future return of one side, written to output rows ``dest``."""
-    common = (idx, dest, high, low, close, horizon, plan.target_bps, plan.stop_bps)
+    common = (windows.idx, dest, windows.open_, windows.high, windows.low, windows.close, windows.horizon,
+              plan.target_bps, plan.stop_bps, plan.stop_fill_excess_share, plan.stop_slippage_allowance_bps)
     results = (out.flags, out.times, out["gross_edge_bps"], out["future_return_bps"])
     if plan.method == FIXED_TARGET_STOP:
         _fixed_outcomes(*common, is_long, *results)
@@ -436,13 +473,31 @@ def _return_bps(entry: float, price: float, is_long: bool) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def _fixed_outcomes(idx: np.ndarray, dest: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
-                    horizon: int, target_bps: float, stop_bps: float, is_long: bool, flags: np.ndarray,
-                    times: np.ndarray, gross: np.ndarray, future_return: np.ndarray) -> None:
+def _stop_fill(stop: float, bar_open: float, high: float, low: float, share: float, allowance_bps: float,
+               is_long: bool) -> float:
+    """Fill price of a stop touched in a bar, erring on the trader's loss (docs/labels.md "Stop fills").
+
+    The worse of the stop and the open (a bar opening beyond the stop gapped through it), then ``share`` of
+    the bar's low (LONG) / high (SHORT) beyond that fill by more than ``allowance_bps`` of it.
+    With ``share = 0`` and an open that is not beyond the stop, this is exactly ``stop``.
+    """
+    if is_long:
+        fill = min(stop, bar_open)
+        return fill - share * max(fill * (1.0 - allowance_bps / 10000.0) - low, 0.0)
+    fill = max(stop, bar_open)
+    return fill + share * max(high - fill * (1.0 + allowance_bps / 10000.0), 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _fixed_outcomes(idx: np.ndarray, dest: np.ndarray, open_: np.ndarray, high: np.ndarray, low: np.ndarray,
+                    close: np.ndarray, horizon: int, target_bps: float, stop_bps: float, share: float,
+                    allowance_bps: float, is_long: bool, flags: np.ndarray, times: np.ndarray, gross: np.ndarray,
+                    future_return: np.ndarray) -> None:
     """FIXED_TARGET_STOP_V1: scan to the first bar touching target or stop (stop wins a tie).
 
-    Row ``idx[i]`` is written to output row ``dest[i]`` of ``flags``, ``times``, ``gross`` and
-    ``future_return``.
+    A stop books -S for a fill at the stop price and the fill's return when the fill is worse, never
+    better than -S (a short's return at its stop is slightly above -S). Row ``idx[i]`` is written to output
+    row ``dest[i]`` of ``flags``, ``times``, ``gross`` and ``future_return``.
     """
     for i in range(idx.size):
         t = idx[i]
@@ -464,7 +519,14 @@ def _fixed_outcomes(idx: np.ndarray, dest: np.ndarray, high: np.ndarray, low: np
         times[1, j] = exit_ms if stop_now else -1
         times[2, j] = exit_ms
         future_return[j] = _return_bps(close[t], close[t + horizon], is_long)
-        gross[j] = target_bps if target_hit else (-stop_bps if stop_now else future_return[j])
+        if target_hit:
+            gross[j] = target_bps
+        elif stop_now:
+            b = t + 1 + k_exit
+            fill = _stop_fill(stop, open_[b], high[b], low[b], share, allowance_bps, is_long)
+            gross[j] = -stop_bps if fill == stop else min(-stop_bps, _return_bps(close[t], fill, is_long))
+        else:
+            gross[j] = future_return[j]
 
 
 @njit(cache=True, error_model="numpy")
@@ -481,13 +543,15 @@ def _dynamic_stop_price(entry: float, mark: float, first_done: bool, stop_bps: f
 
 
 @njit(cache=True, error_model="numpy")
-def _dynamic_outcomes(idx: np.ndarray, dest: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
-                      horizon: int, target_bps: float, stop_bps: float, second_target_bps: float,
-                      trail_bps: float, take1: float, take2: float, breakeven: bool, is_long: bool,
-                      flags: np.ndarray, times: np.ndarray, gross: np.ndarray, future_return: np.ndarray) -> None:
+def _dynamic_outcomes(idx: np.ndarray, dest: np.ndarray, open_: np.ndarray, high: np.ndarray, low: np.ndarray,
+                      close: np.ndarray, horizon: int, target_bps: float, stop_bps: float, share: float,
+                      allowance_bps: float, second_target_bps: float, trail_bps: float, take1: float, take2: float,
+                      breakeven: bool, is_long: bool, flags: np.ndarray, times: np.ndarray, gross: np.ndarray,
+                      future_return: np.ndarray) -> None:
     """DYNAMIC_TRAILING_V1: per bar, stop check first, then the first and second partial takes.
 
-    Writes like ``_fixed_outcomes``; ``ambiguous_hit`` keeps its preset 0.
+    The rest of the position leaves at the stop fill (``_stop_fill``). Writes like ``_fixed_outcomes``;
+    ``ambiguous_hit`` keeps its preset 0.
     """
     for i in range(idx.size):
         t = idx[i]
@@ -500,7 +564,8 @@ def _dynamic_outcomes(idx: np.ndarray, dest: np.ndarray, high: np.ndarray, low: 
             hi, lo = high[t + 1 + k], low[t + 1 + k]
             stop = _dynamic_stop_price(entry, mark, first_k >= 0, stop_bps, trail_bps, breakeven, is_long)
             if _reaches_adverse(hi, lo, stop, is_long):
-                g += remaining * _return_bps(entry, stop, is_long)
+                fill = _stop_fill(stop, open_[t + 1 + k], hi, lo, share, allowance_bps, is_long)
+                g += remaining * _return_bps(entry, fill, is_long)
                 stop_k = k
                 break
             if first_k < 0 and _reaches_favourable(hi, lo, target1, is_long):

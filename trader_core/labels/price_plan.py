@@ -3,6 +3,9 @@
 ``pricePlanConfigHash`` is the sha256 of the canonical JSON of the plan fields (everything except the id
 and the hash); ``pricePlanId`` is ``plan-<method>-<first 12 hex of the hash>``, stable across runs with
 the same plan. The one-row parquet mirrors the JSON in snake_case.
+
+``costBps`` is the flat reference cost (``CostConfig.cost_bps``): the predicted edge and the sizing budget use
+it, while the labels charge each trade its own cost from the data (docs/trading.md, "Cost model").
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ def build_price_plan(entry: EntryLabelConfig, costs: CostConfig) -> dict[str, An
         "secondTargetBps": entry.second_target_bps,
         "trailingStopBps": entry.trailing_stop_bps,
         "breakevenAfterFirstTarget": entry.breakeven_after_first_target,
+        "stopFillExcessShare": entry.stop_fill_excess_share,
+        "stopSlippageAllowanceBps": entry.stop_slippage_allowance_bps,
     }
     config_hash = sha256_json(plan)
     return {"pricePlanId": f"plan-{entry.plan_method.lower().replace('_', '-')}-{config_hash[:12]}",
@@ -61,4 +66,6 @@ def plan_params(plan: Mapping[str, Any]) -> PlanParams:
                       stop_bps=plan["stopDistanceBps"], partial_take_1_ratio=plan["partialTake1Ratio"],
                       partial_take_2_ratio=plan["partialTake2Ratio"], second_target_bps=plan["secondTargetBps"],
                       trailing_stop_bps=plan["trailingStopBps"],
-                      breakeven_after_first_target=plan["breakevenAfterFirstTarget"])
+                      breakeven_after_first_target=plan["breakevenAfterFirstTarget"],
+                      stop_fill_excess_share=plan["stopFillExcessShare"],
+                      stop_slippage_allowance_bps=plan["stopSlippageAllowanceBps"])

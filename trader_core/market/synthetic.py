@@ -31,8 +31,10 @@ Crash
 -----
 One crash minute ``t_c``, uniform in ``[n - L + L//10, n - L//2]`` with ``L = n // 8``: always inside the
 last 12.5% of the window (the ``latest_stress`` period) and never announced by anything before it.
-At ``t_c`` every symbol gets a jump ``J_k = log(1 - d_k)``, ``d_k ~ U(0.05, 0.08)`` per symbol, and its
-bar gets a long lower wick (low a further ``U(0.2, 0.6) * |J_k|`` below the close). From ``t_c`` on:
+At ``t_c`` every symbol gets a jump ``J_k = log(1 - d_k)``, ``d_k ~ U(0.05, 0.08)`` per symbol. A share
+``g_k ~ U(0.3, 0.7)`` of it happens *between* bars, as in real crashes: the crash bar opens at
+``close_{t_c-1} exp(g_k J_k)``, already beyond any stop near the previous close; the rest happens inside the
+bar, which also gets a long lower wick (low a further ``U(0.2, 0.6) * |J_k|`` below the close). From ``t_c`` on:
 the regime is forced to ``volatile`` for 1440 minutes, ``sigma_t *= 1 + 1.5 exp(-(t - t_c)/240)``,
 spreads are multiplied by ``1 + 4 exp(-(t - t_c)/30)``, volume by ``1 + 9 exp(-(t - t_c)/30)``, a
 liquidation burst of rate ``150 exp(-(t - t_c)/20)`` events/min (95% SELL) starts, open interest drops by
@@ -89,8 +91,9 @@ from 0.
 
 Tables (all times UTC; every snapshot is stamped at or before the close of the bar it describes)
 -----------------------------------------------------------------------------------------------
-* ``bars``: ``open_t = close_{t-1}`` (first open = the symbol's initial price ``P0``),
-  ``close_t = open_t exp(r_t)``; ``high/low = max/min(open, close) * exp(+-0.7 sigma_t |noise|)``.
+* ``bars``: ``open_t = close_{t-1}`` (first open = the symbol's initial price ``P0``) except the crash bar's
+  gapped open ``close_{t_c-1} exp(g_k J_k)``, ``close_t = close_{t-1} exp(r_t)``;
+  ``high/low = max/min(open, close) * exp(+-0.7 sigma_t |noise|)``.
   Volume notional per minute ``= V_k (sigma_t / 4bps) exp(0.35 u - 0.35^2/2) (0.75 + 0.25 |eps_t|)``
   (base units = notional / close); ``trade_count = max(1, round(notional / A_k * exp(0.2 u)))``.
 * ``book_l1``: one snapshot per minute at ``open_time + 59 s``, mid = close,
@@ -183,6 +186,7 @@ BOOK_SIZE_NOISE = 0.25
 CRASH_WINDOW_FRACTION = 0.125
 CRASH_DROP = (0.05, 0.08)
 CRASH_WICK = (0.2, 0.6)
+CRASH_GAP = (0.3, 0.7)  # share of the crash jump that happens between bars (the crash bar's open)
 CRASH_VOLATILE_MINUTES = 1440
 STRESS_SIGMA_BOOST, STRESS_SIGMA_TAU = 1.5, 240.0
 STRESS_SPREAD_BOOST, STRESS_SPREAD_TAU = 4.0, 30.0
@@ -446,12 +450,14 @@ def _symbol_tables(config: SyntheticMarketConfig, symbol: str, path: _MarketPath
     drop = rng.uniform(*CRASH_DROP)
     wick = rng.uniform(*CRASH_WICK)
     oi_drop = rng.uniform(*CRASH_OI_DROP)
+    gap = rng.uniform(*CRASH_GAP)  # drawn last: the earlier draws of the stream stay as they were
     jump = math.log(1.0 - drop)
 
     r = sigma * eps + s * BETA * sigma * z_prev + s * TREND_DRIFT * sigma * path.trend_dir
     r[tc] += jump
     log_close = math.log(sc.p0) + np.cumsum(r)
     log_open = np.concatenate(([math.log(sc.p0)], log_close[:-1]))
+    log_open[tc] += gap * jump
     close = np.exp(log_close)
     open_ = np.exp(log_open)
 
