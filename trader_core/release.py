@@ -3,7 +3,8 @@
 Layout of a perp release ``r0001-<run_id>/`` (read-only once written; a butterfly release holds its own
 files, see ``trader_core.butterfly``):
 
-    release_manifest.json            every file's sha256, versions, run spec hash, code version, backtest status
+    release_manifest.json            every file's sha256, versions, run spec hash, code version, backtest status,
+                                     the model line, the champion it replaced, whether a price-plan change was accepted
     model/<name>/<name>.onnx         the four models (InferenceEngine.from_bundle(<release>/model) loads them)
     model/feature_order.json         the input contract
     model/model_train_manifest.json  metrics of every head
@@ -13,10 +14,15 @@ files, see ``trader_core.butterfly``):
 
 A release is assembled in a temporary folder and renamed into place, so a half-written release never
 exists. Promoting a bundle whose content equals an existing release reuses that release (a re-run is
-idempotent); any other promotion creates the next version and never overwrites one. Each strategy has
-its own champion pointer (``champion.json`` for perp, ``champion-<strategy>.json`` otherwise) naming the
-current release and the stack of earlier champions; it is replaced atomically, and ``rollback`` restores
-the previous champion. A release's manifest records its strategy; a pointer only accepts its own.
+idempotent); any other promotion creates the next version and never overwrites one.
+
+A champion belongs to a **model line** (``model_line``): the ``release.line`` of the run spec, or by
+default the strategy, symbol universe and data source, never the window, so the monthly retrains of one
+market compete with each other and only within it. Each line has its pointer ``champions/<line>.json``
+naming the line's definition, its current release and the stack of earlier champions; it is replaced
+atomically, and ``rollback`` restores the line's previous champion. A release's manifest records its
+line; a pointer only accepts releases of its own line definition. The one-champion-per-strategy
+pointers of earlier versions (``champion.json``, ``champion-<strategy>.json``) are no longer read.
 """
 
 from __future__ import annotations
@@ -31,23 +37,54 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from trader_core import __version__, io, layout
+from trader_core.config import RunSpec
 from trader_core.contracts.features import sha256_json
 from trader_core.contracts.models import MODELS
 from trader_core.contracts.versions import CALIBRATION_BUNDLE_VERSION, MODEL_BUNDLE_VERSION
 from trader_core.errors import ArtifactError, TraderError
 
 MANIFEST = "release_manifest.json"
-CHAMPION = "champion.json"
+CHAMPIONS_DIR = "champions"
 DEFAULT_STRATEGY = "perp"
-
-
-def champion_file(strategy: str = DEFAULT_STRATEGY) -> str:
-    """One champion per strategy: ``champion.json`` (perp) or ``champion-<strategy>.json``."""
-    return CHAMPION if strategy == DEFAULT_STRATEGY else f"champion-{strategy}.json"
 
 
 class ReleaseRefused(TraderError):
     """Promotion is refused (backtest not PASS or a bundle file does not match its hash)."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """A model line: its name (the pointer's file name) and what it stands for."""
+
+    name: str
+    definition: dict[str, Any]
+
+
+def model_line(spec: RunSpec) -> Line:
+    """The line whose champion ``spec`` challenges: ``release.line`` when named, else derived from the strategy,
+    symbol universe and source (never the window: the retrains of one market share it)."""
+    if spec.release.line:
+        return Line(spec.release.line, {"strategy": spec.strategy, "name": spec.release.line})
+    definition = {"strategy": spec.strategy, "symbols": sorted(_universe(spec)), "source": _market(spec)}
+    return Line(f"{spec.strategy}-{spec.source.kind}-{sha256_json(definition)[:10]}", definition)
+
+
+def _universe(spec: RunSpec) -> tuple[str, ...]:
+    synthetic_butterfly = spec.strategy == "butterfly" and spec.source.kind == "synthetic"
+    return spec.butterfly.synthetic.symbols if synthetic_butterfly else spec.symbols
+
+
+def _market(spec: RunSpec) -> dict[str, Any]:
+    """The data source without its window: a synthetic market's seed and knobs, a file's path, a landed source's name."""
+    source = spec.source
+    if source.kind == "synthetic" and spec.strategy == "butterfly":
+        return {"kind": "synthetic", "seed": spec.butterfly.synthetic.seed, "signal": spec.butterfly.synthetic.signal}
+    if source.kind == "synthetic":
+        return {"kind": "synthetic", "seed": source.seed, "signal": source.signal, "depth_levels": source.depth_levels,
+                "volatility_regimes": source.volatility_regimes}
+    if source.kind == "landed":
+        return {"kind": "landed", "source": Path(source.path or "").name}
+    return {"kind": source.kind, "path": source.path}
 
 
 @dataclass(frozen=True)
@@ -82,24 +119,28 @@ def bundle_files(run_dir: Path, files: Mapping[str, Path]) -> dict[str, Path]:
     return out
 
 
-def promote(files: Mapping[str, Path], *, run_id: str, spec_hash: str, backtest: Mapping[str, Any],
-            home: Path | None = None, strategy: str = DEFAULT_STRATEGY) -> Release:
-    """Create (or reuse) the release for ``files`` and make it its strategy's champion. Refuses unless backtest PASS."""
+def promote(files: Mapping[str, Path], *, run_id: str, spec_hash: str, backtest: Mapping[str, Any], line: Line,
+            home: Path | None = None, plan_change_accepted: bool = False) -> Release:
+    """Create (or reuse) the release for ``files`` and make it its line's champion. Refuses unless backtest PASS."""
     if backtest.get("status") != "PASS":
         raise ReleaseRefused(f"run {run_id!r}: backtest status {backtest.get('status')!r} "
                              f"({', '.join(backtest.get('status_reasons', [])) or 'no reasons'}); promotion refused")
+    current = _line_champion(home, line.name, line.definition, f"run {run_id!r}")
     root = releases_root(home)
     root.mkdir(parents=True, exist_ok=True)
     hashes = {rel: io.sha256_file(Path(src)) for rel, src in sorted(files.items())}
     content_hash = sha256_json(hashes)
     existing = _find_by_content(root, content_hash)
     if existing is not None:
-        set_champion(existing.version, home, strategy)
+        set_champion(existing.version, home)
         return Release(existing.version, existing.path, existing.manifest, reused=True)
     manifest = {
         "model_bundle_version": MODEL_BUNDLE_VERSION, "calibration_bundle_version": CALIBRATION_BUNDLE_VERSION,
-        "run_id": run_id, "strategy": strategy, "run_spec_hash": spec_hash, "code_version": code_version(),
-        "content_hash": content_hash,
+        "run_id": run_id, "strategy": line.definition["strategy"], "run_spec_hash": spec_hash,
+        "code_version": code_version(), "content_hash": content_hash,
+        "line": line.name, "line_definition": line.definition,
+        "replaced_champion": current["version"],
+        "plan_change_accepted": plan_change_accepted,
         "backtest_status": backtest["status"], "backtest_metrics": backtest.get("metrics", {}), "files": hashes,
     }
     staging = root / f".staging-{uuid.uuid4().hex}"
@@ -112,7 +153,7 @@ def promote(files: Mapping[str, Path], *, run_id: str, spec_hash: str, backtest:
         shutil.rmtree(staging, ignore_errors=True)
     path = root / version
     _make_read_only(path)
-    set_champion(version, home, strategy)
+    set_champion(version, home)
     return Release(version, path, io.read_json(path / MANIFEST), reused=False)
 
 
@@ -159,48 +200,86 @@ def verify_release(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def champion(home: Path | None = None, strategy: str = DEFAULT_STRATEGY) -> dict[str, Any] | None:
-    pointer = releases_root(home) / champion_file(strategy)
+def _pointer_file(root: Path, line: str) -> Path:
+    return root / CHAMPIONS_DIR / f"{line}.json"
+
+
+def champion(home: Path | None, line: str) -> dict[str, Any] | None:
+    """The line's champion pointer (version, path, previous, line definition), None before its first release."""
+    pointer = _pointer_file(releases_root(home), line)
     return io.read_json(pointer) if pointer.exists() else None
 
 
-def set_champion(version: str, home: Path | None = None, strategy: str = DEFAULT_STRATEGY) -> dict[str, Any]:
-    """Make ``version`` the strategy's champion (atomic replace of its pointer; the old one goes on the stack)."""
+def champions(home: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Every line's champion pointer, by line name."""
+    folder = releases_root(home) / CHAMPIONS_DIR
+    return {p.stem: io.read_json(p) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
+
+
+def set_champion(version: str, home: Path | None = None) -> dict[str, Any]:
+    """Make ``version`` its line's champion (atomic replace of the line's pointer; the old one goes on the stack)."""
     root = releases_root(home)
     manifest = verify_release(root / version)
-    if manifest.get("strategy", DEFAULT_STRATEGY) != strategy:
-        raise ReleaseRefused(f"release {version} is a {manifest.get('strategy', DEFAULT_STRATEGY)!r} bundle, not "
-                             f"{strategy!r}")
-    current = champion(home, strategy) or {"version": None, "previous": []}
+    if "line" not in manifest:
+        raise ReleaseRefused(f"release {version} records no model line (made before lines existed)")
+    line, definition = manifest["line"], manifest["line_definition"]
+    current = _line_champion(home, line, definition, f"release {version}")
     if current["version"] == version:
         return current
     previous = ([current["version"]] if current["version"] else []) + current["previous"]
-    pointer = {"version": version, "path": str(root / version), "previous": previous}
-    io.write_json(root / champion_file(strategy), pointer)
-    return pointer
+    return _write_pointer(root, line, definition, version, previous=previous)
 
 
-def rollback(home: Path | None = None, strategy: str = DEFAULT_STRATEGY) -> dict[str, Any]:
-    """Restore the strategy's previous champion (atomic); raises when there is none."""
+def _line_champion(home: Path | None, line: str, definition: dict[str, Any], what: str) -> dict[str, Any]:
+    """The line's pointer (an empty one before its first champion); refuses ``what`` of another line definition."""
+    current = champion(home, line) or {"version": None, "previous": [], "definition": definition}
+    if current["definition"] != definition:
+        raise ReleaseRefused(f"{what} does not belong to line {line!r}: its definition {definition} differs from "
+                             f"the line's {current['definition']}")
+    return current
+
+
+def rollback(home: Path | None, line: str) -> dict[str, Any]:
+    """Restore the line's previous champion (atomic); raises when there is none."""
     root = releases_root(home)
-    current = champion(home, strategy)
+    current = champion(home, line)
     if not current or not current["previous"]:
-        raise ReleaseRefused("no previous champion to roll back to")
+        raise ReleaseRefused(f"line {line!r}: no previous champion to roll back to")
     version, rest = current["previous"][0], current["previous"][1:]
     verify_release(root / version)
-    pointer = {"version": version, "path": str(root / version), "previous": rest, "rolled_back_from": current["version"]}
-    io.write_json(root / champion_file(strategy), pointer)
+    return _write_pointer(root, line, current["definition"], version, previous=rest,
+                          rolled_back_from=current["version"])
+
+
+def _write_pointer(root: Path, line: str, definition: dict[str, Any], version: str, *, previous: list[str],
+                   **extra: Any) -> dict[str, Any]:
+    pointer = {"line": line, "definition": definition, "version": version, "path": str(root / version),
+               "previous": previous, **extra}
+    io.write_json(_pointer_file(root, line), pointer)
     return pointer
+
+
+def resolve_line(home: Path | None, line: str | None) -> str:
+    """``line`` when given (it must have a champion), else the only line there is."""
+    lines = sorted(champions(home))
+    if line is not None and line in lines:
+        return line
+    if line is None and len(lines) == 1:
+        return lines[0]
+    if not lines:
+        raise ReleaseRefused(f"no model line has a champion under {releases_root(home)}")
+    what = f"unknown line {line!r}" if line is not None else "several model lines, choose one with --line"
+    raise ReleaseRefused(f"{what}: {', '.join(lines)}")
 
 
 def list_releases(home: Path | None = None) -> list[dict[str, Any]]:
     root = releases_root(home)
+    current = {pointer["version"] for pointer in champions(home).values()}
     out = []
     for path in sorted(root.glob("r[0-9][0-9][0-9][0-9]-*")):
         manifest = io.read_json(path / MANIFEST)
-        strategy = manifest.get("strategy", DEFAULT_STRATEGY)
-        current = (champion(home, strategy) or {}).get("version")
-        out.append({"version": path.name, "run_id": manifest["run_id"], "strategy": strategy,
-                    "champion": path.name == current,
+        out.append({"version": path.name, "run_id": manifest["run_id"],
+                    "strategy": manifest.get("strategy", DEFAULT_STRATEGY), "line": manifest.get("line"),
+                    "champion": path.name in current,
                     "backtest_status": manifest["backtest_status"], "content_hash": manifest["content_hash"][:12]})
     return out

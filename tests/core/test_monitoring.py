@@ -76,7 +76,7 @@ def pm(trades=100, total=300.0, dd=40.0, sd=5.0):
 
 @pytest.mark.parametrize("challenger, champion, same_plan, decision, reason", [
     (pm(), None, True, cc.PROMOTE, "no champion yet"),
-    (pm(), pm(), False, cc.NOT_COMPARABLE, "different price plans"),
+    (pm(), pm(), False, cc.NOT_COMPARABLE, "release.accept_plan_change: true"),
     (pm(trades=5), pm(), True, cc.KEEP, "5 trades"),
     (pm(total=-1.0), pm(total=-200.0), True, cc.KEEP, "not positive"),
     (pm(total=260.0), pm(total=300.0), True, cc.PROMOTE, "margin 70.7"),  # within one standard error
@@ -87,4 +87,4 @@ def pm(trades=100, total=300.0, dd=40.0, sd=5.0):
 def test_champion_challenger_rule(challenger, champion, same_plan, decision, reason):
     result = cc.decide(challenger, champion, same_plan=same_plan)
     assert result["decision"] == decision and any(reason in r for r in result["reasons"]), result
-    assert cc.allows_promotion(result) == (decision != cc.KEEP)
+    assert cc.allows_promotion(result) == (decision == cc.PROMOTE)  # NOT_COMPARABLE blocks (no plan bypass)

@@ -75,7 +75,8 @@ def test_champion_decays_nothing_is_promoted_then_a_new_champion_wins(home, monk
         assert run.success and art["backtest"]["status"] == "PASS"
         assert art["shadow_scoring"]["status"] == "NO_CHAMPION"
         assert art["champion_challenger"]["decision"] == "PROMOTE_CHALLENGER"
-        first = release.champion(home)["version"]
+        line = art["champion_challenger"]["line"]  # the landed synthetic source: every month's retrain shares it
+        first = release.champion(home, line)["version"]
         assert first == "r0001-retrain-2026-06"
 
         # month 7: the signal is off. The champion scores it through the release's own inference engine.
@@ -93,10 +94,10 @@ def test_champion_decays_nothing_is_promoted_then_a_new_champion_wins(home, monk
         assert decay["pm_avg_weighted_edge_bps"]["shadow"] < 0  # realized edge fell below zero
         assert drift["features_warn"] and not checks["feature_drift_psi"].passed
         assert checks["feature_drift_psi"].severity == dg.AssetCheckSeverity.WARN
-        assert decision["decision"] == "KEEP_CHAMPION" and decision["reasons"]
+        assert decision["decision"] == "KEEP_CHAMPION" and decision["reasons"] and decision["line"] == line
         assert not checks["challenger_not_worse_than_champion"].passed
         assert not run.success  # blocked by the promotion gates
-        assert release.champion(home)["version"] == first
+        assert release.champion(home, line)["version"] == first
         assert [r["version"] for r in release.list_releases(home)] == [first]
         report = (layout.run_root("retrain-2026-07", home) / "monitoring/monitoring_report.md").read_text()
         assert "KEEP_CHAMPION" in report and "data:image/png;base64," in report
@@ -108,6 +109,8 @@ def test_champion_decays_nothing_is_promoted_then_a_new_champion_wins(home, monk
             assert shadow["summary"][side]["entry_ece"] < 0.05
             assert _decay(shadow)[f"{side}_entry_auc"]["shadow"] > 0.6
         assert art["champion_challenger"]["decision"] == "PROMOTE_CHALLENGER", art["champion_challenger"]["reasons"]
+        assert art["champion_challenger"]["line"] == line
         assert run.success and checks["challenger_not_worse_than_champion"].passed
-        assert release.champion(home)["version"] == "r0002-retrain-2026-08"
-        assert release.champion(home)["previous"] == [first]
+        assert release.champion(home, line)["version"] == "r0002-retrain-2026-08"
+        assert release.champion(home, line)["previous"] == [first]
+        assert list(release.champions(home)) == [line]

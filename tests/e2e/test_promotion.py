@@ -9,7 +9,7 @@ import pytest
 
 from trader_assets import cli
 from trader_assets.assets.experiments import EXPERIMENT_ASSETS
-from trader_core import layout, release
+from trader_core import layout, release, runs
 from trader_core.models.inference import InferenceEngine
 
 
@@ -23,7 +23,8 @@ def test_signal_on_passes_and_is_promoted_signal_off_is_refused(homes, capsys):
     result = json.loads((root / "backtest/backtest_result.json").read_text())
     assert result["status"] == "PASS", result["status_reasons"]
     assert "check backtest_status_pass: passed" in out and "check release_bundle_hashes_match: passed" in out
-    champion = release.champion(homes)
+    line = release.model_line(runs.load_spec("on", homes)).name
+    champion = release.champion(homes, line)
     assert champion["version"] == "r0001-on"
     engine = InferenceEngine.from_bundle(homes / "releases" / champion["version"] / "model")
     assert engine.predict(np.zeros(41, np.float32))["DIRECTION"].shape == (1, 3)
@@ -42,5 +43,6 @@ def test_signal_on_passes_and_is_promoted_signal_off_is_refused(homes, capsys):
     assert off["status"] != "PASS" and off["status_reasons"]
     assert "check backtest_status_pass: FAILED (blocking)" in captured.out
     assert "release: Dependencies for step release failed" in captured.err
-    assert release.champion(homes)["version"] == "r0001-on"  # the champion is untouched
+    # the champion is untouched, and the signal-off market (another line) got none
+    assert {name: p["version"] for name, p in release.champions(homes).items()} == {line: "r0001-on"}
     assert [r["version"] for r in release.list_releases(homes)] == ["r0001-on"]

@@ -45,8 +45,8 @@ def shadow_scoring(context: dg.AssetExecutionContext, trader_home: TraderHome, f
                    entry_model: dict) -> dg.Output[dict]:
     run_id = context.partition_key
     run_dir = trader_home.run_dir(run_id)
-    result = stage.shadow_stage(run_dir, run_id, trader_home.path, feature_frame, direction_train, entry_train,
-                                entry_labels)
+    result = stage.shadow_stage(run_dir, trader_home.run_spec(run_id), trader_home.path, feature_frame,
+                                direction_train, entry_train, entry_labels)
     metadata = {"status": result["status"], "window": result["window"]}
     if result["status"] == "SCORED":
         metadata.update({"champion": result["champion"], "decay": dg.MetadataValue.md(markdown_table(result["decay"], stage.DECAY_COLUMNS)),
@@ -63,8 +63,8 @@ def drift_report(context: dg.AssetExecutionContext, trader_home: TraderHome, ref
                  entry_train: pd.DataFrame) -> dg.Output[dict]:
     run_id = context.partition_key
     run_dir = trader_home.run_dir(run_id)
-    result = stage.drift_stage(run_dir, run_id, trader_home.path, reference_profile, feature_frame,
-                               direction_train, entry_train)
+    result = stage.drift_stage(run_dir, trader_home.run_spec(run_id), trader_home.path, reference_profile,
+                               feature_frame, direction_train, entry_train)
     return dg.Output(result, metadata={
         "reference": result["reference"], "window": result["window"], "max_psi": result["max_psi"],
         "features_warn": json_value(result["features_warn"]), "labels_warn": json_value(result["labels_warn"]),
@@ -74,18 +74,20 @@ def drift_report(context: dg.AssetExecutionContext, trader_home: TraderHome, ref
 
 
 @dg.asset(**MONITORING, kinds={"python", "json"},
-          description="This run's bundle (challenger) and the incumbent champion on this run's latest_stress rows, "
-                      "each with its own models, PM config and price plan; the documented promotion rule decides.")
+          description="This run's bundle (challenger) and the incumbent champion of its model line on this run's "
+                      "latest_stress rows, each with its own models, PM config and price plan; the documented "
+                      "promotion rule decides (a price-plan change is refused unless the run spec accepts it).")
 def champion_challenger(context: dg.AssetExecutionContext, trader_home: TraderHome, feature_frame: pd.DataFrame,
                         direction_train: pd.DataFrame, entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
                         pm_search: dict, price_plan: dict) -> dg.Output[dict]:
     run_id = context.partition_key
-    result = stage.challenger_stage(trader_home.run_dir(run_id), run_id, trader_home.path, feature_frame,
-                                    direction_train, entry_train, entry_labels, pm_search, price_plan)
+    result = stage.challenger_stage(trader_home.run_dir(run_id), trader_home.run_spec(run_id), trader_home.path,
+                                    feature_frame, direction_train, entry_train, entry_labels, pm_search, price_plan)
     rows = [{"bundle": name, **{k: (ev or {}).get("pm", {}).get(k) for k in
                                 ("trade_count", "total_weighted_edge_bps", "max_drawdown_bps")}}
             for name, ev in (("challenger", result["challenger_eval"]), ("champion", result["champion_eval"]))]
-    return dg.Output(result, metadata={"decision": result["decision"], "champion": result["champion"] or "none",
+    return dg.Output(result, metadata={"decision": result["decision"], "line": result["line"],
+                                       "champion": result["champion"] or "none",
                                        "reasons": json_value(result["reasons"]),
                                        "comparison": dg.MetadataValue.md(markdown_table(rows))})
 

@@ -2,8 +2,9 @@
 
 Same as the perp chain: one run partition, a locked split manifest (``butterfly/validation_lock.json``), an
 ONNX bundle built by the shared exporter, a blocking backtest gate, champion vs challenger with the shared
-rule (``trader_core.monitoring.challenger``) and a release under ``releases/`` with its own champion pointer
-(``champion-butterfly.json``). Artifacts live under ``<run>/butterfly/``.
+rule (``trader_core.monitoring.challenger``) and a release under ``releases/`` competing within its model
+line (``release.model_line``: the strategy is part of it, so a butterfly release never meets a perp champion).
+Artifacts live under ``<run>/butterfly/``.
 
 Champion vs challenger maps a butterfly trade list onto the rule's metrics: the "edge" of a trade is its
 realized ROI, so the total is the sum of trade ROIs, the drawdown is that of the cumulative ROI, and the
@@ -22,10 +23,9 @@ from trader_core import io, release
 from trader_core.butterfly import pipeline
 from trader_core.butterfly import report as bf_report
 from trader_core.butterfly.backtest import select_trades
-from trader_core.butterfly.contracts import OUTPUT_FIELDS, STRATEGY
-from trader_core.butterfly.model import expected_roi, predict_onnx, read_contract
+from trader_core.butterfly.model import expected_roi, onnx_parity, predict_onnx, read_contract
 from trader_core.config import RunSpec
-from trader_core.contracts.versions import LATEST_STRESS_SPLIT, TUNE_SPLIT
+from trader_core.contracts.versions import LATEST_STRESS_SPLIT
 from trader_core.errors import ConfigError
 from trader_core.monitoring import challenger as cc
 from trader_core.report import markdown_table
@@ -77,12 +77,10 @@ def model_stage(dataset: pd.DataFrame, spec: RunSpec, run_dir: Path) -> dict[str
     onnx_sha = pipeline.export(trained, run_dir / ONNX_FILE)
     io.write_parquet(run_dir / PREDICTIONS_FILE, trained.predictions)
     plots = bf_report.write_plots(trained, run_dir / FOLDER / "model")
-    tune = dataset[dataset["split_id"] == TUNE_SPLIT]
-    onnx_proba = predict_onnx(run_dir / ONNX_FILE, tune).astype(np.float64)
-    ours = trained.predictions[trained.predictions["split_id"] == TUNE_SPLIT]
-    parity = float(np.max(np.abs(onnx_proba - ours[list(OUTPUT_FIELDS)].to_numpy(np.float64)))) if len(tune) else 0.0
+    passed, parity = onnx_parity(run_dir / ONNX_FILE, trained, dataset)
     return {**trained.manifest(), "onnx_path": ONNX_FILE, "onnx_sha256": onnx_sha, "plots": plots,
-            "onnx_parity_max_abs_diff": parity, "summary_table": bf_report.metrics_table(trained).to_dict("records")}
+            "onnx_parity_max_abs_diff": parity["max_abs_diff"], "onnx_parity": {"passed": passed, **parity},
+            "summary_table": bf_report.metrics_table(trained).to_dict("records")}
 
 
 def backtest_stage(run_dir: Path, spec: RunSpec, model: dict[str, Any]) -> dict[str, Any]:
@@ -120,29 +118,31 @@ def monitoring_stage(dataset: pd.DataFrame, spec: RunSpec, run_dir: Path, home: 
     predictions = io.read_parquet(run_dir / PREDICTIONS_FILE, verify=False)
     challenger = _trade_metrics(select_trades(predictions[predictions["split_id"] == LATEST_STRESS_SPLIT],
                                               spec.butterfly.decision))
-    path = incumbent_path(home, spec.run_id, STRATEGY)
+    line = release.model_line(spec).name
+    path = incumbent_path(home, spec.run_id, line)
     if path is None:
         decision = cc.decide(challenger, None)
-        return {"status": "NO_CHAMPION", "rows": len(rows), "challenger": challenger, **decision}
+        return {"status": "NO_CHAMPION", "line": line, "rows": len(rows), "challenger": challenger, **decision}
     onnx = path / ONNX_FILE
     shadow = pipeline.monitor(onnx, rows, spec.butterfly)
     scored = rows[["sample_id", "date", "symbol", "split_id", "roi", "label"]].assign(
         expected_roi=expected_roi(predict_onnx(onnx, rows).astype(np.float64), read_contract(onnx)["class_values"]))
     champion = _trade_metrics(select_trades(scored, spec.butterfly.decision))
     decision = cc.decide(challenger, champion, drawdown_slack=DRAWDOWN_SLACK_ROI, unit="ROI")
-    return {"status": "SCORED", "champion": path.name, "rows": len(rows), "shadow": shadow,
+    return {"status": "SCORED", "line": line, "champion": path.name, "rows": len(rows), "shadow": shadow,
             "challenger": challenger, "champion_trades": champion, **decision}
 
 
 def release_stage(run_dir: Path, spec: RunSpec, backtest: dict[str, Any], decision: dict[str, Any],
                   home: Path) -> dict[str, Any]:
-    """Promote the butterfly bundle (ONNX with its contract, predictions' backtest, run spec) as its strategy's
+    """Promote the butterfly bundle (ONNX with its contract, predictions' backtest, run spec) as its line's
     champion; refused unless the backtest passed and the champion-vs-challenger decision allows it."""
     if not cc.allows_promotion(decision):
         raise release.ReleaseRefused(f"run {spec.run_id!r}: {decision['decision']} ({'; '.join(decision['reasons'])})")
     files = {ONNX_FILE: run_dir / ONNX_FILE, "run_spec.json": run_dir / "run_spec.json",
              f"{FOLDER}/backtest_result.json": run_dir / f"{FOLDER}/backtest.json"}
-    promoted = release.promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, home=home,
-                               strategy=STRATEGY)
-    return {"version": promoted.version, "path": str(promoted.path), "reused": promoted.reused,
+    line = release.model_line(spec)
+    promoted = release.promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, line=line,
+                               home=home)
+    return {"version": promoted.version, "path": str(promoted.path), "reused": promoted.reused, "line": line.name,
             "content_hash": promoted.manifest["content_hash"]}

@@ -2,8 +2,9 @@
 
 Definitions used by every stage here:
 
-* **incumbent**: the champion release at the time this run is judged, never this run's own release (on a
-  re-run after promotion the previous champion is the incumbent again), so re-runs decide the same way.
+* **incumbent**: the champion of the run's model line (``release.model_line``) at the time this run is judged,
+  never this run's own release (on a re-run after promotion the previous champion is the incumbent again),
+  so re-runs decide the same way; a champion of another line is never compared with.
 * **newest window**: the last calendar month of the run's rows when it holds at least ``MIN_NEWEST_DAYS``
   days (a retrain run's newly landed month), else the run's latest_stress split.
 """
@@ -17,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from trader_core import io, layout, release
+from trader_core.config import RunSpec
 from trader_core.contracts.versions import LATEST_STRESS_SPLIT
 from trader_core.labels.datasets import trainable_features
 from trader_core.models.inference import InferenceEngine
@@ -37,9 +39,9 @@ SIDE_COLUMNS = ["side", "direction_auc", "entry_auc", "entry_ece", "mean_entry_p
                 "top_decile_realized_edge_bps"]
 
 
-def incumbent_path(home: Path, run_id: str, strategy: str = release.DEFAULT_STRATEGY) -> Path | None:
-    """The strategy's champion release to judge ``run_id`` against (never a release of ``run_id`` itself)."""
-    pointer = release.champion(home, strategy)
+def incumbent_path(home: Path, run_id: str, line: str) -> Path | None:
+    """The line's champion release to judge ``run_id`` against (never a release of ``run_id`` itself)."""
+    pointer = release.champion(home, line)
     if not pointer:
         return None
     root = release.releases_root(home)
@@ -72,10 +74,10 @@ def _png_md(path: Path, alt: str) -> str:
     return f"![{alt}](data:image/png;base64,{base64.b64encode(path.read_bytes()).decode('ascii')})"
 
 
-def shadow_stage(run_dir: Path, run_id: str, home: Path, features: pd.DataFrame, direction_train: pd.DataFrame,
+def shadow_stage(run_dir: Path, spec: RunSpec, home: Path, features: pd.DataFrame, direction_train: pd.DataFrame,
                  entry_train: pd.DataFrame, entry_labels: pd.DataFrame) -> dict[str, Any]:
     """The incumbent scores the newest window; realized outcomes, calibration and its PM trades."""
-    path = incumbent_path(home, run_id)
+    path = incumbent_path(home, spec.run_id, release.model_line(spec).name)
     rows, window = newest_window(features)
     if path is None:
         return {"status": "NO_CHAMPION", "window": window, "rows": int(len(rows))}
@@ -97,10 +99,10 @@ def shadow_stage(run_dir: Path, run_id: str, home: Path, features: pd.DataFrame,
             "tables": {k: f"{SHADOW_DIR}/{k}.parquet" for k in tables}}
 
 
-def drift_stage(run_dir: Path, run_id: str, home: Path, own_profile: dict[str, Any], features: pd.DataFrame,
+def drift_stage(run_dir: Path, spec: RunSpec, home: Path, own_profile: dict[str, Any], features: pd.DataFrame,
                 direction_train: pd.DataFrame, entry_train: pd.DataFrame) -> dict[str, Any]:
     """PSI per feature and label-rate drift of the newest window against the incumbent's profile."""
-    path = incumbent_path(home, run_id)
+    path = incumbent_path(home, spec.run_id, release.model_line(spec).name)
     profile_file = path / PROFILE_FILE if path is not None else None
     if profile_file is not None and profile_file.exists():
         profile, reference = io.read_json(profile_file), f"champion {path.name} (fit_inner)"
@@ -126,26 +128,29 @@ def drift_stage(run_dir: Path, run_id: str, home: Path, own_profile: dict[str, A
             "label_rates": labels_drift.to_dict(orient="records"), "psi_plot": str(plot.relative_to(run_dir))}
 
 
-def challenger_stage(run_dir: Path, run_id: str, home: Path, features: pd.DataFrame, direction_train: pd.DataFrame,
+def challenger_stage(run_dir: Path, spec: RunSpec, home: Path, features: pd.DataFrame, direction_train: pd.DataFrame,
                      entry_train: pd.DataFrame, entry_labels: pd.DataFrame, pm_doc: dict[str, Any],
                      price_plan: dict[str, Any]) -> dict[str, Any]:
-    """Challenger (this run) and incumbent on this run's latest_stress rows; the promotion decision."""
+    """Challenger (this run) and its line's incumbent on this run's latest_stress rows, each with its own price
+    plan; the promotion decision (a plan change is refused unless the spec accepts it, docs/monitoring.md)."""
     rows = trainable_features(features)
     rows = rows[rows["split_id"] == LATEST_STRESS_SPLIT].reset_index(drop=True)
     challenger_eval, _ = evaluate_bundle(run_bundle(run_dir, pm_doc, price_plan), rows, direction_train,
                                          entry_train, entry_labels)
-    path = incumbent_path(home, run_id)
-    champion_eval = None
-    same_plan = True
+    line = release.model_line(spec).name
+    path = incumbent_path(home, spec.run_id, line)
+    champion_eval, champion_plan = None, None
     if path is not None:
         champion = Bundle.from_release(path)
-        same_plan = champion.price_plan.get("pricePlanConfigHash") == price_plan.get("pricePlanConfigHash")
+        champion_plan = champion.price_plan.get("pricePlanConfigHash")
         champion_eval, _ = evaluate_bundle(champion, rows, direction_train, entry_train, entry_labels)
-    decision = cc.decide(challenger_eval["pm"], champion_eval["pm"] if champion_eval else None, same_plan=same_plan)
-    result = {**decision, "rows": int(len(rows)), "split": LATEST_STRESS_SPLIT,
-              "champion": path.name if path is not None else None, "challenger": run_id,
-              "challenger_eval": challenger_eval, "champion_eval": champion_eval}
-    return result
+    plans = {"challenger": price_plan.get("pricePlanConfigHash"), "champion": champion_plan}
+    decision = cc.decide(challenger_eval["pm"], champion_eval["pm"] if champion_eval else None,
+                         same_plan=plans["champion"] == plans["challenger"],
+                         accept_plan_change=spec.release.accept_plan_change)
+    return {**decision, "rows": int(len(rows)), "split": LATEST_STRESS_SPLIT, "line": line, "price_plans": plans,
+            "champion": path.name if path is not None else None, "challenger": spec.run_id,
+            "challenger_eval": challenger_eval, "champion_eval": champion_eval}
 
 
 def _pm_row(name: str, evaluation: dict[str, Any] | None) -> dict[str, Any]:
@@ -178,8 +183,12 @@ def monitoring_report(run_dir: Path, run_id: str, shadow: dict[str, Any], drift:
               markdown_table(drift["label_rates"], ["label", "reference_rate", "newest_rate", "change", "status"]), "",
               markdown_table(drift["feature_psi"][:10], ["feature", "psi", "status"]), "",
               _png_md(run_dir / drift["psi_plot"], "feature PSI"), ""]
-    parts += ["## Champion vs challenger", "", f"Decision: **{challenger['decision']}**", "",
-              *[f"- {r}" for r in challenger["reasons"]], "", f"Rule: {challenger['rule']}", "",
+    plans = challenger["price_plans"]
+    parts += ["## Champion vs challenger", "", f"Model line: `{challenger['line']}`", "",
+              f"Decision: **{challenger['decision']}**", "", *[f"- {r}" for r in challenger["reasons"]], "",
+              f"Price plans (config hash): challenger `{str(plans['challenger'])[:12]}`, champion "
+              f"`{str(plans['champion'])[:12]}`; each bundle is scored with its own plan.", "",
+              f"Rule: {challenger['rule']}", "",
               markdown_table([_pm_row(f"challenger {challenger['challenger']}", challenger["challenger_eval"]),
                               _pm_row(f"champion {challenger['champion']}", challenger["champion_eval"])]), ""]
     text = "\n".join(parts)
