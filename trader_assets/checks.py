@@ -19,7 +19,7 @@ from trader_assets.resources import TraderHome
 from trader_core import io, layout
 from trader_core.contracts.features import FEATURE_ORDER, META_COLUMNS, TRAINABLE_QUALITY, feature_order_hash
 from trader_core.contracts.labels import RISK_TARGETS
-from trader_core.contracts.versions import EMBARGO_SPLIT, TRAINING_SPLITS
+from trader_core.contracts.versions import EMBARGO_SPLIT, TRAINING_SPLITS, TUNE_SPLIT
 from trader_core.contracts.models import OUTPUT_MAPPING, TARGETS
 from trader_core.labels.checks import path_stats_sane, two_sides_per_sample, windows_inside_splits
 from trader_core.errors import ArtifactError, ConfigError
@@ -191,7 +191,8 @@ def _model_checks(model: str, asset: dg.AssetsDefinition) -> list:
 
     @dg.asset_check(asset=asset, name=f"{prefix}_onnx_parity", blocking=True, partitions_def=runs_partitions,
                     additional_ins={"dataset": dg.AssetIn(dataset_key)},
-                    description="onnxruntime on raw tune features equals the trained predictions within 1e-5.")
+                    description="onnxruntime on raw tune features equals the trained predictions within "
+                                "4 float32 epsilons of max(1, |value|) (docs/models.md, \"Checks\").")
     def parity(context: dg.AssetCheckExecutionContext, trader_home: TraderHome, manifest: dict,
                dataset: pd.DataFrame) -> dg.AssetCheckResult:
         run_dir = trader_home.run_dir(context.partition_key)
@@ -224,7 +225,7 @@ CHECKS = CHECKS + MODEL_CHECKS
 
 # ------------------------------------------------------------------------------------------ trading, release
 @dg.asset_check(asset=pm_search, blocking=True, partitions_def=runs_partitions,
-                description="The PM config is valid, its hash matches, and it was chosen on tune_inner only.")
+                description="The PM config is valid, its hash matches, and the rows it was chosen on are tune_inner rows only.")
 def pm_config_valid(pm_search: dict) -> dg.AssetCheckResult:
     try:
         validate_pm_config(pm_search["config"])
@@ -232,14 +233,20 @@ def pm_config_valid(pm_search: dict) -> dg.AssetCheckResult:
     except ConfigError as exc:
         valid, error = False, str(exc)
     hash_ok = pm_config_hash(pm_search["config"]) == pm_search["config_hash_sha256"]
-    return _result(valid and hash_ok and pm_search["search_split"] == "tune_inner", error=error, hash_matches=hash_ok,
-                   search_split=pm_search["search_split"], candidate_count=pm_search["candidate_count"])
+    searched = pm_search["rows_by_split"]
+    return _result(valid and hash_ok and set(searched) == {TUNE_SPLIT} and searched[TUNE_SPLIT] > 0, error=error,
+                   hash_matches=hash_ok, rows_by_split=searched, candidate_count=pm_search["candidate_count"])
 
 
 @dg.asset_check(asset=backtest, blocking=True, partitions_def=runs_partitions,
-                description="Promotion gate: the integrated backtest on the sealed splits is PASS.")
+                description="Promotion gate: the integrated backtest on the sealed splits is PASS (a significantly "
+                            "positive edge after deflating for the looks at the sealed window); the result's "
+                            "description says why.")
 def backtest_status_pass(backtest: dict) -> dg.AssetCheckResult:
-    return _result(backtest["status"] == "PASS", status=backtest["status"], reasons=backtest["status_reasons"])
+    return dg.AssetCheckResult(passed=backtest["status"] == "PASS", description="\n".join(backtest["explanation"]),
+                               metadata={"status": backtest["status"],
+                                         "reasons": dg.MetadataValue.json(backtest["status_reasons"]),
+                                         "look": backtest["looks"]})
 
 
 @dg.asset_check(asset=release, blocking=True, partitions_def=runs_partitions,

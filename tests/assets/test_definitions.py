@@ -12,9 +12,21 @@ def test_definitions_load_and_jobs_resolve():
     assert {"raw_market", "replay_1m", "split_manifest", "feature_frame"} <= keys
 
 
+MODELS = ("direction", "entry", "continue", "risk")
+#: Checks that protect the locked split, the data and model contracts and promotion: a failure stops the run.
+BLOCKING = {"replay_unique_sorted_minutes", "replay_ohlc_sane", "split_order_and_embargo", "split_locked_unchanged",
+            "feature_order_hash_matches", "feature_trainable_rows_finite", "entry_path_stats_sane",
+            "entry_two_rows_per_sample", "pm_config_valid", "backtest_status_pass", "release_bundle_hashes_match",
+            "butterfly_backtest_pass", "butterfly_onnx_parity",
+            *(f"{m}_{c}" for m in MODELS for c in ("onnx_contract", "onnx_parity")),
+            *(f"{f}_windows_inside_splits" for f in (*MODELS, "exit"))}
+#: Diagnostics that warn: the run goes on and the UI shows them.
+WARNING = {"challenger_not_worse_than_champion", "feature_drift_psi", "label_rate_drift",
+           *(f"{f}_not_one_class" for f in (*MODELS, "exit")), *(f"{m}_heads_beat_baseline" for m in MODELS)}
+
+
 def test_blocking_checks_guard_the_contracts():
-    checks = {c.name: c for c in defs.resolve_asset_graph().asset_check_keys}
-    assert {"replay_unique_sorted_minutes", "replay_ohlc_sane", "split_order_and_embargo", "split_locked_unchanged",
-            "feature_order_hash_matches", "feature_trainable_rows_finite"} <= set(checks)
-    for spec in defs.resolve_all_asset_check_specs() if hasattr(defs, "resolve_all_asset_check_specs") else []:
-        assert spec.blocking
+    graph = defs.resolve_asset_graph()
+    blocking = {key.name: graph.get_check_spec(key).blocking for key in graph.asset_check_keys}
+    assert set(blocking) == BLOCKING | WARNING
+    assert {name for name, is_blocking in blocking.items() if is_blocking} == BLOCKING

@@ -60,7 +60,8 @@ def to_params(params_cls: type, config: dg.Config) -> Any:
 def _output(context: dg.AssetExecutionContext, trader_home: TraderHome, output) -> dg.Output[dict]:
     asset = context.asset_key.path[-1]
     run_dir = trader_home.run_dir(context.partition_key)
-    summary = experiment_stage(run_dir, asset, output)
+    summary = experiment_stage(run_dir, asset, output, spec=trader_home.run_spec(context.partition_key),
+                               home=trader_home.path)
     return dg.Output(summary, metadata={
         "verdict": summary["verdict"], "headline": json_value(summary["headline"]),
         "folder": dg.MetadataValue.path(str(run_dir / summary["folder"])),

@@ -30,7 +30,7 @@ def _materialize(context: dg.AssetExecutionContext, trader_home: TraderHome, mod
                  direction_train: pd.DataFrame | None = None) -> dg.Output[dict]:
     run_id = context.partition_key
     manifest = stages.model_stage(model, dataset, trader_home.run_spec(run_id), trader_home.run_dir(run_id),
-                                  direction_train=direction_train)
+                                  direction_train=direction_train, home=trader_home.path)
     return dg.Output(manifest, metadata=_metadata(manifest))
 
 

@@ -38,11 +38,17 @@ def backtest(context: dg.AssetExecutionContext, trader_home: TraderHome, pm_sear
              entry_train: pd.DataFrame, entry_labels: pd.DataFrame, price_plan: dict) -> dg.Output[dict]:
     run_id = context.partition_key
     run_dir = trader_home.run_dir(run_id)
-    result = stages.backtest_stage(run_dir, run_id, pm_search, entry_train, entry_labels, price_plan)
+    result = stages.backtest_stage(run_dir, trader_home.run_spec(run_id), trader_home.path, pm_search, entry_train,
+                                   entry_labels, price_plan)
     rows = [{"split": s, **{k: m.get(k) for k in ("trade_count", "win_rate", "avg_weighted_edge_bps",
                                                  "total_weighted_edge_bps", "max_drawdown_bps", "profit_factor")}}
             for s, m in result["metrics"].items()]
+    validation = result["significance"]["validation_locked"]
     metadata = {"status": result["status"], "status_reasons": json_value(result["status_reasons"]),
+                "why": dg.MetadataValue.md("```\n" + "\n".join(result["explanation"]) + "\n```"),
+                "look": result["looks"], "required_t": result["required_statistic"],
+                "validation_t": validation["statistic"], "validation_deflated_t": validation["deflated_statistic"],
+                "validation_p_value": validation["p_value"],
                 "metrics": dg.MetadataValue.md(markdown_table(rows)),
                 "report": dg.MetadataValue.md((run_dir / layout.BACKTEST_REPORT_FILE).read_text())}
     for split, rel in result["equity_plots"].items():
@@ -58,15 +64,17 @@ def backtest(context: dg.AssetExecutionContext, trader_home: TraderHome, pm_sear
                 "reference_profile", "shadow_scoring", "drift_report"],
           description="Promote the run's bundle (4 ONNX models, feature order/schema, price plan, PM config, "
                       "metrics, backtest, reference profile) to a new immutable version under releases/ and make it "
-                      "the champion. Skipped when the backtest fails (blocking check); refuses (ReleaseRefused) when "
+                      "the champion of the run's model line. Skipped when the backtest fails (blocking check); refuses (ReleaseRefused) when "
                       "the champion-vs-challenger decision keeps the champion.")
 def release(context: dg.AssetExecutionContext, trader_home: TraderHome, backtest: dict, pm_search: dict,
             price_plan: dict, entry_model: dict, champion_challenger: dict) -> dg.Output[dict]:
     run_id = context.partition_key
     spec = trader_home.run_spec(run_id)
     record = stages.release_stage(trader_home.run_dir(run_id), spec, backtest, trader_home.path, champion_challenger)
-    context.log.info(f"release {record['version']} is the champion ({'reused' if record['reused'] else 'new'})")
-    return dg.Output(record, metadata={"version": record["version"], "path": dg.MetadataValue.path(record["path"]),
+    context.log.info(f"release {record['version']} is the champion of line {record['line']} "
+                     f"({'reused' if record['reused'] else 'new'})")
+    return dg.Output(record, metadata={"version": record["version"], "line": record["line"],
+                                       "path": dg.MetadataValue.path(record["path"]),
                                        "reused": record["reused"], "content_hash": record["content_hash"]})
 
 

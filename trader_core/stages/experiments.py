@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from trader_core import sealed_ledger
+from trader_core.config import RunSpec
 from trader_core.experiments.toolkit import DIAGNOSTIC_ONLY, ExperimentOutput, write_experiment
 from trader_core.report import jsonable
 
@@ -36,8 +38,11 @@ def verdict_of(result: dict[str, Any]) -> str:
     return "STABLE_CANDIDATE_FOUND" if count > 0 else "NO_STABLE_CANDIDATE"
 
 
-def experiment_stage(run_dir: Path, asset: str, output: ExperimentOutput) -> dict[str, Any]:
-    """Write ``output`` (result JSON last) and return the summary stored as the asset's value."""
+def experiment_stage(run_dir: Path, asset: str, output: ExperimentOutput, *, spec: RunSpec,
+                     home: Path) -> dict[str, Any]:
+    """Write ``output`` (result JSON last) and return the summary stored as the asset's value. Experiments read the
+    sealed splits' rows, so each is a look recorded in the sealed ledger (docs/trading.md)."""
+    sealed_ledger.record_run_look(run_dir, spec, home, kind="experiment", what=asset)
     folder = Path(run_dir) / EXPERIMENTS_DIR / asset
     hashes = write_experiment(output, folder)
     return jsonable({
