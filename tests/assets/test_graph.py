@@ -40,6 +40,7 @@ def test_small_run_materializes_with_all_checks_passing(tmp_path, instance):
     replay = io.read_parquet(root / "replay/replay_1m.parquet")
     assert len(replay) == 2 * 8 * 1440
     selected = {k.path[-1] for k in UP_TO_MODELS.resolve(defs.resolve_asset_graph())}
+    assert selected & set(layout.ARTIFACT_PATHS) and set(layout.ARTIFACT_PATHS) - selected  # both sides checked
     for asset, rel in layout.ARTIFACT_PATHS.items():
         assert (root / rel).exists() == (asset in selected), rel
     for rel in (layout.PRICE_PLAN_PARQUET_FILE, layout.POSITION_LABEL_REPORT_FILE,

@@ -1,12 +1,15 @@
 """Monthly retraining: landing a month creates one partition and one run request, exactly once."""
 
+import json
+
 import dagster as dg
 import pandas as pd
 import pytest
 
 from trader_assets.definitions import defs
 from trader_assets.sensors import landed_month_sensor, monthly_retrain_schedule
-from trader_core import runs
+from trader_core import layout, runs
+from trader_core.config import LabelConfig
 from trader_core.errors import ConfigError
 from trader_core.market.landing import MARKER, complete_months, land_synthetic_month, landing_root
 from trader_core.market.sources import load_raw_market
@@ -49,7 +52,10 @@ def test_each_landed_month_is_registered_and_requested_once(home):
         assert sorted(instance.get_dynamic_partitions("runs")) == ["retrain-2026-01", "retrain-2026-02"]
         spec = runs.load_spec("retrain-2026-02", home)
         assert (spec.source.kind, spec.start, spec.end) == ("landed", "2025-09-01", "2026-03-01")
-        assert spec.labels.entry.target_bps == 40.0  # configs/retrain.json
+        entry = json.loads((layout.PROJECT_ROOT / "configs" / "retrain.json").read_text())["labels"]["entry"]
+        assert {k: getattr(spec.labels.entry, k) for k in entry} == entry  # the checkout's retrain plan ...
+        assert (spec.labels.entry.target_bps, spec.labels.entry.stop_bps) != (
+            LabelConfig().entry.target_bps, LabelConfig().entry.stop_bps)  # ... which is not the default plan
         raw = load_raw_market(spec)  # the trailing window reads both landed months as one series
         bars = raw["bars"]
         assert len(bars) == (31 + 28) * 1440 and bars["open_time"].is_monotonic_increasing
@@ -78,7 +84,7 @@ def test_incomplete_months_are_ignored_and_bad_months_refused(home):
 def test_definitions_resolve_every_job_sensor_and_schedule():
     for job in ("retrain_job", "market_job", "features_job", "labels_job", "models_job", "trading_job",
                 "monitoring_job", "experiments_job", "everything_job", "butterfly_job"):
-        assert defs.resolve_job_def(job)
+        assert defs.resolve_job_def(job).name == job
     assert defs.resolve_sensor_def("landed_month_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_schedule_def("monthly_retrain_schedule").default_status == dg.DefaultScheduleStatus.RUNNING
 

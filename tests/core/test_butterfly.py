@@ -146,11 +146,12 @@ def test_strikes_on_grid_symmetric_at_least_one_step():
 def test_roi_class_boundaries_exact():
     roi = np.array([-1.0, -0.1000001, -0.10, 0.0, 0.0499999, 0.05, 0.1499999, 0.15, 3.0])
     np.testing.assert_array_equal(roi_class(roi), [0, 0, 1, 1, 1, 2, 2, 3, 3])
-    for c in ROI_CLASSES:  # the contract's ranges agree with the classifier
-        if c.lower is not None:
-            assert roi_class(c.lower) == c.id
-        if c.upper is not None:
-            assert roi_class(np.nextafter(c.upper, -np.inf)) == c.id
+    assert [c.id for c in ROI_CLASSES] == [0, 1, 2, 3]
+    assert ROI_CLASSES[0].lower is None and ROI_CLASSES[-1].upper is None  # open-ended outer classes
+    for c in ROI_CLASSES[1:]:  # the contract's lower bounds agree with the classifier ...
+        assert roi_class(c.lower) == c.id
+    for c in ROI_CLASSES[:-1]:  # ... and so do its upper bounds (exclusive)
+        assert roi_class(np.nextafter(c.upper, -np.inf)) == c.id and roi_class(c.upper) == c.id + 1
 
 
 def test_class_values_are_fit_means_with_fallback():
@@ -263,6 +264,7 @@ def test_split_embargo_keeps_every_label_window_inside_its_split(small_samples):
     order = ["fit_inner", "tune_inner", "validation_locked", "latest_stress"]
     for current, following in itertools.pairwise(order):
         rows = samples[ids == current]
+        assert len(rows) > 0, current  # a split without samples would pass the check below vacuously
         assert (rows["eval_date"] < starts[following]).all()  # the embargo covers the longest label horizon
 
 

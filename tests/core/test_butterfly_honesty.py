@@ -34,6 +34,7 @@ def test_signal_on_beats_chance_and_passes(seed):
     assert m["row_count"] >= 400
     assert m["macro_f1"] >= ON_MIN_F1 and m["macro_f1"] - m["chance_macro_f1"] >= ON_MIN_EXCESS, m
     assert result.backtest["status"] == "PASS", result.backtest["splits"]
+    assert set(result.backtest["splits"]) == {"validation_locked", "latest_stress"}  # the loop below sees both
     for split in result.backtest["splits"].values():
         assert split["trades"] >= 20 and split["mean_roi"] > 0 and split["excess_t"] >= 2.0
 

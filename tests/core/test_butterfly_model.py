@@ -126,7 +126,12 @@ def test_monitoring_on_newly_landed_market(onnx_path):
     rows = samples.merge(build_features(samples, market, config), on="sample_id")
     report = monitor(onnx_path, rows, config)
     assert report["all_rows"]["rows"] == len(rows) > 0 and report["model_version"] == "butterfly-model-v1"
-    assert 0.0 <= report["class_accuracy"] <= 1.0 and np.isfinite(report["all_rows"]["abs_deviation"])
+    predicted_class = predict_onnx(onnx_path, rows).argmax(axis=1)
+    assert report["class_accuracy"] == pytest.approx(np.mean(predicted_class == rows["label"].to_numpy()), abs=1e-12)
+    expected = predict_onnx(onnx_path, rows).astype(float) @ read_contract(onnx_path)["class_values"]
+    realized = rows["roi"].to_numpy(dtype=float)
+    assert report["all_rows"]["mean_predicted_roi"] == pytest.approx(expected.mean(), abs=1e-9)
+    assert report["all_rows"]["abs_deviation"] == pytest.approx(abs(expected.mean() - realized.mean()), abs=1e-9)
 
 
 def test_reports(result, tmp_path):

@@ -144,6 +144,7 @@ def test_case_30_dynamic_exit_search_writes_plan_diagnostics(tmp_path):
 def test_dynamic_score_follows_the_spec_formula():
     features, replay = case30_inputs()
     summary = search_dynamic_exit_plans(features, replay, params=CASE30_GRID).tables["summary"]
+    assert sorted(summary["side"]) == ["LONG", "SHORT"]  # one plan x two sides: the loop below checks both rows
     for _, s in summary.iterrows():
         gate = [s[f"avg_actual_net_edge_bps_{x}"] for x in SPLITS[1:]]
         assert s["avg_actual_edge_eval"] == pytest.approx(np.mean(gate))
@@ -252,7 +253,8 @@ def test_costs_move_the_edges():
     cheap = search_dynamic_exit_plans(features, replay, params=CASE30_GRID, costs=CostConfig(0.0, 0.0, 0.0))
     full = search_dynamic_exit_plans(features, replay, params=CASE30_GRID)
     diff = (cheap.tables["rows"]["avg_actual_net_edge_bps"] - full.tables["rows"]["avg_actual_net_edge_bps"])
-    assert np.allclose(diff, 6.5)
+    assert len(diff) == 8 and diff.notna().all()  # 4 splits x 2 sides, each with its one sample
+    assert np.allclose(diff, 4.0 + 2.0 + 0.5)  # fee + slippage + funding of the default CostConfig
 
 
 # ------------------------------------------------------------------------------ entry screens (13.4)
@@ -270,9 +272,9 @@ def test_case_19_entry_feature_screen_requires_actual_plan_edge():
     assert "long_expected_net_edge_bps" in ds.columns
     with pytest.raises(ValueError, match="long_actual_plan_net_edge_bps"):
         screen_edge_column(ds, "long")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="missing 'long_actual_plan_net_edge_bps'"):
         screen_entry_features(ds)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="missing 'long_actual_plan_net_edge_bps'"):
         screen_entry_condition_pairs(ds)
 
 
@@ -347,6 +349,7 @@ def test_case_27_condition_pair_screen_finds_stable_pair(tmp_path):
 
 def test_condition_pair_screen_score_formula():
     cands = screen_entry_condition_pairs(case27_dataset(), PairScreenParams(50, 50, 8, 2)).tables["candidates"]
+    assert len(cands) > 0 and cands["usable_candidate"].any() and not cands["usable_candidate"].all()
     edges = cands[[f"avg_edge_bps_{s}" for s in SPLITS[1:]]]
     expected = (edges.min(axis=1).fillna(-999) + 0.25 * edges.mean(axis=1).fillna(-999)
                 + 2 * cands["stable_lift"] + cands["stable_enough_rows"])

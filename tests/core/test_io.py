@@ -42,7 +42,7 @@ def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):  # the injected failure, not some other OSError
         io.write_json(path, {"v": 2})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
@@ -55,4 +55,6 @@ def test_frame_hash_depends_on_content_not_index():
     c = frame()
     c.loc[0, "a"] = 1.5
     assert io.frame_hash(c) != io.frame_hash(a)
-    assert io.write_json.__doc__
+    d = frame()
+    d.loc[2, "s"] = "zz"  # a change in a non-numeric column counts too
+    assert io.frame_hash(d) != io.frame_hash(a)

@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 from tests.assets.conftest import SMALL_RUN, materialize_run, write_spec
 from tests.scale.conftest import ROOT, artifact_hashes, free_port
 from trader_assets.definitions import defs
-from trader_assets.executors import DASK_ADDRESS_ENV, EXECUTOR_ENV, MULTIPROCESS_MAX_CONCURRENT, executor_from_env
+from trader_assets.executors import DASK_ADDRESS_ENV, EXECUTOR_ENV, executor_from_env
 from trader_core import layout
 from trader_core.errors import ConfigError
 
@@ -30,7 +30,8 @@ def test_default_is_in_process():
 def test_multiprocess_is_capped_at_two_processes():
     executor = executor_from_env({EXECUTOR_ENV: "multiprocess"})
     assert executor.name == "multiprocess"
-    assert executor.config_schema.resolve_config({}).value["config"]["max_concurrent"] == MULTIPROCESS_MAX_CONCURRENT
+    # the cap the test name states (the shared 2-core machine), not whatever the module constant says
+    assert executor.config_schema.resolve_config({}).value["config"]["max_concurrent"] == 2
 
 
 def test_dask_targets_the_configured_scheduler():
