@@ -208,7 +208,7 @@ def print_summary(run_id: str, home: Path) -> None:
         if not record.exists():
             continue
         promoted = json.loads(record.read_text())
-        print(f"release: {promoted['version']} at {promoted['path']} (champion)")
+        print(f"release: {promoted['version']} at {promoted['path']} (champion of line {promoted.get('line', '?')})")
 
 
 def cmd_check_data(args: argparse.Namespace) -> int:

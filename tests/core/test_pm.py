@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from trader_core.errors import ConfigError, DataContractError
@@ -261,9 +261,7 @@ def random_setups(draw) -> tuple[dict, dict, dict]:
     return t, config, plan
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(frame=random_frames(), setup=random_setups())
-def test_simulate_matches_per_row_reference(frame, setup):
+def _assert_simulation_matches_reference(frame, setup) -> list:
     t, config, plan = setup
     got = simulate_trades(frame, t, config, plan)
     want = reference_trades(frame, t, config, plan)
@@ -274,6 +272,21 @@ def test_simulate_matches_per_row_reference(frame, setup):
     assert got["weighted_edge_bps"].tolist() == pytest.approx([x["actual"] * x["ratio"] for x in want], rel=1e-12)
     assert (got["planned_ratio"] > 0).all()
     assert got["event_time"].is_monotonic_increasing
+    return want
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=random_frames(), setup=random_setups())
+def test_simulate_matches_per_row_reference(frame, setup):
+    _assert_simulation_matches_reference(frame, setup)
+
+
+def test_simulate_matches_the_reference_on_a_drawn_case_with_several_trades():
+    """The property above may meet empty trade lists; this draws a case whose reference trades at least 3 times."""
+    frame, setup = find(st.tuples(random_frames(), random_setups()),
+                        lambda case: len(reference_trades(case[0], *case[1])) >= 3,
+                        settings=settings(max_examples=2000, database=None))
+    assert len(_assert_simulation_matches_reference(frame, setup)) >= 3
 
 
 # --- search -----------------------------------------------------------------------------------------------

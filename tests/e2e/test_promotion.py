@@ -40,7 +40,7 @@ def test_signal_on_passes_and_is_promoted_signal_off_is_refused(homes, capsys):
     assert cli.main(["run", "off", "--config", config, "--signal", "0", "--no-experiments"]) == 1
     captured = capsys.readouterr()
     off = json.loads((layout.run_root("off", homes) / "backtest/backtest_result.json").read_text())
-    assert off["status"] != "PASS" and off["status_reasons"]
+    assert off["status"] == "FAIL" and off["status_reasons"]
     assert "check backtest_status_pass: FAILED (blocking)" in captured.out
     assert "release: Dependencies for step release failed" in captured.err
     # the champion is untouched, and the signal-off market (another line) got none

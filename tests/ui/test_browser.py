@@ -85,8 +85,13 @@ def test_ui_shows_assets_and_check_results(tmp_path, monkeypatch):
             for png in (graph_png, run_png):
                 shutil.copy(png, Path(os.environ["TRADER_SCREENSHOT_DIR"]) / png.name)
         dom = chromium(["--dump-dom", f"http://127.0.0.1:{port}/runs/{run['runId']}"], tmp_path)
-        assert "split_locked_unchanged" in dom or "feature_frame" in dom
+        assert "feature_frame" in dom and "split_manifest" in dom  # the run page lists the materialized assets
+        raw = graphql(port, '{ assetNodeOrError(assetKey: {path: ["raw_market"]}) { ... on AssetNode { '
+                            'assetMaterializations(limit: 1) { metadataEntries { label } } } } }')
+        labels = {e["label"] for e in raw["assetNodeOrError"]["assetMaterializations"][0]["metadataEntries"]}
+        assert {"data_check", "filled_minutes", "days_kept", "days_dropped", "gap_runs_by_length"} <= labels
     finally:
+        alive = ui.poll() is None
         os.killpg(ui.pid, signal.SIGTERM)
         ui.wait(timeout=30)
-    assert ui.returncode is not None
+    assert alive and ui.returncode == 0  # served until stopped by its PID, then shut down cleanly
