@@ -1,6 +1,6 @@
-"""Benchmark: build_feature_frame vs the seed-style pandas implementation, 2 symbols x 30 days of minutes.
+"""Benchmark: build_feature_frame vs the original-style pandas implementation, 2 symbols x 30 days of minutes.
 
-The reference is written the way seed 002 was: pandas per symbol, ``rolling(...).apply(..., raw=True)``
+The reference is written the way the original code was: pandas per symbol, ``rolling(...).apply(..., raw=True)``
 for the two rank-based features, built-in rolling kernels (including the median) for the rest.
 Run from the repo root: ``python benchmarks/bench_features.py``.
 """
@@ -103,7 +103,7 @@ def reference_features(replay: pd.DataFrame) -> pd.DataFrame:
         f["sweep_up_15m_bps"] = (high15 / c - 1.0).clip(lower=0.0) * 1e4
         f["sweep_down_15m_bps"] = (c / low15 - 1.0).clip(lower=0.0) * 1e4
         f["compression_score_4h_pct"] = 1.0 - _rank_last(f["range_15m_bps"], 240)
-        median = f["range_15m_bps"].rolling(240, min_periods=240).median()  # built-in, as in seed 002
+        median = f["range_15m_bps"].rolling(240, min_periods=240).median()  # built-in, as in the original code
         f["compression_release_15m_bps"] = (f["range_15m_bps"] - median).clip(lower=0.0)
         buy, sell = g["taker_buy_volume"], g["taker_sell_volume"]
         f["taker_imbalance_1m"] = _safe_divide(buy - sell, buy + sell)

@@ -1,4 +1,4 @@
-"""Benchmark the 1536-candidate PM threshold search on 100,000 tune rows against the seed's approach, and the
+"""Benchmark the 1536-candidate PM threshold search on 100,000 tune rows against the original approach, and the
 batched candidate evaluator against the per-candidate loop on the 17,280-candidate expanded grid.
 
 Data: 2 symbols x 50,000 one-minute rows with random but plausible predictions (softmax direction probs,

@@ -1,5 +1,6 @@
-"""Training diagnostics report (spec 13.11): labels from the datasets, the PM gate funnel, relaxed variants,
-top-bucket edge and a plain-language conclusion. Diagnostic only: it never changes the formal chain."""
+"""Training diagnostics report (docs/experiments.md, "Training diagnostics"): labels from the datasets, the PM
+gate funnel, relaxed variants, top-bucket edge and a plain-language conclusion. Diagnostic only: it never changes
+the formal chain."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def _quantiles(series: pd.Series, qs: tuple[float, ...] = QUANTILES) -> dict[str
 
 
 def gate_funnel(frame: pd.DataFrame, t: Mapping[str, float]) -> list[dict[str, Any]]:
-    """Single and cumulative pass counts of the strict gates of spec 11.4, per side."""
+    """Single and cumulative pass counts of the strict gates (docs/trading.md, "Gates, sizing, overlap"), per side."""
     margin = (frame["long_prob"] - frame["short_prob"]).abs()
     rows = []
     for side, short in (("long", "long"), ("short", "short")):

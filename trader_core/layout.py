@@ -1,4 +1,4 @@
-"""On-disk layout (spec section 4): ``<TRADER_HOME>/trader-v4/runs/<run_id>/<stage>/<file>``.
+"""On-disk layout (README, "Where things are"): ``<TRADER_HOME>/trader-v4/runs/<run_id>/<stage>/<file>``.
 
 ``TRADER_HOME`` defaults to ``data/`` in the source checkout (git-ignored). Raw landed market data lives
 under ``<TRADER_HOME>/market/`` and promoted bundles under ``<TRADER_HOME>/releases/``.
@@ -76,7 +76,7 @@ DIAGNOSTICS_REPORT_FILE = "diagnostics/training_diagnostics.md"
 
 
 def model_onnx_path(run_dir: Path, model: str) -> Path:
-    """``model/<name>/<name>.onnx`` (spec 4)."""
+    """``model/<name>/<name>.onnx`` (docs/models.md, "ONNX contract")."""
     name = model.lower()
     return run_dir / "model" / name / f"{name}.onnx"
 

@@ -296,7 +296,7 @@ def level1_ofi(frame: pd.DataFrame) -> np.ndarray:
 def l1_ofi_parts(bid: np.ndarray, bid_size: np.ndarray, ask: np.ndarray, ask_size: np.ndarray,
                  prev_bid: np.ndarray, prev_bid_size: np.ndarray, prev_ask: np.ndarray,
                  prev_ask_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(bid part, ask part) of the L1 snapshot-diff OFI in quote notional (spec case 37)."""
+    """(bid part, ask part) of the L1 snapshot-diff OFI in quote notional (docs/data.md, "Replay rules")."""
     bid_part = np.where(bid >= prev_bid, bid * bid_size, 0.0) - np.where(bid <= prev_bid, prev_bid * prev_bid_size, 0.0)
     ask_part = np.where(ask >= prev_ask, prev_ask * prev_ask_size, 0.0) - np.where(ask <= prev_ask, ask * ask_size, 0.0)
     nan = np.isnan(bid) | np.isnan(prev_bid) | np.isnan(ask) | np.isnan(prev_ask)

@@ -1,4 +1,4 @@
-"""Butterfly (spec 16) units: evaluation date, IV proxy, Black-Scholes, payoff, ROI classes, strikes, labels,
+"""Butterfly (docs/butterfly.md) units: evaluation date, IV proxy, Black-Scholes, payoff, ROI classes, strikes, labels,
 sampling, config errors, splits and the decision rule / PASS rule."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Training diagnostics (spec 13.11)."""
+"""Training diagnostics (docs/experiments.md, "Training diagnostics")."""
 
 import pandas as pd
 import pytest

@@ -1,4 +1,4 @@
-"""OFI experiment (spec 13.1) and state-aware Continue experiment (spec 13.2): cases 9, 11, 12, 13, 31,
+"""OFI experiment and state-aware Continue experiment (docs/experiments.md, "Rules"): the worked cases,
 hand-computed OFI features, a planted OFI signal, and a state-continue run on a small synthetic market."""
 
 from __future__ import annotations
@@ -223,9 +223,9 @@ def state_run(tmp_path_factory):
 
 
 def _expected_state_status(metrics: dict) -> str:
-    """The spec 13.2 acceptance rule written out: on both sealed splits of both sides, market_plus_state has
-    continue AUC >= 0.60 and above market_only's, edge MAE ratio <= 0.97 and below market_only's; its
-    regressor converged."""
+    """The acceptance rule (docs/experiments.md, "State-aware continue experiment") written out: on both sealed
+    splits of both sides, market_plus_state has continue AUC >= 0.60 and above market_only's, edge MAE ratio
+    <= 0.97 and below market_only's; its regressor converged."""
     ok = True
     for side in ("long", "short"):
         only, plus = metrics[side]["market_only"], metrics[side]["market_plus_state"]
@@ -352,7 +352,7 @@ def _snapshot(minute: int, second: int, l0: tuple, l1_sizes: tuple = (1.0, 1.0))
 
 
 def _hand_book() -> pd.DataFrame:
-    """Minutes 0-3 (level 0 = spec case 37's chain), a gap at minute 4, minutes 5-6; plus decoys."""
+    """Minutes 0-3 (level 0 = the L1 OFI example of test_replay.py), a gap at minute 4, minutes 5-6; plus decoys."""
     rows = [
         _snapshot(0, 10, (90.0, 9.0, 95.0, 9.0)),  # earlier in minute 0: superseded by the :59 snapshot
         _snapshot(0, 59, (100.0, 1.5, 102.0, 4.0), (1.0, 1.0)),
@@ -370,7 +370,7 @@ def test_ofi_book_features_match_a_hand_computation():
     out = ofi.book_ofi_features(_hand_book()).set_index("open_time_ms")
     assert list(out.index) == [m * 60_000 + int(T0.value // 10**6) for m in (0, 1, 2, 3, 5, 6)]
     f = out.reset_index(drop=True)
-    # level 0 OFI (case 37 parts): m1 202-102, m2 101-609, m3 -303+609; m6 (2-1)*100 - (1-3)*101
+    # level 0 OFI (the L1 example's parts): m1 202-102, m2 101-609, m3 -303+609; m6 (2-1)*100 - (1-3)*101
     ofi_l1 = [np.nan, 100.0, -508.0, 306.0, np.nan, 302.0]
     depth1 = [100 * 1.5 + 102 * 4, 101 * 2 + 102 * 5, 101 * 3 + 101.5 * 6, 100.5 * 4 + 102.5 * 7, 100 + 303, 200 + 101]
     # level 1 OFI: bid (2-1)*99, ask -(3-1)*103, then -(1-2)*99... -> m1 99, m2 -206, m3 -99+206; level 2+ unchanged
@@ -464,8 +464,9 @@ def test_ofi_experiment_on_a_small_run(ofi_run, tmp_path):
 
 
 def _expected_ofi_status(metrics: dict) -> str:
-    """Spec 13.1's rule written out: ADOPT iff on validation_locked and latest_stress market_plus_ofi has a lower
-    Direction logloss and a higher mean (long, short) Entry AUC than market_only."""
+    """The OFI rule (docs/experiments.md, "OFI experiment") written out: ADOPT iff on validation_locked and
+    latest_stress market_plus_ofi has a lower Direction logloss and a higher mean (long, short) Entry AUC than
+    market_only."""
     only, plus = metrics["market_only"], metrics["market_plus_ofi"]
     for split in ("validation_locked", "latest_stress"):
         if not plus["direction"][split]["logloss"] < only["direction"][split]["logloss"]:

@@ -1,5 +1,5 @@
-"""Price-plan search (spec 12), dynamic exit search (13.3), entry feature screen (13.4) and condition-pair
-screen (13.5): spec cases 18, 19, 26, 27 and 30, the score formulas, and planted-signal vs pure-noise data."""
+"""Price-plan search, dynamic exit search, entry feature screen and condition-pair screen (docs/experiments.md,
+"Rules"): the worked cases, the score formulas, and planted-signal vs pure-noise data."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def noise_dataset(n_per_split: int, seed: int = 3, planted: bool = False) -> pd.
                          np.abs(rng.normal(0, 10, n)))
 
 
-# ------------------------------------------------------------------------------ dynamic exit (13.3)
+# ------------------------------------------------------------------------------------- dynamic exit
 def test_case_30_dynamic_exit_search_writes_plan_diagnostics(tmp_path):
     features, replay = case30_inputs()
     labels = LabelConfig(entry=EntryLabelConfig(min_expected_net_edge_bps=3.0))
@@ -141,7 +141,7 @@ def test_case_30_dynamic_exit_search_writes_plan_diagnostics(tmp_path):
     assert "dyn_h3_t10_s5_trail4_t2x2_p50_25" in (tmp_path / "dynamic_exit_search_report.md").read_text()
 
 
-def test_dynamic_score_follows_the_spec_formula():
+def test_dynamic_score_follows_the_documented_formula():
     features, replay = case30_inputs()
     summary = search_dynamic_exit_plans(features, replay, params=CASE30_GRID).tables["summary"]
     assert sorted(summary["side"]) == ["LONG", "SHORT"]  # one plan x two sides: the loop below checks both rows
@@ -177,7 +177,7 @@ def test_dynamic_exit_search_finds_robust_plan_only_when_planted():
     assert noise.result["best_plan"]["avg_actual_edge_eval"] < 0
 
 
-# ------------------------------------------------------------------------------- price plans (12)
+# ------------------------------------------------------------------------------------ price plans
 def test_price_plan_rows_margin_and_score():
     features, replay = case30_inputs()
     out = search_price_plans(features, replay, params=PricePlanSearchParams(targets_bps=(10,), stops_bps=(5,),
@@ -257,7 +257,7 @@ def test_costs_move_the_edges():
     assert np.allclose(diff, 4.0 + 2.0 + 0.5)  # fee + slippage + funding of the default CostConfig
 
 
-# ------------------------------------------------------------------------------ entry screens (13.4)
+# ------------------------------------------------------------------------------------ entry screens
 def test_case_18_entry_feature_screen_prefers_actual_plan_edge():
     ds = case27_dataset()
     assert screen_edge_column(ds, "long") == "long_actual_plan_net_edge_bps"
@@ -327,7 +327,7 @@ def test_screen_params_are_validated():
         PairScreenParams(max_buckets_per_feature=0)
 
 
-# ------------------------------------------------------------------------- condition pairs (13.5)
+# ------------------------------------------------------------------------------ condition pairs
 def test_case_27_condition_pair_screen_finds_stable_pair(tmp_path):
     out = screen_entry_condition_pairs(case27_dataset(), PairScreenParams(50, 50, 8, 2))
     result, cands = out.result, out.tables["candidates"]

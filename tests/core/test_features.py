@@ -95,7 +95,7 @@ def make_replay(n_symbols: int, n_rows: int, seed: int) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------
-# slow reference: straight pandas per symbol, formulas of spec 6.2 and the feature contract
+# slow reference: straight pandas per symbol, the formulas of the feature contract (docs/features.md)
 
 
 def safe_divide(num: pd.Series, den: pd.Series) -> pd.Series:

@@ -1,4 +1,4 @@
-"""Label builders: the spec's acceptance cases (section 15: 1, 3, 23, 34, 35, 36) and the decided rules."""
+"""Label builders: the worked acceptance cases (numbered ``test_case_<n>``) and the rules of docs/labels.md."""
 
 import numpy as np
 import pandas as pd

@@ -49,7 +49,7 @@ def write_bundle(root: Path, seed: int = 0) -> dict[str, list[LinearHead]]:
     return heads
 
 
-# --- spec 15 case 10 -------------------------------------------------------------------------------------------
+# --- frozen reader ----------------------------------------------------------------------------------------------
 
 def test_frozen_linear_onnx(tmp_path: Path) -> None:
     path = tmp_path / "direction.onnx"
@@ -72,7 +72,7 @@ def test_frozen_linear_onnx(tmp_path: Path) -> None:
     assert all(out[c].dtype == np.float32 for c in out.columns if c != "sample_id")
 
 
-# --- spec 15 case 14 -------------------------------------------------------------------------------------------
+# --- output mapping ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("model", MODELS)
 def test_output_mapping_matches_model_outputs(model: str) -> None:
@@ -87,7 +87,7 @@ def test_output_fields_are_unique_across_models() -> None:
     assert len(fields) == len(set(fields))
 
 
-# --- spec 15 case 38 -------------------------------------------------------------------------------------------
+# --- the consumer's feature shape --------------------------------------------------------------------------------
 
 def test_exported_onnx_accepts_java_feature_shape(tmp_path: Path) -> None:
     path = tmp_path / "entry.onnx"

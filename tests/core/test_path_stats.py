@@ -1,6 +1,7 @@
-"""Path statistics (spec 7.2): spec cases 2 and 33, the worked dynamic example, validity rules, and the
-numba kernels against a slow per-row reference that follows the spec text literally, plus the stop fills of
-docs/labels.md (gap-through at the open, a share of the excess); tests/core/test_stop_fills.py has worked cases."""
+"""Path statistics (docs/labels.md, "Path statistics"): the worked cases, the worked dynamic example, validity
+rules, and the numba kernels against a slow per-row reference that follows the documented rules literally, plus
+the stop fills of docs/labels.md (gap-through at the open, a share of the excess); tests/core/test_stop_fills.py
+has worked cases."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ INT_COLUMNS = ("open_time_ms", "target_hit", "stop_hit", "timeout_hit", "ambiguo
                "time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
 FLOAT_COLUMNS = ("gross_edge_bps", "future_return_bps", "mfe_bps", "mae_bps", "future_spread_p80",
                  "future_realized_vol_bps")
-SPEC_FILLS = {"stop_fill_excess_share": 0.0}  # the spec's cases: a stop fills at the stop unless the bar gaps
+STOP_PRICE_FILLS = {"stop_fill_excess_share": 0.0}  # the worked cases: a stop fills at the stop unless the bar gaps
 
 
 def _replay(close, high=None, low=None, *, symbol="BTC-USDT-PERP", minutes=None, spread=None,
@@ -56,7 +57,7 @@ def _reference_stop_fill(stop: float, bar_open: float, hi: float, lo: float, pla
 
 def _reference_fixed(entry: float, exit_ret: float, os_, hs, ls, horizon: int, plan: PlanParams,
                      is_long: bool) -> dict:
-    """Spec 7.2 FIXED_TARGET_STOP_V1, computed as the seed did (first-hit index per barrier), with stop fills."""
+    """FIXED_TARGET_STOP_V1, computed the original way (first-hit index per barrier), with stop fills."""
     t_bps, s_bps = plan.target_bps, plan.stop_bps
     if is_long:
         target, stop = entry * (1.0 + t_bps / 10000.0), entry * (1.0 - s_bps / 10000.0)
@@ -87,7 +88,7 @@ def _reference_fixed(entry: float, exit_ret: float, os_, hs, ls, horizon: int, p
 
 def _reference_dynamic(entry: float, exit_ret: float, os_, hs, ls, horizon: int, plan: PlanParams,
                        is_long: bool) -> dict:
-    """Spec 7.2 DYNAMIC_TRAILING_V1 steps 1-5, one bar at a time, without early exit, with stop fills."""
+    """DYNAMIC_TRAILING_V1 (docs/labels.md), one bar at a time, without early exit, with stop fills."""
     t_bps, s_bps, t2, trail = plan.target_bps, plan.stop_bps, plan.second_target_bps, plan.trailing_stop_bps
     r1, r2 = plan.partial_take_1_ratio, plan.partial_take_2_ratio
     active, remaining, gross = True, 1.0, 0.0
@@ -150,7 +151,7 @@ def _reference_valid(g: pd.DataFrame, splits, t: int, horizon: int) -> bool:
 
 
 def reference_path_stats(replay: pd.DataFrame, horizon: int, plan: PlanParams, split_ids=None) -> pd.DataFrame:
-    """Slow per-row loop over symbols (sorted), sides and start rows, following spec 7.2 literally.
+    """Slow per-row loop over symbols (sorted), sides and start rows, following docs/labels.md literally.
 
     Without an ``open`` column a bar opens at the previous close of its symbol.
     """
@@ -201,8 +202,8 @@ def assert_same_stats(ours: pd.DataFrame, ref: pd.DataFrame) -> None:
                                    rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=column)
 
 
-# ---------------------------------------------------------------------------------- spec cases
-def test_spec_case_2_excursions_are_never_negative():
+# -------------------------------------------------------------------------------- worked cases
+def test_excursions_are_never_negative():
     replay = _replay([100.0, 101.0, 102.0, 103.0])
     stats = compute_path_stats(replay, horizon=2, plan=PlanParams(FIXED_TARGET_STOP, 500.0, 500.0))
     assert (stats["mae_bps"] >= 0).all() and (stats["mfe_bps"] >= 0).all()
@@ -212,8 +213,8 @@ def test_spec_case_2_excursions_are_never_negative():
     assert (long["mfe_bps"] > 0).all() and (short["mae_bps"] > 0).all()
 
 
-@pytest.mark.parametrize("fills", [SPEC_FILLS, {}], ids=["share_0", "default_fills"])
-def test_spec_case_33_long_stop_on_the_second_future_bar(fills):
+@pytest.mark.parametrize("fills", [STOP_PRICE_FILLS, {}], ids=["share_0", "default_fills"])
+def test_long_stop_on_the_second_future_bar(fills):
     """The bar overshoots the stop by 2 bps, inside the default 10 bps allowance: -8 under either fill setting."""
     replay = _replay([100.0] * 5, low=[100.0, 99.95, 99.90, 100.0, 100.0])
     stats = compute_path_stats(replay, horizon=3, plan=PlanParams(FIXED_TARGET_STOP, 12.0, 8.0, **fills),
@@ -228,12 +229,12 @@ def test_spec_case_33_long_stop_on_the_second_future_bar(fills):
 WORKED_CLOSE = [100, 100.10, 100.18, 100.20, 100.20, 100.20, 100.20]
 WORKED_HIGH = [100, 100.12, 100.22, 100.24, 100.24, 100.24, 100.24]
 WORKED_PLAN = PlanParams(DYNAMIC_TRAILING, 10.0, 5.0, partial_take_1_ratio=0.5, partial_take_2_ratio=0.25,
-                         second_target_bps=20.0, trailing_stop_bps=4.0, **SPEC_FILLS)
+                         second_target_bps=20.0, trailing_stop_bps=4.0, **STOP_PRICE_FILLS)
 
 
-def test_worked_dynamic_example_of_spec_7_2():
-    """The spec gives no opens; these open no bar beyond its stop (bar 5 opens at its low, below the SHORT
-    trailing stop of row 3), so the spec's numbers hold exactly."""
+def test_worked_dynamic_example():
+    """The example was worked without opens; these open no bar beyond its stop (bar 5 opens at its low, below
+    the SHORT trailing stop of row 3), so its numbers hold exactly."""
     replay = _replay(WORKED_CLOSE, high=WORKED_HIGH, low=[100.0] * 7,
                      open_=[100, 100, 100.10, 100.18, 100.20, 100.0, 100.20])
     stats = compute_path_stats(replay, horizon=3, plan=WORKED_PLAN)
@@ -263,7 +264,7 @@ def test_worked_example_with_bars_opening_at_the_previous_close():
 
 def test_fixed_tie_goes_to_the_stop_and_is_ambiguous():
     replay = _replay([100.0] * 3, high=[100.0, 100.2, 100.0], low=[100.0, 99.8, 100.0])
-    stats = compute_path_stats(replay, horizon=2, plan=PlanParams(FIXED_TARGET_STOP, 10.0, 10.0, **SPEC_FILLS),
+    stats = compute_path_stats(replay, horizon=2, plan=PlanParams(FIXED_TARGET_STOP, 10.0, 10.0, **STOP_PRICE_FILLS),
                                sides=("LONG",))
     row = stats.iloc[0]
     assert (row["stop_hit"], row["target_hit"], row["ambiguous_hit"]) == (1, 0, 1)

@@ -63,7 +63,7 @@ def test_group_means_and_quantiles_equal_pandas_groupby(data):
 
 def reference_dynamic_rows(features: pd.DataFrame, replay: pd.DataFrame, split_ids: np.ndarray, horizon: int,
                            plan: PlanParams, cost: float, min_expected: float) -> pd.DataFrame:
-    """One plan's spec 13.3 rows the straightforward way: path stats, merge, pandas groupby."""
+    """One plan's dynamic-exit rows the straightforward way: path stats, merge, pandas groupby."""
     stats = compute_path_stats(replay, horizon=horizon, plan=plan, split_ids=split_ids)
     stats = stats.assign(symbol=stats["symbol"].astype("str"), stat_row=np.arange(len(stats)))
     samples = features[["symbol", "open_time_ms", "split_id"]].assign(symbol=features["symbol"].astype("str"))

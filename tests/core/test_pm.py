@@ -1,4 +1,5 @@
-"""Position manager: spec cases 4-8, per-row reference equivalence, search vs brute force, config, metrics."""
+"""Position manager (docs/trading.md): the worked cases, per-row reference equivalence, search vs brute force,
+config, metrics."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ T0 = pd.Timestamp("2026-01-01T00:00:00Z")
 
 
 def case_row(**overrides) -> dict:
-    """The one-row frame of spec case 7."""
+    """The one-row frame of the worked sizing case (docs/trading.md, "Gates, sizing, overlap")."""
     row = {"sample_id": "s0", "symbol": "BTC-USDT-PERP", "event_time": T0, "split_id": "tune_inner",
            "long_prob": 0.70, "short_prob": 0.10, "neutral_prob": 0.20, "long_entry_prob": 0.80,
            "short_entry_prob": 0.20, "market_risk_prob": 0.20, "long_position_risk_prob": 0.10,
@@ -50,7 +51,7 @@ def case_row(**overrides) -> dict:
     return row | overrides
 
 
-# --- spec cases -------------------------------------------------------------------------------------------
+# --- worked cases -----------------------------------------------------------------------------------------
 
 def test_case4_candidate_grid_invariants():
     candidates = threshold_candidates()
@@ -171,7 +172,7 @@ def _ref_score(r: dict, s: str) -> float:
 
 
 def reference_trades(frame: pd.DataFrame, t: dict, config: dict, plan: dict) -> list[dict]:
-    """Slow, obviously-correct spec 11.4-11.7, one row at a time."""
+    """Slow, obviously-correct gates, sizing and overlap rule (docs/trading.md), one row at a time."""
     hold = int(plan.get("maxHoldMinutes", 45)) * 60_000
     cooldown = int(config["add"].get("cooldownMinutes", 0)) * 60_000
     sizing = config["sizing"]

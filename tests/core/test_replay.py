@@ -22,7 +22,7 @@ def test_synthetic_replay_satisfies_the_contract(small_raw):
     assert replay[["book_available", "depth_available", "liquidation_available", "funding_available"]].min().min() == 1
 
 
-def test_l1_ofi_parts_match_spec_case_37():
+def test_l1_ofi_parts_match_the_worked_example():
     bid, bid_sz = np.array([101, 101, 100.5]), np.array([2, 3, 4.0])
     ask, ask_sz = np.array([102, 101.5, 102.5]), np.array([5, 6, 7.0])
     pbid, pbid_sz = np.array([100, 101, 101.0]), np.array([1.5, 2, 3])

@@ -129,7 +129,7 @@ def test_overshoot_within_the_allowance_fills_at_the_stop():
     assert row["gross_edge_bps"] == -20.0
 
 
-# ------------------------------------------------------------------ share 0 keeps the seed's numbers
+# --------------------------------------------------------- share 0 keeps the original formulation's numbers
 @st.composite
 def flat_open_market(draw) -> pd.DataFrame:
     """Random bars that open at the previous close (no gap between bars), with wicks up to ~40 bps."""
@@ -143,7 +143,7 @@ def flat_open_market(draw) -> pd.DataFrame:
 
 
 def _seed_fixed_gross(replay: pd.DataFrame, horizon: int, target_bps: float, stop_bps: float) -> np.ndarray:
-    """The seed's FIXED_TARGET_STOP_V1 gross edge per LONG start row: +T, -S (stop wins a tie) or the timeout."""
+    """The original FIXED_TARGET_STOP_V1 gross edge per LONG start row: +T, -S (stop wins a tie) or the timeout."""
     c, h, lo = (replay[k].to_numpy() for k in ("close", "high", "low"))
     out = []
     for t in range(len(c) - horizon):

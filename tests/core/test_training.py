@@ -1,4 +1,5 @@
-"""Head training: spec cases 13 (Huber settings), 20, 21, 22; constant heads; scaler folding; conformance."""
+"""Head training (docs/models.md, "Training"): the worked cases (Huber settings, actual-plan regression targets,
+conditional ENTRY fit rows); constant heads; scaler folding; conformance."""
 
 import numpy as np
 import onnxruntime as ort

@@ -1,4 +1,4 @@
-"""Decision rule and backtest on the sealed splits (spec 16: the seed's AI track).
+"""Decision rule and backtest on the sealed splits (docs/butterfly.md, "Decision and backtest").
 
 Decision: on each sample date, the candidates with ``expected_roi > min_expected_roi`` (0.15) are ranked by
 expected ROI (ties by symbol) and the top ``max_trades_per_day`` (5) are traded; one butterfly per trade,

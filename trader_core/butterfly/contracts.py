@@ -1,4 +1,4 @@
-"""Butterfly contracts (spec 16): versions, the feature order, ROI classes and the model's output fields.
+"""Butterfly contracts (docs/butterfly.md): versions, the feature order, ROI classes and the model's output fields.
 
 Declared once; every butterfly module imports them. The feature formulas live here as data (the docs and
 the feature builder's docstring refer to this table); ``BUTTERFLY_FEATURE_ORDER`` is the input column order
@@ -21,11 +21,12 @@ BUTTERFLY_MODEL_VERSION = "butterfly-model-v1"
 TRADING_DAYS_PER_YEAR = 252
 CALENDAR_DAYS_PER_YEAR = 365
 
-#: The seed's IV proxy (spec 16): hv x 1.25 if strike/spot < 0.95, x 1.10 if > 1.05, else x 1.15.
+#: The IV proxy (docs/butterfly.md, "As-of analysis and pricing"): hv x 1.25 if strike/spot < 0.95,
+#: x 1.10 if > 1.05, else x 1.15.
 IV_LOW_MONEYNESS, IV_HIGH_MONEYNESS = 0.95, 1.05
 IV_MULT_OTM_PUT, IV_MULT_ATM, IV_MULT_OTM_CALL = 1.25, 1.15, 1.10
 
-#: Evaluation date rule (spec 16): DTE - 5 days when DTE >= 30, else max(DTE - 3, floor(0.8 DTE)).
+#: Evaluation date rule (docs/butterfly.md, "Labels"): DTE - 5 days when DTE >= 30, else max(DTE - 3, floor(0.8 DTE)).
 EVAL_LONG_DTE, EVAL_DAYS_BEFORE_EXPIRY = 30, 5
 EVAL_SHORT_DAYS_BEFORE_EXPIRY, EVAL_SHORT_FRACTION = 3, 0.8
 

@@ -1,4 +1,4 @@
-"""The 23 butterfly features (spec 16: the seed's leakage-free set), all as of the sample date.
+"""The 23 butterfly features (docs/butterfly.md, "Features"), all as of the sample date.
 
 17 market features come from the as-of daily table (``trader_core.butterfly.daily``: volatility at three
 windows, the index level/change/regime, returns, range and volume shape) and 6 from the priced position

@@ -1,4 +1,4 @@
-"""Labels (spec 16): the evaluation date, the ROI at evaluation and the four ROI classes.
+"""Labels (docs/butterfly.md, "Labels"): the evaluation date, the ROI at evaluation and the four ROI classes.
 
 * Evaluation date = analysis date + ``DTE - 5`` calendar days when ``DTE >= 30``, else
   ``max(DTE - 3, floor(0.8 DTE))`` (DTE 30 -> 25, 45 -> 40, 20 -> 17, 10 -> 8).

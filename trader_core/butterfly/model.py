@@ -1,4 +1,4 @@
-"""The 4-class ROI model: training, class values, expected ROI, metrics and ONNX export (spec 16).
+"""The 4-class ROI model: training, class values, expected ROI, metrics and ONNX export (docs/butterfly.md, "Model").
 
 * Multinomial logistic regression (lbfgs) with ``class_weight="balanced"`` on standardized features; the
   StandardScaler is fitted on fit_inner rows only and folded into raw-feature weights

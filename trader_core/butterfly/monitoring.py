@@ -1,4 +1,4 @@
-"""Monitoring (spec 16: the seed's ``monitor_ml_performance``): predicted vs realized ROI on newly landed data.
+"""Monitoring (docs/butterfly.md, "Monitoring"): predicted vs realized ROI on newly landed data.
 
 ``monitor(onnx_path, dataset)`` scores newly labelled samples (features + realized ``roi``/``label``) with the
 exported model through onnxruntime, using the class values stored in the model's metadata, and reports for

@@ -1,4 +1,5 @@
-"""Black-Scholes, the seed's IV proxy and the long call butterfly (spec 16), vectorized over numpy arrays.
+"""Black-Scholes, the seed's IV proxy and the long call butterfly (docs/butterfly.md, "As-of analysis and
+pricing"), vectorized over numpy arrays.
 
 * ``bs_call`` / ``bs_put``: European Black-Scholes with a constant continuously compounded rate ``r`` (default
   0.0, no dividends); ``T`` in years (calendar days / 365). At ``T <= 0`` a call is worth ``max(S - K, 0)``.
@@ -123,9 +124,9 @@ def intrinsic_payoff(price, lower, center, upper) -> np.ndarray:
 
 
 def seed_payoff_roi(price, lower, center, upper, cost, max_profit) -> np.ndarray:
-    """The seed's ROI (spec 16): inside the wings ``max_profit`` times the triangle, outside ``-cost``;
-    ``payoff / cost`` (-1 where cost <= 0). It mixes a net triangle with a net loss, so it is discontinuous
-    at the wings; kept for reference and tests only."""
+    """The seed's ROI (docs/butterfly.md, "Labels"): inside the wings ``max_profit`` times the triangle,
+    outside ``-cost``; ``payoff / cost`` (-1 where cost <= 0). It mixes a net triangle with a net loss, so it is
+    discontinuous at the wings; kept for reference and tests only."""
     price, lower, center, upper, cost, max_profit = np.broadcast_arrays(
         *(np.asarray(v, dtype=np.float64) for v in (price, lower, center, upper, cost, max_profit)))
     left = max_profit * (price - lower) / (center - lower)

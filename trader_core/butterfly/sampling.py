@@ -1,4 +1,4 @@
-"""Volatility-regime stratified sample dates (spec 16: the seed's VIX-stratified sampling).
+"""Volatility-regime stratified sample dates (docs/butterfly.md, "Sampling").
 
 A (date, symbol) pair is eligible when the symbol has a bar on the date with at least ``MIN_HISTORY_ROWS``
 (61) rows up to and including it (every feature's window) and its last bar is at or after

@@ -1,1 +1,1 @@
-"""Experiments and diagnostics (spec 12-13): diagnostic only, never part of the formal chain."""
+"""Experiments and diagnostics (docs/experiments.md): diagnostic only, never part of the formal chain."""

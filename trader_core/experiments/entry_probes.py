@@ -1,20 +1,21 @@
-"""Entry classifier probes (spec 13.6 and 13.7): can a classifier pick a filtered Entry target's top rows?
+"""Entry classifier probes: can a classifier pick a filtered Entry target's top rows? (docs/experiments.md,
+"Entry MAE diagnostic" and "Conditional entry probe")
 
 Both experiments fit a classifier (``toolkit.fit_classifier``: balanced LR or HGB) on fit_inner rows for a
 derived binary target, score the eval splits and measure the top ``fraction`` of rows by probability
 against the realised ``<side>_actual_plan_net_edge_bps``. They share one core (``_probe_rows`` per
 fitted model, ``_candidate_table`` keyed on tune_inner and merged with validation_locked/latest_stress):
 
-* ``diagnose_entry_mae_labels`` (13.6): target ``mae <= max_mae and max_achievable_net_edge >= min_opp``
+* ``diagnose_entry_mae_labels``: target ``mae <= max_mae and max_achievable_net_edge >= min_opp``
   on all fit rows; a one-class target gives a ``SKIPPED_ONE_CLASS_TRAIN`` row per family.
-* ``probe_conditional_entry_training`` (13.7): fit and eval rows are restricted to
+* ``probe_conditional_entry_training``: fit and eval rows are restricted to
   ``max_achievable_net_edge >= condition`` (an oracle future filter: diagnostic only), target
   ``actual_plan_net_edge >= target_edge``; skips are listed in the result.
 
 Decisions: the top rows are ``toolkit.top_indices`` (stable order on ties); brier is computed directly
 (mean squared error, defined for one-class splits); a candidate's min/mean over the eval splits is NaN
 (score term -999) unless all three splits were measured, so a candidate missing a split never ranks on
-the splits it has; 13.7 also lists eval splits skipped for too few rows (``NOT_ENOUGH_EVAL_ROWS``).
+the splits it has; the conditional probe also lists eval splits skipped for too few rows (``NOT_ENOUGH_EVAL_ROWS``).
 Non-finite features raise DataContractError naming the feature.
 """
 
@@ -100,7 +101,7 @@ def check_count(field: str, value: Any, low: int = 0) -> int:
 
 @dataclass(frozen=True)
 class EntryMaeParams:
-    """Spec 13.6 defaults."""
+    """Defaults (docs/experiments.md, "Entry MAE diagnostic")."""
 
     max_mae_bps: tuple[float, ...] = (4.0, 6.0, 8.0, 12.0)
     min_opportunity_bps: tuple[float, ...] = (6.0, 12.0, 20.0)
@@ -118,7 +119,7 @@ class EntryMaeParams:
 
 @dataclass(frozen=True)
 class ConditionalEntryParams:
-    """Spec 13.7 defaults."""
+    """Defaults (docs/experiments.md, "Conditional entry probe")."""
 
     condition_opportunity_bps: tuple[float, ...] = (6.0, 12.0, 20.0, 40.0, 60.0)
     target_edge_bps: tuple[float, ...] = (0.0, 3.0)
@@ -155,7 +156,7 @@ def _tail_rows(frame: pd.DataFrame, max_rows: int, name: str) -> pd.DataFrame:
 
 def _metric_row(frame: pd.DataFrame, y: np.ndarray, proba: np.ndarray, auc: float | None, fraction: float, edge: str,
                 top_means: Mapping[str, str], train_rate: float) -> dict[str, Any]:
-    """Spec 13.6 metrics of one eval split and top fraction (``auc``: the split's, computed once)."""
+    """Probe metrics of one eval split and top fraction (``auc``: the split's, computed once)."""
     idx = top_indices(proba, fraction)
     constant = float(np.clip(train_rate, 1e-6, 1 - 1e-6))
     edges = _numeric(frame, edge)
@@ -237,7 +238,7 @@ def _report(title: str, intro: Sequence[str], facts: Mapping[str, Any], candidat
     return "\n".join(lines) + "\n"
 
 
-# --- 13.6 ----------------------------------------------------------------------------------------------------
+# --- entry MAE diagnostic -----------------------------------------------------------------------------------
 
 def mae_target(frame: pd.DataFrame, side: str, max_mae_bps: float, min_opportunity_bps: float) -> np.ndarray:
     """1 where ``<side>_mae_bps <= max_mae`` and ``<side>_max_achievable_net_edge_bps >= min_opp`` (NaN -> 0)."""
@@ -251,7 +252,7 @@ def mae_target_name(side: str, max_mae_bps: float, min_opportunity_bps: float) -
 
 
 def diagnose_entry_mae_labels(entry_train: pd.DataFrame, params: EntryMaeParams = EntryMaeParams()) -> ExperimentOutput:
-    """Spec 13.6: can the features rank low-drawdown, enough-room Entry rows ahead of the rest?"""
+    """Entry MAE diagnostic: can the features rank low-drawdown, enough-room Entry rows ahead of the rest?"""
     name = "entry_train"
     require_columns(entry_train, ["split_id", *FEATURE_ORDER, *[c for s in SIDES for c in _side_columns(s)]], name)
     train = _tail_rows(fit_rows(entry_train), params.max_train_rows, name)
@@ -327,11 +328,11 @@ def _mae_candidates(metrics: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("diagnostic_score", ascending=False, kind="mergesort").reset_index(drop=True)
 
 
-# --- 13.7 ----------------------------------------------------------------------------------------------------
+# --- conditional entry probe --------------------------------------------------------------------------------
 
 def probe_conditional_entry_training(entry_train: pd.DataFrame,
                                      params: ConditionalEntryParams = ConditionalEntryParams()) -> ExperimentOutput:
-    """Spec 13.7: inside an (oracle) opportunity filter, can a classifier pick rows whose plan edge >= target?"""
+    """Conditional probe: inside an (oracle) opportunity filter, can a classifier pick rows with plan edge >= target?"""
     name = "entry_train"
     require_columns(entry_train, ["split_id", *FEATURE_ORDER,
                                   *[c for s in SIDES for c in _side_columns(s)[::2]]], name)  # edge, opportunity

@@ -1,4 +1,5 @@
-"""Entry feature screen (spec 13.4) and entry condition-pair screen (spec 13.5) on the entry dataset.
+"""Entry feature screen and entry condition-pair screen on the entry dataset (docs/experiments.md, "Entry
+feature screen" and "Entry condition-pair screen").
 
 Both screens cut every FEATURE_ORDER feature into buckets whose edges are learned on fit_inner only
 (``toolkit.bucket_edges``; a feature with fewer than 3 edges is skipped) and assigned to all rows with
@@ -9,23 +10,23 @@ differences from the split's baseline (all rows of the side in that split): edge
 positive-rate lift in rate points. Bucket statistics are grouped with ``np.bincount``; the pair loop runs
 over at most 32*31/2 seed pairs per side with numpy boolean masks.
 
-Entry feature screen decisions on the spec's [unknown] points:
+Entry feature screen decisions:
 
 * a candidate is a (feature, bucket, side) with >= ``min_bucket_rows`` tune_inner rows and a positive tune
   edge lift; it is checked on validation_locked and latest_stress;
 * ``stable_positive_edge`` = average net edge > 0 on tune_inner, validation_locked and latest_stress
-  (spec), ``stable_lift`` = edge lift > 0 on all three; candidates are ranked by the minimum edge over the
+  (the original rule), ``stable_lift`` = edge lift > 0 on all three; candidates are ranked by the minimum edge over the
   three splits (``min_eval_edge_bps``, NaN last), then by the tune edge;
 * files: ``entry_feature_screen_{bucket_metrics,candidates}.csv``, ``_report.md`` and ``_result.json``.
 
-**Significance (added to the spec).** Both screens test hundreds of buckets or pairs, so "edge > 0 on three
-splits" happens by chance: at signal 0 on the synthetic market (seed 7) the spec's rule found 2 "stable"
+**Significance (added to the original rule).** Both screens test hundreds of buckets or pairs, so "edge > 0 on three
+splits" happens by chance: at signal 0 on the synthetic market (seed 7) that rule alone found 2 "stable"
 pairs with edges of 0.2-1.3 bps over ~150-250 rows. A candidate is therefore counted as stable only when,
 in addition, its edge t-statistic (mean / (sd / sqrt(rows))) is >= ``MIN_EDGE_T`` (2) on every eval split
 (``significant_edge``). Overlapping label windows make that t-statistic optimistic, so this is a minimum
-bar, not a significance test. ``spec_stable_candidate_count`` keeps the spec's count for comparison.
+bar, not a significance test. ``spec_stable_candidate_count`` keeps the count without the bar for comparison.
 
-Condition-pair screen: as spec 13.5 (seeds on tune_inner, pairs of seeds on different features, candidates
+Condition-pair screen (seeds on tune_inner, pairs of seeds on different features, candidates
 merged with validation_locked and latest_stress); files ``entry_condition_pair_screen_{seeds,metrics,
 candidates}.csv``, ``_report.md`` and ``_result.json``.
 """
@@ -120,7 +121,7 @@ class FeatureBuckets:
 
 
 def feature_buckets(ds: pd.DataFrame, features: Sequence[str] = FEATURE_ORDER) -> list[FeatureBuckets]:
-    """Buckets of each feature with >= 3 fit_inner edges (spec 13.4 / 13.5)."""
+    """Buckets of each feature with >= 3 fit_inner edges (docs/experiments.md, "Shared toolkit")."""
     fit = ds["split_id"].to_numpy() == FIT_SPLIT
     out = []
     for feature in features:
@@ -174,7 +175,7 @@ def _edge_for_input(ds: pd.DataFrame) -> dict[str, str]:
     return {side: screen_edge_column(ds, side) for side in SIDES}
 
 
-# ------------------------------------------------------------------------ spec 13.4: feature screen
+# ---------------------------------------------------------------------------------- feature screen
 MIN_EDGE_T = 2.0
 
 
@@ -199,7 +200,7 @@ def _stability(wide: pd.DataFrame, edge: str, lift: str, rows: str) -> pd.DataFr
 
 
 def screen_entry_features(ds: pd.DataFrame, params: FeatureScreenParams | None = None) -> ExperimentOutput:
-    """Spec 13.4: per (feature, fit bucket, side) edge metrics on every split; tune-picked candidates."""
+    """Feature screen: per (feature, fit bucket, side) edge metrics on every split; tune-picked candidates."""
     params = params or FeatureScreenParams()
     edge_source = _edge_for_input(ds)
     require_columns(ds, ["split_id", *FEATURE_ORDER, "long_entry_target", "short_entry_target"], "entry dataset")
@@ -263,7 +264,7 @@ def _feature_candidates(metrics: pd.DataFrame, min_rows: int) -> pd.DataFrame:
                             kind="stable").reset_index(drop=True)
 
 
-# --------------------------------------------------------------------- spec 13.5: condition pairs
+# --------------------------------------------------------------------------------- condition pairs
 _PAIR_METRICS = ("rows", "positive_rate", "positive_rate_lift", "avg_edge_bps", "edge_lift_bps", "avg_mae_bps",
                  "mae_lift_bps", "median_edge_bps", "edge_t_stat")
 
@@ -333,7 +334,7 @@ def _pair_rows(seeds: pd.DataFrame, buckets: list[FeatureBuckets], split: np.nda
 
 
 def screen_entry_condition_pairs(ds: pd.DataFrame, params: PairScreenParams | None = None) -> ExperimentOutput:
-    """Spec 13.5: pairs of tune-selected bucket conditions, checked on validation_locked and latest_stress."""
+    """Pair screen: pairs of tune-selected bucket conditions, checked on validation_locked and latest_stress."""
     params = params or PairScreenParams()
     edge_source = _edge_for_input(ds)
     require_columns(ds, ["split_id", *FEATURE_ORDER, "long_entry_target", "short_entry_target", "long_mae_bps",

@@ -1,4 +1,5 @@
-"""Good-trade structure (spec 13.9): can the features separate good from bad realised Entry trades?
+"""Good-trade structure: can the features separate good from bad realised Entry trades? (docs/experiments.md,
+"Good-trade structure")
 
 Per side, ``side_frame`` labels every row by its realised ``<side>_actual_plan_net_edge_bps``: good
 (>= min_good_edge_bps), breakeven (>= 0) and bad (<= bad_edge_bps). Three views:
@@ -12,8 +13,8 @@ Per side, ``side_frame`` labels every row by its realised ``<side>_actual_plan_n
 
 Decisions: a raw AUC needs ``min_auc_rows`` (1000) rows with a finite feature value and two classes and
 two distinct values; the feature score is -999 unless every eval split has a directional AUC and top
-rows (the spec's "non-finite"); infinite feature values raise (NaN is allowed). The report shows the
-feature table at ``top_fractions[0]`` (the seed looked for ``top10`` columns that never existed). The
+rows; infinite feature values raise (NaN is allowed). The report shows the
+feature table at ``top_fractions[0]`` (the original looked for ``top10`` columns that never existed). The
 tree verdict reads the 0.10 rows: PROMISING_TREE_STRUCTURE when some side has all three eval splits with
 min avg edge > 0 and min AUC >= 0.56; NO_MODEL_ROWS when no side could be fitted; NO_TOP10_ROWS when
 0.10 is not among the fractions.
@@ -60,7 +61,7 @@ NO_TOP10_ROWS = "NO_TOP10_ROWS"
 
 @dataclass(frozen=True)
 class GoodTradeParams:
-    """Spec 13.9 defaults."""
+    """Defaults (docs/experiments.md, "Good-trade structure")."""
 
     min_good_edge_bps: float = 3.0
     bad_edge_bps: float = -3.0
@@ -204,7 +205,7 @@ def tree_verdict(model_rows: pd.DataFrame) -> dict[str, Any]:
 
 def diagnose_good_trade_structure(entry_train: pd.DataFrame,
                                   params: GoodTradeParams = GoodTradeParams()) -> ExperimentOutput:
-    """Spec 13.9 on the entry dataset."""
+    """The good-trade structure experiment on the entry dataset."""
     require_columns(entry_train, ["sample_id", "split_id", *FEATURE_ORDER, "long_actual_plan_net_edge_bps",
                                   "short_actual_plan_net_edge_bps"], "entry_train")
     frames = {side: side_frame(entry_train, side, params.min_good_edge_bps, params.bad_edge_bps) for side in SIDES}

@@ -1,4 +1,4 @@
-"""Nonlinear PM probe (spec 13.8): do tree models give the position manager a stable edge?
+"""Nonlinear PM probe (docs/experiments.md): do tree models give the position manager a stable edge?
 
 Gradient-boosted trees replace the linear model outputs in the run's PM frame, then the PM simulator
 searches an expanded, low-probability threshold grid (17280 candidates) on tune_inner and re-simulates
@@ -72,7 +72,7 @@ ENTRY_COLUMNS = ("long_entry_prob", "short_entry_prob", "pred_long_expected_net_
                  "pred_short_expected_net_edge_bps", "model_pred_long_expected_net_edge_bps",
                  "model_pred_short_expected_net_edge_bps")
 
-#: Expanded grid values per threshold key (spec 13.8); 1.01 disables a side.
+#: Expanded grid values per threshold key; 1.01 disables a side.
 EXPANDED_GRID: dict[str, tuple[float, ...]] = {
     "long_open_prob": (0.20, 0.30, 0.40, 0.50, 0.60, 1.01),
     "short_open_prob": (0.20, 0.30, 0.40, 0.50, 0.60, 1.01),
@@ -85,7 +85,7 @@ EXPANDED_GRID: dict[str, tuple[float, ...]] = {
 
 @dataclass(frozen=True)
 class NonlinearPmParams:
-    """Spec 13.8 defaults."""
+    """Defaults (docs/experiments.md, "Nonlinear PM probe")."""
 
     probe_mode: str = "direction_entry_tree"
     entry_train_filter: str = "direction_label"
@@ -263,7 +263,7 @@ def candidate_summary(table: pd.DataFrame) -> dict[str, Any]:
 def probe_nonlinear_pm(direction_train: pd.DataFrame, entry_train: pd.DataFrame, pm_frame: pd.DataFrame,
                        price_plan: Mapping[str, Any] | None = None,
                        params: NonlinearPmParams = NonlinearPmParams()) -> ExperimentOutput:
-    """Spec 13.8: tree outputs in the run's PM frame, expanded threshold search on tune, best re-simulated per split."""
+    """Tree outputs in the run's PM frame, expanded threshold search on tune, best re-simulated per split."""
     entry_pred, fit_counts = _entry_predictions(direction_train, entry_train, params)
     replacements = entry_pred
     if params.probe_mode == "direction_entry_tree":

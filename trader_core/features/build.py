@@ -1,8 +1,8 @@
-"""Build the feature frame from the replay (spec 6.1-6.3, contract ``trader_core.contracts.features``).
+"""Build the feature frame from the replay (docs/features.md, contract ``trader_core.contracts.features``).
 
 One row per replay row, in replay order, fresh RangeIndex: META_COLUMNS (strings as ``str`` dtype), then
-FEATURE_ORDER as float32 (computed in float64, cast when stored). Features 1-33 follow seed 002's code
-exactly, including its pandas semantics: windows count rows of one symbol; ``rolling(w, min_periods=m)``
+FEATURE_ORDER as float32 (computed in float64, cast when stored). Features 1-33 follow the original pandas code
+exactly, including its semantics: windows count rows of one symbol; ``rolling(w, min_periods=m)``
 skips NaN and needs m non-NaN values, with m = w everywhere except the liquidation 15-row sums (m = 1)
 and the 1440-row liquidation mean/std (m = 60); the rolling-240 median of range_15m_bps uses m = 240;
 ``safe_divide`` maps den == 0, +-inf and NaN to 0 (so safe-divided features never cause WARMUP);
@@ -10,11 +10,11 @@ and the 1440-row liquidation mean/std (m = 60); the rolling-240 median of range_
 warmup); ``clip`` keeps NaN. The kernels (``kernels.py``) reproduce pandas' rolling algorithms bit for
 bit, so those exact tests agree with pandas.
 
-Decisions where the spec is silent:
+Decisions (docs/features.md):
 
 * Input: the replay must satisfy the REPLAY contract, be non-empty, be sorted by (symbol, open_time_ms)
   with unique keys, and have event_time equal to open_time_ms. Anything else raises DataContractError
-  (nothing is re-sorted). The seed's complete-day filter is not applied here: the replay stage owns the
+  (nothing is re-sorted). No complete-day filter is applied here: the replay stage owns the
   choice of rows. Gaps (``gap_minutes_before`` > 0) do not reset windows, since windows count rows.
 * rolling_rank_last ties count as <= (rank method "max"); a window holding a NaN yields NaN, as in
   pandas (fewer than w values). compression_score_4h_pct = 1 - rank over 240 rows.
@@ -34,8 +34,8 @@ Decisions where the spec is silent:
 * data_quality_flag, first that applies: WARMUP if any feature is NaN; GAP_WINDOW if the window of a feature
   in use (its source available on the row) spans a gap of the minute grid (``gap_minutes_before`` > 0
   inside it: an outage kept by the gap policy, or a dropped day); FILLED_BAR if replay filled the row as a
-  no-trade minute (``bar_filled``); PARTIAL_OPTIONAL if any availability flag of the row is 0 (the seed
-  only looked at liquidation_available); else OK. Values are never changed by the flag.
+  no-trade minute (``bar_filled``); PARTIAL_OPTIONAL if any availability flag of the row is 0 (the original
+  code only looked at liquidation_available); else OK. Values are never changed by the flag.
 * split_id = ``split_ids`` (one per row, no missing values) or "unassigned"; walk_forward_fold =
   "fold_01" on fit_inner rows, "NO_FOLD" elsewhere.
 """

@@ -1,6 +1,6 @@
-"""Markdown feature quality report (spec 6.4), computed column-vectorized over FEATURE_ORDER.
+"""Markdown feature quality report (docs/features.md, "Quality report"), computed column-vectorized over FEATURE_ORDER.
 
-Decisions where the spec is silent: the header prints data_hash (the caller's hash of the frame file)
+Decisions: the header prints data_hash (the caller's hash of the frame file)
 next to feature_order_hash; Split Coverage always lists the four training splits (empty ones as
 "no rows") and then any other split id present (embargo, unassigned); Source Coverage infers each
 optional source's neutral fill as the share of rows where all of its features are exactly 0.0 (the

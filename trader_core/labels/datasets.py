@@ -1,10 +1,10 @@
-"""Train datasets (spec 8): trainable feature rows joined with each label family.
+"""Train datasets (docs/labels.md, "Datasets"): trainable feature rows joined with each label family.
 
 Rows: data_quality_flag OK or PARTIAL_OPTIONAL (and FILLED_BAR when ``replay.train_on_filled_bars``), split_id one of the four training splits, and a label
 (an inner join, so samples whose forward window was invalid are absent). Columns:
 ``DATASET_KEY + FEATURE_ORDER + DATASET_LABELS[name]`` (``trader_core.contracts.labels``), features float32.
 
-The direction-opportunity relabel (spec 13.10) is written as its own dataset
+The direction-opportunity relabel is written as its own dataset
 (``direction_opportunity_train``) and never overwrites ``direction_train``.
 """
 
@@ -77,7 +77,9 @@ def opportunity_labels(long_edge: np.ndarray, short_edge: np.ndarray, opportunit
 def direction_opportunity_dataset(direction_train: pd.DataFrame, entry_train: pd.DataFrame, *,
                                   opportunity_bps: float = 40.0,
                                   min_advantage_bps: float = 5.0) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Relabel direction by which side had a tradable path opportunity (spec 13.10); returns (dataset, result)."""
+    """Relabel direction by which side had a tradable path opportunity (docs/labels.md, "Datasets").
+
+    Returns (dataset, result)."""
     targets = ("long_target", "short_target", "neutral_target")
     base = direction_train.drop(columns=list(targets))
     data = base.merge(entry_train[["sample_id", *OPPORTUNITY_EDGE_COLUMNS]], on="sample_id", how="inner",

@@ -1,4 +1,4 @@
-"""Direction labels (spec 7.4; the builder is not in the seeds, so the rule is decided here).
+"""Direction labels (docs/labels.md, "Families"; our rule).
 
 Rule (the original intent): ``future_return_bps`` is the close-to-close return over the next
 ``horizon_minutes`` (45) bars, ``(close[t+h] / close[t] - 1) * 1e4``, on a valid window (contiguous

@@ -1,4 +1,4 @@
-"""Entry labels (spec 7.5): one row per (sample, side) with the plan outcome and the entry target.
+"""Entry labels (docs/labels.md, "Families"): one row per (sample, side) with the plan outcome and the entry target.
 
 * ``actual_plan_net_edge_bps = gross_edge_bps - cost_bps`` (what the plan really made);
   ``max_achievable_gross_edge_bps = mfe_bps``; ``max_achievable_net_edge_bps = mfe_bps - cost_bps``.

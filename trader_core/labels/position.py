@@ -1,4 +1,4 @@
-"""Continue, exit and risk labels (spec 7.6): what happens to a position opened at a sample.
+"""Continue, exit and risk labels (docs/labels.md, "Families"): what happens to a position opened at a sample.
 
 The shared path statistics (the price plan's target, stop and method, both sides) are read at each family's
 horizon (45 minutes by default). ``long_edge = long_gross_edge_bps - long_cost_bps``, the cost model's round
@@ -6,13 +6,13 @@ trip of that horizon's path (docs/trading.md, "Cost model"), attached to the pat
 
 * **Continue**: ``long_continue_target = long_edge >= min_expected_continue_edge_bps AND (long_stop_hit == 0
   OR plan is DYNAMIC_TRAILING_V1)``; ``long_expected_continue_edge_bps = long_edge`` (short mirrored).
-* **Exit** (the seeds leave the rule open; decided here): for a position already held,
+* **Exit** (our rule, docs/labels.md "Exit rule"): for a position already held,
   ``long_adverse_move = long_mae_bps >= adverse_move_bps``; ``stagnation = |future_return_bps| <=
   stagnation_abs_return_bps`` (the horizon goes nowhere: capital is better used elsewhere);
   ``long_reversal = ret_15m_bps >= stagnation AND long_future_return_bps <= -stagnation`` (the last
   15 minutes moved with the long and the next horizon gives it back; 0 when ret_15m_bps is absent);
   ``long_exit_target = adverse_move OR stagnation OR reversal`` (short mirrored).
-* **Risk** exactly as spec 7.6, with the threshold aliases ``market_path_risk_threshold_bps`` |
+* **Risk** as docs/labels.md "Risk rule", with the threshold aliases ``market_path_risk_threshold_bps`` |
   ``market_drawdown_bps``, ``position_path_risk_threshold_bps`` | ``position_path_risk_bps``,
   ``spike_1m_threshold_bps`` | ``spike_bps`` accepted in a risk section mapping.
 """
@@ -57,7 +57,7 @@ class RiskThresholds:
 
 
 def risk_thresholds(risk: RiskLabelConfig | Mapping[str, Any]) -> RiskThresholds:
-    """Thresholds from the typed risk config or a mapping that may use the seed's alias keys."""
+    """Thresholds from the typed risk config or a mapping that may use the alias keys."""
     values = risk if isinstance(risk, Mapping) else {k: getattr(risk, k) for k in RiskLabelConfig.__dataclass_fields__}
     defaults = RiskLabelConfig()
 

@@ -1,4 +1,4 @@
-"""Price plan context (spec 7.3): the entry plan every label and the position manager share.
+"""Price plan context (docs/labels.md, "Price plan"): the entry plan every label and the position manager share.
 
 ``pricePlanConfigHash`` is the sha256 of the canonical JSON of the plan fields (everything except the id
 and the hash); ``pricePlanId`` is ``plan-<method>-<first 12 hex of the hash>``, stable across runs with

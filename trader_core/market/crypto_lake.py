@@ -1,6 +1,7 @@
 """Crypto Lake adapter: a local copy of Crypto Lake parquet partitions -> the raw market contract.
 
-Layout (spec 5.1): ``<root>/table=<name>/exchange=<EXCHANGE>/symbol=<SYMBOL>/dt=<YYYY-MM-DD>/data.parquet``.
+Layout (docs/data.md, "Real data sources"):
+``<root>/table=<name>/exchange=<EXCHANGE>/symbol=<SYMBOL>/dt=<YYYY-MM-DD>/data.parquet``.
 Crypto Lake's own S3 layout (``<name>/exchange=.../symbol=.../dt=.../<random>.parquet``) is read too: the
 table folder may be ``table=<name>`` (preferred) or ``<name>``, and every ``*.parquet`` file of a ``dt=``
 folder is read. Symbols are Crypto Lake's perpetual names (``BTC-USDT-PERP``), the same strings as our

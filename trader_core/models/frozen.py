@@ -1,4 +1,4 @@
-"""Frozen reader (spec 10): evaluate an exported ONNX file with numpy only (no onnxruntime).
+"""Frozen reader (docs/models.md, "ONNX contract"): evaluate an exported ONNX file with numpy only (no onnxruntime).
 
 It loads the ``<head>_W`` / ``<head>_B`` initializers with ``onnx`` and computes X·W + B for the whole
 batch at once (in float64), then softmax (max-shifted), sigmoid (logits clipped to ±50) or identity.

@@ -1,4 +1,4 @@
-"""ONNX export of linear heads and the shared reader (spec 10).
+"""ONNX export of linear heads and the shared reader (docs/models.md, "ONNX contract").
 
 One file per model: input ``features`` float32 ``[batch, F]`` (dynamic batch), ``Cast`` to double, per head
 ``MatMul(features_double, <head>_W) -> Add(<head>_B) -> Softmax(axis=1) | Sigmoid | Identity`` in double with

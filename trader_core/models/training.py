@@ -1,4 +1,4 @@
-"""Head training (spec 9.2-9.3): fit on fit_inner, metrics on tune_inner, scaler folded into raw weights.
+"""Head training (docs/models.md, "Training"): fit on fit_inner, metrics on tune_inner, scaler folded into raw weights.
 
 * A StandardScaler is fitted on the fit_inner rows only; every head is trained on scaled features and
   exported with the scaling folded in (``W = W_s / scale``, ``b = b_s - (mean / scale) @ W_s``; zero scales
@@ -12,7 +12,7 @@
   **constant head** (weights 0, bias logit(clip(prevalence, 1e-6, 1 - 1e-6))); the fit metadata of every head
   says whether it is constant (``constant_head``: all weights 0). regression: HuberRegressor's objective
   (``models.huber.FastHuberRegressor``, the same optimizer without per-iteration row copies).
-* Conditional ENTRY fit rows (spec 9.3): ``none`` (all rows), ``direction_label`` (rows whose direction
+* Conditional ENTRY fit rows: ``none`` (all rows), ``direction_label`` (rows whose direction
   label is the head's side) or ``side_opportunity`` (rows whose max achievable net edge on the head's side
   is >= the threshold); too few rows raise ValueError.
 * Metrics are computed on the full tune_inner split (and, for reporting only, on the sealed splits).
@@ -43,7 +43,7 @@ from trader_core.models.metrics import binary_metrics, multiclass_metrics, regre
 
 PREDICTION_KEY = ("sample_id", "symbol", "event_time", "split_id")
 ABSENT_CLASS_BIAS = -30.0
-#: The spec's LogisticRegression(max_iter=500), solved by Newton-Cholesky: the same convex optimum as lbfgs in
+#: LogisticRegression(max_iter=500), solved by Newton-Cholesky: the same convex optimum as lbfgs in
 #: 3-5 iterations instead of 35-45 (3-4x faster on the demo run, and closer to the optimum at default tolerances).
 SOLVER = "newton-cholesky"
 
@@ -63,7 +63,7 @@ class TrainedModel:
 
 
 def head_train_mask(model: str, head: HeadSpec, train: pd.DataFrame, config: ModelConfig) -> tuple[np.ndarray, str]:
-    """Fit-row mask and filter name of a head (spec 9.3)."""
+    """Fit-row mask and filter name of a head (docs/models.md, "Training")."""
     source = config.conditional_entry_source
     side = next((s for s in ("long", "short") if head.name.startswith(f"{s}_")), None)
     if model != ENTRY or source == "none" or side is None:

@@ -1,1 +1,1 @@
-"""Position manager (spec 11): PM frame, threshold gates, sizing, overlap blocking, metrics and search."""
+"""Position manager (docs/trading.md): PM frame, threshold gates, sizing, overlap blocking, metrics and search."""

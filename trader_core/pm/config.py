@@ -1,21 +1,22 @@
-"""PM configuration (spec 11.3, 11.6, 11.9): threshold keys, candidate grid, default config, validation.
+"""PM configuration: threshold keys, candidate grid, default config, validation (docs/trading.md, "Gates,
+sizing, overlap" and "Threshold search").
 
-Decisions where the spec is silent (documented here, asserted in tests/core/test_pm.py):
+Decisions (asserted in tests/core/test_pm.py):
 
 * ``open`` holds the open thresholds as ``longOpenProb``, ``shortOpenProb`` and ``minDirectionMargin``
   (camelCase of the threshold keys, like the ``add`` keys).
 * Default open/add thresholds are 0.55 / 0.55 / margin 0.02 / entry 0.55 / risk 0.55 / edge 3.0 bps, so
-  ``thresholds_from_config(default_pm_config())`` is the threshold set of spec case 7.
-* ``add.cooldownMinutes`` = 0: the documented fallback of spec 11.7, so a config with or without the key
+  ``thresholds_from_config(default_pm_config())`` is the threshold set of the worked sizing case.
+* ``add.cooldownMinutes`` = 0: the overlap rule's fallback, so a config with or without the key
   blocks re-entry exactly until the previous trade's exit.
-* Sizing: baseRatio 1.0 and minInitialRatio 0.05 (spec 11.6), maxSingleLegRatio 0.20,
+* Sizing: baseRatio 1.0 and minInitialRatio 0.05, maxSingleLegRatio 0.20,
   maxTotalPositionRatio 0.50, maxLiquidityUsageRatio 0.25, maxLossPerTradeBps 10.0, minEdgeBps 3.0.
   baseRatio 1.0 means "the whole risk budget for an edge equal to the budget at certainty": with the
-  spec's suggested 0.10, raw = 0.1 * (e / budget) * d * q * (1 - r) is below minInitialRatio for every
+  originally suggested 0.10, raw = 0.1 * (e / budget) * d * q * (1 - r) is below minInitialRatio for every
   trade a realistic model makes (measured on the synthetic demo: all trades at 0.05, which the backtest
   rejects as "sizing collapsed"). With the default backtest plan (budget 35 + 4 = 39 bps) the loss cap
   is 10 / 39 = 0.256, so the hard cap is 0.20 (0.25 in the search, where maxSingleLegRatio is 1.0);
-  spec case 7 (budget 14.5, raw 1.236) is capped at 0.20, inside (0.05, 0.20].
+  the worked sizing case (budget 14.5, raw 1.236) is capped at 0.20, inside (0.05, 0.20].
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ PM_CONFIG_VERSION = "pm-v4-p0"
 THRESHOLD_KEYS = ("long_open_prob", "short_open_prob", "min_entry_prob", "max_market_risk_prob",
                   "min_expected_edge_bps", "min_direction_margin")
 
-#: Candidate values per threshold key (spec 11.3); 1.01 disables a side.
+#: Candidate values per threshold key (docs/trading.md, "Threshold search"); 1.01 disables a side.
 THRESHOLD_GRID: dict[str, tuple[float, ...]] = {
     "long_open_prob": (0.50, 0.60, 0.70, 1.01),
     "short_open_prob": (0.50, 0.60, 0.70, 1.01),
@@ -98,7 +99,7 @@ def check_thresholds(thresholds: Mapping[str, Any]) -> None:
 
 
 def pm_config_from_thresholds(thresholds: Mapping[str, Any]) -> dict[str, Any]:
-    """Default config with the thresholds written in; sizing.maxSingleLegRatio = 1.0 as in the seed search."""
+    """Default config with the thresholds written in; sizing.maxSingleLegRatio = 1.0 in the search."""
     check_thresholds(thresholds)
     config = default_pm_config()
     for key, (section, name) in _THRESHOLD_CONFIG_KEYS.items():

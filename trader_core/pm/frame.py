@@ -1,4 +1,4 @@
-"""PM frame (spec 11.1) and the probability-implied edge (spec 11.2)."""
+"""PM frame and the probability-implied edge (docs/trading.md, "PM frame and edge mode")."""
 
 from __future__ import annotations
 
@@ -27,10 +27,10 @@ ENTRY_LABEL_COLUMNS = ("sample_id", "side", "gross_edge_bps", "cost_bps") + OUTC
 
 
 def probability_implied_edge(entry_prob: Any, price_plan: Mapping[str, Any]) -> np.ndarray:
-    """p·(target − cost) + (1 − p)·(−stop − cost), p clipped to [0, 1] with NaN → 0 (spec 11.2).
+    """p·(target − cost) + (1 − p)·(−stop − cost), p clipped to [0, 1] with NaN → 0.
 
     ``cost`` is the plan's flat reference ``costBps``: a decision cannot know its exit-side spread or the
-    funding it will cross (docs/trading.md, "Cost model"). The seed's defaults are kept: target 0 and cost 0
+    funding it will cross (docs/trading.md, "Cost model"). Missing plan fields default to target 0 and cost 0
     in the target term, stop 35 and cost 4 in the stop term.
     """
     target_net = float(price_plan.get("targetDistanceBps", 0.0)) - float(price_plan.get("costBps", 0.0))

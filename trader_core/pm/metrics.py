@@ -1,8 +1,8 @@
-"""Trade metrics (spec 11.8).
+"""Trade metrics (docs/trading.md, "Integrated backtest").
 
 win_rate is the share of trades with weighted_edge_bps > 0 (planned_ratio is always > 0, so this equals the
 share with actual_edge_bps > 0). Drawdown is the running peak of the cumulative weighted edge minus that
-equity (no implicit zero starting point, as in the spec). profit_factor is inf when there are no losses;
+equity (no implicit zero starting point). profit_factor is inf when there are no losses;
 ``jsonable_metrics`` maps non-finite floats to strings for JSON writers.
 """
 
@@ -27,7 +27,7 @@ def trade_metrics(trades: pd.DataFrame) -> dict[str, Any]:
 
 
 def metrics_from_arrays(actual_edge: np.ndarray, weighted_edge: np.ndarray, ratio: np.ndarray) -> dict[str, Any]:
-    """Spec 11.8 metrics from per-trade arrays in trade order; all zeros when empty."""
+    """The trade metrics from per-trade arrays in trade order; all zeros when empty."""
     if len(weighted_edge) == 0:
         return {key: 0 if key in ("trade_count", "max_consecutive_losses") else 0.0 for key in METRIC_KEYS}
     equity = np.cumsum(weighted_edge)

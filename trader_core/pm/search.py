@@ -1,6 +1,6 @@
-"""PM threshold search (spec 11.9) over the 1536-candidate grid.
+"""PM threshold search over the 1536-candidate grid (docs/trading.md, "Threshold search").
 
-Score (the spec leaves ``_score_thresholds`` open)::
+Score::
 
     score = total_weighted_edge_bps - 0.5 * max_drawdown_bps           if trade_count >= min_trades
                                                                         and avg_weighted_edge_bps > 0

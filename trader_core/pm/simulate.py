@@ -1,9 +1,10 @@
-"""Open-trade simulation (spec 11.4–11.7): strict gates, side choice, time to exit, sizing, overlap blocking.
+"""Open-trade simulation: strict gates, side choice, time to exit, sizing, overlap blocking (docs/trading.md,
+"Gates, sizing, overlap").
 
 Rows are put once into (symbol, event_time) order (``PreparedFrame``); a threshold set then costs a few
 boolean masks and one numba scan (``select_trades``), which the threshold search reuses per candidate.
 
-Ordering (the seed leaves ties to pandas sorts): symbols sort as strings; trades with equal symbol,
+Ordering (ties the rule leaves open): symbols sort as strings; trades with equal symbol,
 event_time and predicted edge are walked in frame order; the kept trades are stably sorted by
 event_time, so equal times keep the (symbol, predicted edge ↓) walk order.
 """
@@ -43,7 +44,7 @@ MINUTE_MS = 60_000
 
 
 def max_hold_ms(price_plan: Mapping[str, Any]) -> float:
-    """maxHoldMinutes (default 45, truncated to whole minutes as in the seed) in ms."""
+    """maxHoldMinutes (default 45, truncated to whole minutes) in ms."""
     return float(int(price_plan.get("maxHoldMinutes", DEFAULT_BACKTEST_PRICE_PLAN["maxHoldMinutes"])) * MINUTE_MS)
 
 
@@ -60,7 +61,7 @@ def stop_loss_budget(price_plan: Mapping[str, Any]) -> float:
 
 def capped_ratio(edge: np.ndarray, direction_prob: np.ndarray, entry_prob: np.ndarray, market_risk: np.ndarray,
                  sizing: Mapping[str, Any], price_plan: Mapping[str, Any]) -> np.ndarray:
-    """Spec 11.6 ratio before the minEdgeBps cut: clip(raw, minInitialRatio, hard_cap), or 0 if the cap is too low."""
+    """Sizing ratio before the minEdgeBps cut: clip(raw, minInitialRatio, hard_cap), or 0 if the cap is too low."""
     budget = stop_loss_budget(price_plan)
     e = np.maximum(edge, 0.0)
     raw = (float(sizing["baseRatio"]) * (e / budget) * np.clip(direction_prob, 0.0, 1.0)
@@ -75,7 +76,7 @@ def capped_ratio(edge: np.ndarray, direction_prob: np.ndarray, entry_prob: np.nd
 
 def planned_ratio(edge: np.ndarray, direction_prob: np.ndarray, entry_prob: np.ndarray, market_risk: np.ndarray,
                   sizing: Mapping[str, Any], price_plan: Mapping[str, Any]) -> np.ndarray:
-    """Spec 11.6 planned ratio: the capped ratio, 0 where max(edge, 0) < sizing.minEdgeBps."""
+    """Planned ratio: the capped ratio, 0 where max(edge, 0) < sizing.minEdgeBps."""
     ratio = capped_ratio(edge, direction_prob, entry_prob, market_risk, sizing, price_plan)
     return np.where(np.maximum(edge, 0.0) >= float(sizing["minEdgeBps"]), ratio, 0.0)
 
@@ -95,7 +96,7 @@ def _visit(m: int, event_ns: np.ndarray, exit_ms: np.ndarray, max_hold: float, c
 @njit(cache=True)
 def overlap_walk(symbol: np.ndarray, event_ns: np.ndarray, group: np.ndarray, predicted_edge: np.ndarray,
                  exit_ms: np.ndarray, max_hold: float, cooldown: float) -> np.ndarray:
-    """Indices of kept trades in walk order (spec 11.7). Input is in (symbol, event_time) order; ``group``
+    """Indices of kept trades in walk order (the overlap rule). Input is in (symbol, event_time) order; ``group``
     numbers equal (symbol, event_time) runs, which are walked by predicted edge descending (stable)."""
     n = symbol.shape[0]
     kept = np.empty(n, dtype=np.int64)
@@ -227,7 +228,7 @@ class Selection:
 
 def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
                   pm_config: Mapping[str, Any]) -> Selection:
-    """Gates, side choice, sizing, ratio > 0 and overlap blocking for one threshold set (spec 11.4–11.7)."""
+    """Gates, side choice, sizing, ratio > 0 and overlap blocking for one threshold set."""
     p, t = prepared, thresholds
     common = p.passes("margin", t["min_direction_margin"]) & p.passes("market_risk_prob", t["max_market_risk_prob"])
     gates = {s: (p.passes(f"{s}_direction_prob", t[f"{s}_open_prob"]) & p.passes(f"{s}_entry_prob", t["min_entry_prob"])
@@ -253,7 +254,7 @@ def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
 
 def resolve_inputs(thresholds: Mapping[str, float], pm_config: Mapping[str, Any] | None,
                    price_plan: Mapping[str, Any] | None) -> tuple[dict[str, Any], Mapping[str, Any]]:
-    """Validated (pm_config, price_plan) with the seed defaults for missing ones."""
+    """Validated (pm_config, price_plan) with the defaults for missing ones."""
     check_thresholds(thresholds)
     config = dict(pm_config or pm_config_from_thresholds(thresholds))
     validate_pm_config(config)
