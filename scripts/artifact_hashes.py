@@ -4,6 +4,11 @@ Runs ``trader run demo --config configs/demo.json`` in a fresh temporary data ro
 every file under the run folder and the release bundles (paths relative to the data root) as JSON.
 With ``--compare BASELINE`` it prints the files that differ, appeared or disappeared and exits 1 if any did.
 
+The demo runs from an export of the working tree (tracked and untracked files, not ignored ones) without git
+metadata: a release records the commit it was built from (``release.code_version``), which a refactor changes
+by definition; without git both sides record the same ``+unknown``. The export lives in ``data/`` so that its
+numba cache stays warm between runs.
+
     .venv/bin/python scripts/artifact_hashes.py --out /tmp/before.json
     # ... change the code ...
     .venv/bin/python scripts/artifact_hashes.py --compare /tmp/before.json
@@ -15,12 +20,14 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+EXPORT = ROOT / "data" / "artifact-hashes-src"
 HASHED_FOLDERS = ("trader-v4/runs/demo", "releases")
 
 
@@ -30,10 +37,30 @@ def artifact_hashes(home: Path) -> dict[str, str]:
             for folder in HASHED_FOLDERS for path in sorted((home / folder).rglob("*")) if path.is_file()}
 
 
+def export_tree() -> Path:
+    """Copy the working tree's files (not git's metadata, not ignored files) to ``EXPORT``; mtimes are kept."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    keep = {name for name in listed if name and (ROOT / name).is_file()}
+    if EXPORT.exists():
+        for path in sorted(EXPORT.rglob("*"), reverse=True):
+            relative = path.relative_to(EXPORT).as_posix()
+            if path.is_file() and relative not in keep and "__pycache__" not in path.parts:
+                path.unlink()
+    for name in sorted(keep):
+        target = EXPORT / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    return EXPORT
+
+
 def run_demo(home: Path, dagster_home: Path) -> None:
-    env = {**os.environ, "TRADER_HOME": str(home), "DAGSTER_HOME": str(dagster_home)}
+    source = export_tree()
+    env = {**os.environ, "TRADER_HOME": str(home), "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(source),
+           "GIT_CEILING_DIRECTORIES": str(source.parent)}  # the export is inside the checkout: no git above it
     proc = subprocess.run([sys.executable, "-m", "trader_assets.cli", "run", "demo", "--config",
-                           str(ROOT / "configs" / "demo.json")], env=env, capture_output=True, text=True)
+                           str(source / "configs" / "demo.json")], env=env, capture_output=True, text=True,
+                          cwd=source)
     if proc.returncode != 0:
         sys.exit(f"the demo run failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-2000:]}")
 
