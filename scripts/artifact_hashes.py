@@ -4,10 +4,11 @@ Runs ``trader run demo --config configs/demo.json`` in a fresh temporary data ro
 every file under the run folder and the release bundles (paths relative to the data root) as JSON.
 With ``--compare BASELINE`` it prints the files that differ, appeared or disappeared and exits 1 if any did.
 
-The demo runs from an export of the working tree (tracked and untracked files, not ignored ones) without git
-metadata: a release records the commit it was built from (``release.code_version``), which a refactor changes
-by definition; without git both sides record the same ``+unknown``. The export lives in ``data/`` so that its
-numba cache stays warm between runs.
+Both sides must run under the same paths and the same recorded commit, because the release records them
+(``release.json``'s bundle path, ``code_version``): the demo runs from an export of the working tree (tracked
+and untracked files, not ignored ones) without git metadata, in fixed folders under the temporary directory
+(``<tmp>/trader-artifact-hashes/{src,home,dagster}``, emptied first; one comparison at a time on a machine).
+The export's numba cache stays warm between runs.
 
     .venv/bin/python scripts/artifact_hashes.py --out /tmp/before.json
     # ... change the code ...
@@ -27,7 +28,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPORT = ROOT / "data" / "artifact-hashes-src"
+WORK = Path(tempfile.gettempdir()) / "trader-artifact-hashes"
+EXPORT = WORK / "src"
 HASHED_FOLDERS = ("trader-v4/runs/demo", "releases")
 
 
@@ -57,12 +59,21 @@ def export_tree() -> Path:
 def run_demo(home: Path, dagster_home: Path) -> None:
     source = export_tree()
     env = {**os.environ, "TRADER_HOME": str(home), "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(source),
-           "GIT_CEILING_DIRECTORIES": str(source.parent)}  # the export is inside the checkout: no git above it
+           "GIT_CEILING_DIRECTORIES": str(source.parent)}  # no repository above the export either
     proc = subprocess.run([sys.executable, "-m", "trader_assets.cli", "run", "demo", "--config",
                            str(source / "configs" / "demo.json")], env=env, capture_output=True, text=True,
                           cwd=source)
     if proc.returncode != 0:
         sys.exit(f"the demo run failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-2000:]}")
+
+
+def empty(folder: Path) -> None:
+    """Remove ``folder``; release bundles are made read-only, so their folders are made writable first."""
+    if folder.exists():
+        for path in folder.rglob("*"):
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(folder)
 
 
 def compare(now: dict[str, str], before: dict[str, str]) -> list[str]:
@@ -76,9 +87,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the hashes to this JSON file")
     parser.add_argument("--compare", type=Path, help="a JSON file written by --out to compare with")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run_demo(Path(tmp) / "home", Path(tmp) / "dagster")
-        hashes = artifact_hashes(Path(tmp) / "home")
+    for folder in ("home", "dagster"):
+        empty(WORK / folder)
+    run_demo(WORK / "home", WORK / "dagster")
+    hashes = artifact_hashes(WORK / "home")
     if args.out:
         args.out.write_text(json.dumps(hashes, indent=1, sort_keys=True) + "\n")
     print(f"{len(hashes)} artifact files hashed")
