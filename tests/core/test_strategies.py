@@ -12,7 +12,8 @@ from trader_core.contracts.models import MODELS
 from trader_core.errors import ConfigError
 from trader_core.market.landing import write_month
 from trader_core.retrain import retrain_spec
-from trader_core.strategies import STRATEGIES, strategy_named, strategy_of, strategy_of_marker
+from trader_core.strategies import (STRATEGIES, strategy_named, strategy_of, strategy_of_marker,
+                                    strategy_of_retrain_run)
 from trader_core.strategies.butterfly import BUTTERFLY
 from trader_core.strategies.perp import PERP
 
@@ -121,3 +122,17 @@ def test_a_synthetic_butterfly_line_is_its_own_market():
     assert base.definition["source"]["seed"] == synthetic.seed
     assert line(source={"seed": 99}) == base  # the perp market's knobs do not draw the daily market
     assert line(butterfly={"synthetic": {"seed": 99}}) != base
+
+
+def test_a_retrain_run_id_names_its_strategy():
+    assert strategy_of_retrain_run(PERP.retrain_run_id("2026-03")) is PERP
+    assert strategy_of_retrain_run(BUTTERFLY.retrain_run_id("2026-03")) is BUTTERFLY
+    assert strategy_of_retrain_run("demo") is None
+
+
+def test_a_plugin_refuses_a_run_of_another_strategy_in_one_line():
+    fly = from_mapping(RunSpec, {"run_id": "fly", "strategy": "butterfly"})
+    assert BUTTERFLY.require(fly) is fly
+    with pytest.raises(ConfigError) as err:
+        PERP.require(fly)
+    assert len(str(err.value).splitlines()) == 1 and "'fly'" in str(err.value) and "strategy: perp" in str(err.value)

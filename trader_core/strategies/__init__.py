@@ -36,3 +36,10 @@ def strategy_of_marker(marker: Mapping[str, Any]) -> Strategy:
     except KeyError:
         raise ConfigError(f"landed month {marker.get('source')}/{marker.get('month')}: unknown strategy {tag!r}; "
                           f"known: {', '.join(STRATEGIES)}") from None
+
+
+def strategy_of_retrain_run(run_id: str) -> Strategy | None:
+    """The plug-in whose monthly retrain run ids (``<retrain_prefix>YYYY-MM``) name ``run_id`` (the longest
+    matching prefix: ``retrain-butterfly-`` before ``retrain-``); None for any other run."""
+    matching = [s for s in STRATEGIES.values() if run_id.startswith(s.retrain_prefix)]
+    return max(matching, key=lambda s: len(s.retrain_prefix), default=None)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from trader_core.config import STRATEGY_SPECS, RunSpec, SourceSpec, StrategySpec
+from trader_core.errors import ConfigError
 
 
 class Strategy(ABC):
@@ -46,6 +47,13 @@ class Strategy(ABC):
 
     def retrain_run_id(self, month: str) -> str:
         return f"{self.retrain_prefix}{month}"
+
+    def require(self, spec: RunSpec) -> RunSpec:
+        """``spec`` when it is a run of this strategy; ConfigError (one line) for a run of another."""
+        if spec.strategy != self.name:
+            raise ConfigError(f"run {spec.run_id!r} is a {spec.strategy!r} run; the {self.name} assets need "
+                              f"strategy: {self.name}")
+        return spec
 
     @abstractmethod
     def retrain_spec(self, marker: Mapping[str, Any], *, home: Path | None = None, months: int | None = None,
