@@ -15,7 +15,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 import pandas as pd
 
@@ -24,12 +24,11 @@ from trader_core.contracts.labels import ENTRY_TARGET_METHODS, PLAN_METHODS
 from trader_core.contracts.versions import RUN_SPEC_VERSION
 from trader_core.errors import ConfigError
 from trader_core.errors import require as _require
-from trader_core.butterfly.config import ButterflyConfig
+from trader_core.butterfly_config import ButterflyConfig
 from trader_core.split_plan import SplitPlan
 
 T = TypeVar("T")
 
-STRATEGIES = ("perp", "butterfly")
 SOURCE_KINDS = ("synthetic", "csv", "binance-vision", "binance-feed", "lake", "landed")
 #: Bar-file layouts of the ``csv`` source (readers in ``trader_core.market.bar_files``; see docs/data.md).
 BAR_LAYOUTS = ("bar-csv", "binance-kline-csv", "freqtrade-json", "freqtrade-feather")
@@ -287,25 +286,9 @@ class RunSpec:
         from trader_core.layout import validate_run_id
 
         validate_run_id(self.run_id)
-        _require(self.strategy in STRATEGIES, "strategy", f"must be one of {list(STRATEGIES)}, got {self.strategy!r}")
-        if self.strategy == "butterfly":
-            _require(self.source.kind in ("synthetic", "csv", "landed"), "source.kind",
-                     f"the butterfly strategy reads 'synthetic', 'csv' or 'landed' (daily bars), got {self.source.kind!r}")
-            return  # symbols/window/splits/labels of the perp chain do not apply
-        _require(len(self.symbols) > 0, "symbols", "at least one symbol is required")
-        _require(len(set(self.symbols)) == len(self.symbols), "symbols", f"duplicates in {list(self.symbols)}")
-        start, end = self.start_ts, self.end_ts
-        if self.source.kind == "synthetic":
-            _require(start is not None and end is not None, "start/end", "the synthetic source needs a window")
-        if start is not None and end is not None:
-            _require(end > start, "end", f"must be after start ({self.start} .. {self.end})")
-            days = (end - start) / pd.Timedelta(days=1)
-            _require(days >= len(self.split.fractions), "start/end",
-                     f"the window of {days:g} day(s) is too short for the split plan: it needs at least "
-                     f"{len(self.split.fractions)} whole days (one per split)")
-        _require(self.split.embargo_minutes >= self.labels.longest_horizon_minutes, "split.embargo_minutes",
-                 f"{self.split.embargo_minutes} is shorter than the longest label horizon "
-                 f"({self.labels.longest_horizon_minutes} min): a label window could cross a split boundary")
+        _require(self.strategy in STRATEGY_SPECS, "strategy",
+                 f"must be one of {list(STRATEGY_SPECS)}, got {self.strategy!r}")
+        STRATEGY_SPECS[self.strategy].check(self)
 
     @property
     def start_ts(self) -> pd.Timestamp | None:
@@ -323,6 +306,62 @@ class RunSpec:
     @property
     def spec_hash(self) -> str:
         return config_hash(self)
+
+
+# ------------------------------------------------------------------------------- strategies' run rules
+@dataclass(frozen=True)
+class StrategySpec:
+    """What a strategy reads of the run spec and the checks across those sections (docs/layers.md).
+
+    The run spec validates itself when it is built, below every strategy plug-in, so each strategy's rules are
+    declared here; its plug-in (``trader_core.strategies``) carries the same object as ``Strategy.spec``.
+    """
+
+    #: The run spec keys the strategy reads (``run_id``, ``strategy``, ``release`` and ``version`` are common).
+    sections: tuple[str, ...]
+    #: The ``source.kind`` values the strategy can read, and what they deliver (for the refusal of another kind).
+    source_kinds: tuple[str, ...]
+    source_data: str
+    #: Checks across the strategy's sections; raises ConfigError.
+    check_sections: Callable[[RunSpec], None]
+
+    def check(self, spec: RunSpec) -> None:
+        _require(spec.source.kind in self.source_kinds, "source.kind",
+                 f"the {spec.strategy} strategy reads {', '.join(repr(k) for k in self.source_kinds)} "
+                 f"({self.source_data}), got {spec.source.kind!r}")
+        self.check_sections(spec)
+
+
+def _check_perp_sections(spec: RunSpec) -> None:
+    """Symbols, window, split plan and label horizons of the 1-minute perp chain."""
+    _require(len(spec.symbols) > 0, "symbols", "at least one symbol is required")
+    _require(len(set(spec.symbols)) == len(spec.symbols), "symbols", f"duplicates in {list(spec.symbols)}")
+    start, end = spec.start_ts, spec.end_ts
+    if spec.source.kind == "synthetic":
+        _require(start is not None and end is not None, "start/end", "the synthetic source needs a window")
+    if start is not None and end is not None:
+        _require(end > start, "end", f"must be after start ({spec.start} .. {spec.end})")
+        days = (end - start) / pd.Timedelta(days=1)
+        _require(days >= len(spec.split.fractions), "start/end",
+                 f"the window of {days:g} day(s) is too short for the split plan: it needs at least "
+                 f"{len(spec.split.fractions)} whole days (one per split)")
+    _require(spec.split.embargo_minutes >= spec.labels.longest_horizon_minutes, "split.embargo_minutes",
+             f"{spec.split.embargo_minutes} is shorter than the longest label horizon "
+             f"({spec.labels.longest_horizon_minutes} min): a label window could cross a split boundary")
+
+
+def _check_butterfly_sections(spec: RunSpec) -> None:
+    """Nothing across sections: the ``butterfly`` section checks its own (ButterflyConfig)."""
+
+
+STRATEGY_SPECS: dict[str, StrategySpec] = {
+    "perp": StrategySpec(sections=("source", "symbols", "start", "end", "split", "replay", "labels", "costs", "models"),
+                         source_kinds=SOURCE_KINDS, source_data="1-minute market tables",
+                         check_sections=_check_perp_sections),
+    "butterfly": StrategySpec(sections=("source", "butterfly"), source_kinds=("synthetic", "csv", "landed"),
+                              source_data="daily bars", check_sections=_check_butterfly_sections),
+}
+STRATEGIES = tuple(STRATEGY_SPECS)
 
 
 def parse_utc(value: str, key: str) -> pd.Timestamp:

@@ -1,7 +1,7 @@
 """Release bundles under ``<TRADER_HOME>/releases/``: immutable, hashed, with an atomic champion pointer.
 
-Layout of a perp release ``r0001-<run_id>/`` (read-only once written; a butterfly release holds its own
-files, see ``trader_core.butterfly``):
+Layout of a perp release ``r0001-<run_id>/`` (read-only once written; each strategy declares its bundle,
+``Strategy.release_files`` in ``trader_core.strategies``, and its model line's universe and market):
 
     release_manifest.json            every file's sha256, versions, run spec hash, code version, backtest status,
                                      the model line, the champion it replaced, whether a price-plan change was accepted
@@ -39,11 +39,12 @@ from typing import Any, Mapping
 from trader_core import __version__, io, layout
 from trader_core.config import RunSpec
 from trader_core.contracts.features import sha256_json
-from trader_core.contracts.models import MODELS
 from trader_core.contracts.versions import CALIBRATION_BUNDLE_VERSION, MODEL_BUNDLE_VERSION
 from trader_core.errors import ArtifactError, TraderError
+from trader_core.release_manifest import MANIFEST, verify_release
+from trader_core.strategies import strategy_of
+from trader_core.strategies.perp import model_files
 
-MANIFEST = "release_manifest.json"
 CHAMPIONS_DIR = "champions"
 DEFAULT_STRATEGY = "perp"
 
@@ -65,26 +66,10 @@ def model_line(spec: RunSpec) -> Line:
     symbol universe and source (never the window: the retrains of one market share it)."""
     if spec.release.line:
         return Line(spec.release.line, {"strategy": spec.strategy, "name": spec.release.line})
-    definition = {"strategy": spec.strategy, "symbols": sorted(_universe(spec)), "source": _market(spec)}
+    strategy = strategy_of(spec)
+    definition = {"strategy": spec.strategy, "symbols": sorted(strategy.line_universe(spec)),
+                  "source": strategy.line_market(spec)}
     return Line(f"{spec.strategy}-{spec.source.kind}-{sha256_json(definition)[:10]}", definition)
-
-
-def _universe(spec: RunSpec) -> tuple[str, ...]:
-    synthetic_butterfly = spec.strategy == "butterfly" and spec.source.kind == "synthetic"
-    return spec.butterfly.synthetic.symbols if synthetic_butterfly else spec.symbols
-
-
-def _market(spec: RunSpec) -> dict[str, Any]:
-    """The data source without its window: a synthetic market's seed and knobs, a file's path, a landed source's name."""
-    source = spec.source
-    if source.kind == "synthetic" and spec.strategy == "butterfly":
-        return {"kind": "synthetic", "seed": spec.butterfly.synthetic.seed, "signal": spec.butterfly.synthetic.signal}
-    if source.kind == "synthetic":
-        return {"kind": "synthetic", "seed": source.seed, "signal": source.signal, "depth_levels": source.depth_levels,
-                "volatility_regimes": source.volatility_regimes}
-    if source.kind == "landed":
-        return {"kind": "landed", "source": Path(source.path or "").name}
-    return {"kind": source.kind, "path": source.path}
 
 
 @dataclass(frozen=True)
@@ -111,12 +96,19 @@ def code_version() -> str:
 
 def bundle_files(run_dir: Path, files: Mapping[str, Path]) -> dict[str, Path]:
     """Release-relative path -> source file, for the models of a run plus the given extra files."""
-    out = {f"model/{m.lower()}/{m.lower()}.onnx": layout.model_onnx_path(run_dir, m) for m in MODELS}
-    out.update(files)
-    missing = [str(p) for p in out.values() if not Path(p).is_file()]
+    return _complete({**model_files(run_dir), **files})
+
+
+def release_files(spec: RunSpec, run_dir: Path) -> dict[str, Path]:
+    """The run's release bundle as its strategy declares it (``Strategy.release_files``)."""
+    return _complete(strategy_of(spec).release_files(run_dir))
+
+
+def _complete(files: dict[str, Path]) -> dict[str, Path]:
+    missing = [str(p) for p in files.values() if not Path(p).is_file()]
     if missing:
         raise ReleaseRefused(f"release bundle incomplete: missing {missing}")
-    return out
+    return files
 
 
 def promote(files: Mapping[str, Path], *, run_id: str, spec_hash: str, backtest: Mapping[str, Any], line: Line,
@@ -186,18 +178,6 @@ def _find_by_content(root: Path, content_hash: str) -> Release | None:
             if manifest.get("content_hash") == content_hash:
                 return Release(path.name, path, manifest, reused=True)
     return None
-
-
-def verify_release(path: Path) -> dict[str, Any]:
-    """Raise ArtifactError unless every file of the release matches its recorded sha256."""
-    manifest = io.read_json(Path(path) / MANIFEST)
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
-        raise ArtifactError(f"{Path(path) / MANIFEST}: corrupt release manifest (no 'files' mapping)")
-    bad = [rel for rel, sha in manifest["files"].items()
-           if not (Path(path) / rel).is_file() or io.sha256_file(Path(path) / rel) != sha]
-    if bad:
-        raise ArtifactError(f"release {Path(path).name}: file(s) {bad} missing or not matching their sha256")
-    return manifest
 
 
 def _pointer_file(root: Path, line: str) -> Path:

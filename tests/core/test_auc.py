@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from trader_core.models.metrics import binary_auc
+from trader_core.models.metrics import binary_auc, safe_auc
 
 
 @settings(max_examples=200, deadline=None)
@@ -30,3 +30,10 @@ def test_binary_auc_refuses_bad_input():
         binary_auc(np.array([0, 1, 0]), np.array([0.1, np.nan, 0.3]))
     with pytest.raises(ValueError, match="equal-length"):
         binary_auc(np.array([0, 1, 0]), np.array([0.1, 0.3]))
+
+
+def test_safe_auc_is_none_where_the_auc_is_undefined():
+    assert safe_auc(np.array([1, 1, 1]), np.array([0.1, 0.2, 0.3])) is None  # one class
+    assert safe_auc(np.array([1]), np.array([0.4])) is None  # one row
+    y, score = np.array([0, 1, 0, 1, 1]), np.array([0.2, 0.9, 0.4, 0.3, 0.8])
+    assert safe_auc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)

@@ -11,20 +11,21 @@ import pytest
 
 from trader_core.butterfly import pricing
 from trader_core.butterfly.backtest import backtest, select_trades
-from trader_core.butterfly.config import (
+from trader_core.butterfly_config import (
     ButterflyConfig,
     ButterflySplitPlan,
     DecisionSection,
     SamplingSection,
     SyntheticSection,
 )
-from trader_core.butterfly.contracts import (
+from trader_core.contracts.butterfly import (
     BUTTERFLY_FEATURE_ORDER,
     FEATURE_COUNT,
     ROI_CLASSES,
+    evaluation_days,
     feature_schema,
 )
-from trader_core.butterfly.labels import evaluation_days, label_positions, roi_class
+from trader_core.butterfly.labels import label_positions, roi_class
 from trader_core.butterfly.model import chance_macro_f1, class_values_from
 from trader_core.butterfly.pipeline import (
     daily,

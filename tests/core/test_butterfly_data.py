@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FTX_CSV, require_real
-from trader_core.butterfly.config import ButterflyConfig, SamplingSection, SyntheticSection
-from trader_core.butterfly.contracts import BUTTERFLY_FEATURE_ORDER
+from trader_core.butterfly_config import ButterflyConfig, SamplingSection, SyntheticSection
+from trader_core.contracts.butterfly import BUTTERFLY_FEATURE_ORDER
 from trader_core.butterfly.market import generate_market, load_daily_csv, regime_codes, synthetic_state, validate_market
 from trader_core.butterfly.pipeline import build_features, daily, sample_and_label
 from trader_core.butterfly.positions import POSITION_COLUMNS, price_positions

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from trader_core.butterfly.config import ButterflyConfig, SamplingSection, SyntheticSection
+from trader_core.butterfly_config import ButterflyConfig, SamplingSection, SyntheticSection
 from trader_core.butterfly.pipeline import run
 
 SEEDS = (7, 8, 9)

@@ -8,8 +8,8 @@ import onnxruntime as ort
 import pandas as pd
 import pytest
 
-from trader_core.butterfly.config import SamplingSection, SyntheticSection
-from trader_core.butterfly.contracts import (
+from trader_core.butterfly_config import SamplingSection, SyntheticSection
+from trader_core.contracts.butterfly import (
     BUTTERFLY_FEATURE_ORDER,
     OUTPUT_FIELDS,
     STRATEGY,

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.monitoring import challenger as cc
 from trader_core.monitoring import drift as dr
-from trader_core.monitoring.shadow import decile_table, expected_calibration_error, reliability_table
+from trader_core.models.metrics import expected_calibration_error, reliability_table
+from trader_core.monitoring.shadow import decile_table
 
 
 def test_psi_matches_the_formula_and_is_zero_for_identical_distributions():

@@ -12,8 +12,8 @@ from trader_assets import cli
 from trader_assets.definitions import defs
 from trader_assets.sensors import landed_month_sensor
 from trader_core import layout, release, runs
-from trader_core.butterfly.config import ButterflyConfig, SyntheticSection
-from trader_core.market.landing import land_butterfly_synthetic_months
+from trader_core.butterfly_config import ButterflyConfig, SyntheticSection
+from trader_core.butterfly.landing import land_butterfly_synthetic_months
 
 
 

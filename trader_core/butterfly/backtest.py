@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trader_core.butterfly.config import DecisionSection
+from trader_core.butterfly_config import DecisionSection
 from trader_core.contracts.versions import SEALED_SPLITS
 from trader_core.errors import DataContractError
 

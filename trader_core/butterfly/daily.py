@@ -4,7 +4,7 @@ Every statistic of row t is a function of the symbol's rows ``<= t`` only, compu
 ``numpy.lib.stride_tricks.sliding_window_view`` (no running sums), so a row's values are bit-for-bit
 independent of any later row and of other symbols. Windows count trading rows of the symbol; a row without
 enough history has NaN. The volatility index is joined as of the date (the last index value at or before it).
-The market-level feature formulas are listed in ``trader_core.butterfly.contracts.FEATURES``; ``hv_price``
+The market-level feature formulas are listed in ``trader_core.contracts.butterfly.FEATURES``; ``hv_price``
 is the HV of the pricing window (the IV proxy's base, ``pricing.hv_window`` rows, default 20).
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from trader_core.butterfly.contracts import TRADING_DAYS_PER_YEAR
+from trader_core.contracts.butterfly import TRADING_DAYS_PER_YEAR
 
 SQRT_YEAR = np.sqrt(TRADING_DAYS_PER_YEAR)
 MARKET_FEATURES = ("hv_10", "hv_20", "hv_60", "hv_ratio_10_60", "vix_level", "vix_change_5d", "vix_regime",

@@ -3,7 +3,7 @@
 17 market features come from the as-of daily table (``trader_core.butterfly.daily``: volatility at three
 windows, the index level/change/regime, returns, range and volume shape) and 6 from the priced position
 (IV-proxy skew, DTE, gamma/theta, strike rounding, wing width, cost over width). The analyzer's total score
-of the seed is not a feature (it was the leak). Formulas: ``trader_core.butterfly.contracts.FEATURES``.
+of the seed is not a feature (it was the leak). Formulas: ``trader_core.contracts.butterfly.FEATURES``.
 Output: ``sample_id`` + ``BUTTERFLY_FEATURE_ORDER`` as float32; a non-finite value raises DataContractError
 naming the feature and a sample (samples are drawn with enough history, so this means bad input data).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trader_core.butterfly.contracts import BUTTERFLY_FEATURE_ORDER
+from trader_core.contracts.butterfly import BUTTERFLY_FEATURE_ORDER
 from trader_core.butterfly.daily import MARKET_FEATURES
 from trader_core.butterfly.positions import asof_rows
 from trader_core.butterfly.pricing import iv_multiplier

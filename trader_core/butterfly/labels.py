@@ -20,25 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trader_core.butterfly.contracts import (
-    CALENDAR_DAYS_PER_YEAR,
-    EVAL_DAYS_BEFORE_EXPIRY,
-    EVAL_LONG_DTE,
-    EVAL_SHORT_DAYS_BEFORE_EXPIRY,
-    EVAL_SHORT_FRACTION,
-    ROI_EDGES,
-)
+from trader_core.contracts.butterfly import CALENDAR_DAYS_PER_YEAR, ROI_EDGES, evaluation_days
 from trader_core.butterfly.pricing import butterfly_value
 from trader_core.errors import DataContractError
-
-
-def evaluation_days(dte):
-    """Calendar days from the analysis date to the evaluation date (scalar or array of integer DTEs)."""
-    dte_arr = np.asarray(dte, dtype=np.int64)
-    short = np.maximum(dte_arr - EVAL_SHORT_DAYS_BEFORE_EXPIRY,
-                       np.floor(EVAL_SHORT_FRACTION * dte_arr).astype(np.int64))
-    out = np.where(dte_arr >= EVAL_LONG_DTE, dte_arr - EVAL_DAYS_BEFORE_EXPIRY, short)
-    return int(out) if out.ndim == 0 else out
 
 
 def roi_class(roi) -> np.ndarray:

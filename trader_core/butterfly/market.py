@@ -80,7 +80,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from trader_core.butterfly.config import SyntheticSection
+from trader_core.butterfly_config import SyntheticSection
 from trader_core.errors import DataContractError
 
 BAR_COLUMNS = ("date", "symbol", "open", "high", "low", "close", "volume")

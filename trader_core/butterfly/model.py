@@ -38,8 +38,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.preprocessing import StandardScaler
 
-from trader_core.butterfly.config import ModelSection
-from trader_core.butterfly.contracts import (
+from trader_core.butterfly_config import ModelSection
+from trader_core.contracts.butterfly import (
     BUTTERFLY_FEATURE_ORDER,
     BUTTERFLY_FEATURE_VERSION,
     BUTTERFLY_LABEL_VERSION,
@@ -58,10 +58,10 @@ from trader_core.errors import ArtifactError, DataContractError
 from trader_core.io import atomic_write_bytes
 from trader_core.models.heads import LinearHead
 from trader_core.models.checks import prediction_parity
+from trader_core.models.metrics import expected_calibration_error, reliability_table
 from trader_core.models.inference import make_session
 from trader_core.models.onnx_export import build_model, metadata, model_bytes, read_model
 from trader_core.models.training import ABSENT_CLASS_BIAS, fold_scaler
-from trader_core.monitoring.shadow import expected_calibration_error, reliability_table
 
 CLASSES = np.arange(CLASS_COUNT)
 PREDICTION_COLUMNS = ("sample_id", "date", "symbol", "split_id", "label", "roi")

@@ -20,8 +20,8 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 from trader_core.butterfly.backtest import select_trades
-from trader_core.butterfly.config import DecisionSection
-from trader_core.butterfly.contracts import CLASS_COUNT
+from trader_core.butterfly_config import DecisionSection
+from trader_core.contracts.butterfly import CLASS_COUNT
 from trader_core.butterfly.model import expected_roi, predict_onnx, read_contract
 from trader_core.errors import DataContractError
 

@@ -19,8 +19,8 @@ import pandas as pd
 
 from trader_core.butterfly import model as bf_model
 from trader_core.butterfly.backtest import backtest as run_backtest
-from trader_core.butterfly.config import ButterflyConfig
-from trader_core.butterfly.contracts import BUTTERFLY_FEATURE_ORDER
+from trader_core.butterfly_config import ButterflyConfig
+from trader_core.contracts.butterfly import BUTTERFLY_FEATURE_ORDER
 from trader_core.butterfly.daily import daily_table
 from trader_core.butterfly.features import build_features as _features
 from trader_core.butterfly.labels import label_positions

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trader_core.butterfly.config import PricingSection
-from trader_core.butterfly.contracts import CALENDAR_DAYS_PER_YEAR
+from trader_core.butterfly_config import PricingSection
+from trader_core.contracts.butterfly import CALENDAR_DAYS_PER_YEAR
 from trader_core.butterfly.pricing import build_strikes, butterfly_greeks, butterfly_value
 from trader_core.errors import DataContractError
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from trader_core.butterfly.contracts import (
+from trader_core.contracts.butterfly import (
     CALENDAR_DAYS_PER_YEAR,
     IV_HIGH_MONEYNESS,
     IV_LOW_MONEYNESS,

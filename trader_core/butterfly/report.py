@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trader_core.butterfly.contracts import ROI_CLASSES
+from trader_core.contracts.butterfly import ROI_CLASSES
 from trader_core.butterfly.model import TrainedButterfly
 from trader_core.contracts.versions import EVAL_SPLITS, SEALED_SPLITS, VALIDATION_LOCKED_SPLIT
 from trader_core.plots import save_figure, plt, reliability_png

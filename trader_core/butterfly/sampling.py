@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trader_core.butterfly.config import PricingSection, SamplingSection
-from trader_core.butterfly.contracts import MIN_HISTORY_ROWS, VIX_REGIMES
+from trader_core.butterfly_config import PricingSection, SamplingSection
+from trader_core.contracts.butterfly import MIN_HISTORY_ROWS, VIX_REGIMES
 from trader_core.butterfly.daily import vix_regime
 from trader_core.errors import DataContractError
 

@@ -43,9 +43,9 @@ from trader_core.experiments.toolkit import (
     fit_rows,
     positive_proba,
     require_columns,
-    safe_auc,
     top_indices,
 )
+from trader_core.models.metrics import safe_auc
 from trader_core.report import jsonable, markdown_table
 
 SIDES = ("LONG", "SHORT")

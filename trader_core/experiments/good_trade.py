@@ -41,11 +41,11 @@ from trader_core.experiments.toolkit import (
     fit_classifier,
     positive_proba,
     require_columns,
-    safe_auc,
     split_min_mean,
     stable_across,
     top_fraction_metrics,
 )
+from trader_core.models.metrics import safe_auc
 from trader_core.report import jsonable, markdown_table
 
 TREE_RANDOM_STATE = {"LONG": 71, "SHORT": 73}

@@ -50,11 +50,11 @@ from trader_core.experiments.toolkit import (
     fit_regressor,
     positive_proba,
     require_columns,
-    safe_auc,
 )
 from trader_core.labels.datasets import trainable_features
 from trader_core.labels.path_stats import PlanParams, compute_path_stats
 from trader_core.models.frozen import predict_frozen
+from trader_core.models.metrics import safe_auc
 from trader_core.report import fmt, jsonable, markdown_table
 from trader_core.splits import to_epoch_ms
 

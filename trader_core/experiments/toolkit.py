@@ -31,7 +31,6 @@ from trader_core import io
 from trader_core.contracts.versions import EVAL_SPLITS, FIT_SPLIT
 from trader_core.errors import DataContractError
 from trader_core.models.huber import FastHuberRegressor
-from trader_core.models.metrics import binary_auc
 
 DIAGNOSTIC_ONLY = "diagnostic_only_not_exported"
 NAN_SCORE = -999.0
@@ -149,14 +148,6 @@ def positive_proba(model: Any, x: np.ndarray) -> np.ndarray:
     """Probability of class 1 from a fitted binary classifier."""
     classes = list(model.classes_)
     return model.predict_proba(x)[:, classes.index(1)] if 1 in classes else np.zeros(len(x))
-
-
-def safe_auc(y: np.ndarray, score: np.ndarray) -> float | None:
-    """ROC AUC, or None when ``y`` has one class or fewer than two rows."""
-    y = np.asarray(y)
-    if len(y) < 2 or len(np.unique(y)) < 2:
-        return None
-    return binary_auc(y, score)
 
 
 def top_indices(score: np.ndarray, fraction: float) -> np.ndarray:

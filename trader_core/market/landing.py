@@ -43,14 +43,14 @@ def parse_month(month: str) -> pd.Timestamp:
 
 
 def write_month(folder: Path, tables: dict[str, pd.DataFrame], *, source: str, month: str,
-                symbols: list[str], strategy: str = "perp") -> dict[str, Any]:
-    """Write a month's tables, then its completion marker (last). ``strategy`` tells the retraining sensor which
-    graph the month feeds (``perp``: raw market tables; ``butterfly``: daily ``bars`` + ``vix``)."""
+                symbols: list[str], strategy_tag: str | None = None) -> dict[str, Any]:
+    """Write a month's tables, then its completion marker (last). ``strategy_tag`` is the marker's ``strategy``
+    key, which tells the retraining sensor the graph the month feeds; a strategy plug-in declares its tag
+    (``Strategy.landing_tag``: none for the perp chain's raw market tables, whose markers never had one)."""
     entries = {name: {"rows": len(df), "sha256": io.write_parquet(folder / f"{name}.parquet", df)}
                for name, df in sorted(tables.items())}
-    marker = {"source": source, "month": month, "symbols": symbols, "tables": entries}
-    if strategy != "perp":
-        marker["strategy"] = strategy
+    tag = {} if strategy_tag is None else {"strategy": strategy_tag}
+    marker = {"source": source, "month": month, "symbols": symbols, "tables": entries, **tag}
     io.write_json(folder / MARKER, marker)
     return marker
 
@@ -114,27 +114,3 @@ def read_landed(source_root: Path, start: pd.Timestamp | None, end: pd.Timestamp
                 raise ArtifactError(f"{path}: missing or not matching {MARKER}")
             parts.setdefault(name, []).append(pd.read_parquet(path))
     return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
-
-
-BUTTERFLY_SOURCE = "butterfly-synthetic"
-
-
-def land_butterfly_synthetic_months(months: list[str], config: Any, home: Path | None = None) -> list[dict[str, Any]]:
-    """Land months of the synthetic daily butterfly market of ``config`` (a ButterflyConfig; the series is
-    generated once and sliced by date). Markers carry ``strategy: butterfly``."""
-    from trader_core.butterfly.pipeline import generate_market
-
-    market = generate_market(config)
-    markers = []
-    for month in months:
-        start = parse_month(month)
-        end = start + pd.offsets.MonthBegin(1)
-        tables = {name: df[(df["date"] >= start) & (df["date"] < end)].reset_index(drop=True)
-                  for name, df in market.items()}
-        if tables["bars"].empty:
-            raise ConfigError(f"month {month}: outside the synthetic butterfly series "
-                              f"({market['bars']['date'].min():%Y-%m-%d} .. {market['bars']['date'].max():%Y-%m-%d})")
-        markers.append(write_month(landing_root(home) / BUTTERFLY_SOURCE / month, tables, source=BUTTERFLY_SOURCE,
-                                   month=month, symbols=sorted(tables["bars"]["symbol"].astype(str).unique()),
-                                   strategy="butterfly"))
-    return markers

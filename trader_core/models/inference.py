@@ -24,7 +24,7 @@ from trader_core.errors import ArtifactError, DataContractError
 from trader_core.io import read_json
 from trader_core.models.heads import LinearHead
 from trader_core.models.onnx_export import build_model, heads_from_model, input_width, model_bytes, read_model
-from trader_core.release import MANIFEST as RELEASE_MANIFEST, verify_release
+from trader_core.release_manifest import MANIFEST as RELEASE_MANIFEST, verify_release
 
 FEATURE_ORDER_FILE = "feature_order.json"
 

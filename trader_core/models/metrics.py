@@ -6,7 +6,13 @@
 * regression: MAE against the train median.
 Ratios are None when the baseline is 0.
 * AUC is ``binary_auc``: the Mann-Whitney form (average ranks for ties), equal to sklearn's trapezoidal
-  ``roc_auc_score`` (the slow reference in the tests) at a fraction of its validation overhead.
+  ``roc_auc_score`` (the slow reference in the tests) at a fraction of its validation overhead; ``safe_auc``
+  is None where the AUC is undefined (one class).
+* calibration: ``reliability_table`` (equal-width probability bins: mean prediction vs observed rate) and
+  its expected calibration error ``ECE = sum_b n_b/n |mean_p_b - rate_b|``.
+
+The model heads, the experiments, shadow scoring and the butterfly model all score with these, so they live
+at the bottom of the model layer (docs/monitoring.md).
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 MIN_AUC_CLASS_ROWS = 200
 CLASS_NAMES = ("long", "short", "neutral")
+CALIBRATION_BINS = 10
 
 
 def binary_auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -39,6 +47,33 @@ def binary_auc(y: np.ndarray, score: np.ndarray) -> float:
     n_pos = int(positive.sum())
     n_neg = score.size - n_pos
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def safe_auc(y: np.ndarray, score: np.ndarray) -> float | None:
+    """ROC AUC, or None when ``y`` has one class or fewer than two rows."""
+    y = np.asarray(y)
+    if len(y) < 2 or len(np.unique(y)) < 2:
+        return None
+    return binary_auc(y, score)
+
+
+def reliability_table(prob: np.ndarray, outcome: np.ndarray, bins: int = CALIBRATION_BINS) -> pd.DataFrame:
+    """Equal-width probability bins: rows, mean prediction and observed rate (empty bins omitted)."""
+    prob, outcome = np.asarray(prob, dtype="float64"), np.asarray(outcome, dtype="float64")
+    idx = np.clip((prob * bins).astype(int), 0, bins - 1)
+    frame = pd.DataFrame({"bin": idx, "prob": prob, "outcome": outcome})
+    table = frame.groupby("bin").agg(rows=("prob", "size"), mean_prob=("prob", "mean"),
+                                     observed_rate=("outcome", "mean")).reset_index()
+    table["bin_low"] = table["bin"] / bins
+    return table[["bin_low", "rows", "mean_prob", "observed_rate"]]
+
+
+def expected_calibration_error(table: pd.DataFrame) -> float | None:
+    """Row-weighted mean gap between mean prediction and observed rate of a ``reliability_table``."""
+    n = table["rows"].sum()
+    if n == 0:
+        return None
+    return float((table["rows"] * (table["mean_prob"] - table["observed_rate"]).abs()).sum() / n)
 
 
 def _ratio(num: float, den: float) -> float | None:

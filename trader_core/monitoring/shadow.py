@@ -30,14 +30,13 @@ from trader_core import io
 from trader_core.contracts.models import DIRECTION, ENTRY, MODEL_OUTPUTS, RISK
 from trader_core.contracts.versions import VALIDATION_LOCKED_SPLIT
 from trader_core.errors import DataContractError
-from trader_core.experiments.toolkit import safe_auc
 from trader_core.models.inference import InferenceEngine
+from trader_core.models.metrics import expected_calibration_error, reliability_table, safe_auc
 from trader_core.pm.config import thresholds_from_config
 from trader_core.pm.frame import KEY_COLUMNS, pm_frame
 from trader_core.pm.metrics import jsonable_metrics, trade_metrics
 from trader_core.pm.simulate import simulate_trades
 
-CALIBRATION_BINS = 10
 SIDES = ("long", "short")
 
 
@@ -72,24 +71,6 @@ def bundle_predictions(engine: InferenceEngine, rows: pd.DataFrame) -> dict[str,
     key = rows[list(KEY_COLUMNS)].reset_index(drop=True)
     return {m: pd.concat([key, pd.DataFrame(np.asarray(outputs[m], dtype="float64"), columns=list(MODEL_OUTPUTS[m]))],
                          axis=1) for m in outputs}
-
-
-def reliability_table(prob: np.ndarray, outcome: np.ndarray, bins: int = CALIBRATION_BINS) -> pd.DataFrame:
-    """Equal-width probability bins: rows, mean prediction and observed rate (empty bins omitted)."""
-    prob, outcome = np.asarray(prob, dtype="float64"), np.asarray(outcome, dtype="float64")
-    idx = np.clip((prob * bins).astype(int), 0, bins - 1)
-    frame = pd.DataFrame({"bin": idx, "prob": prob, "outcome": outcome})
-    table = frame.groupby("bin").agg(rows=("prob", "size"), mean_prob=("prob", "mean"),
-                                     observed_rate=("outcome", "mean")).reset_index()
-    table["bin_low"] = table["bin"] / bins
-    return table[["bin_low", "rows", "mean_prob", "observed_rate"]]
-
-
-def expected_calibration_error(table: pd.DataFrame) -> float | None:
-    n = table["rows"].sum()
-    if n == 0:
-        return None
-    return float((table["rows"] * (table["mean_prob"] - table["observed_rate"]).abs()).sum() / n)
 
 
 def decile_table(prob: np.ndarray, target: np.ndarray, edge: np.ndarray) -> pd.DataFrame:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from trader_core.butterfly.contracts import MIN_HISTORY_ROWS, VIX_HIGH, VIX_LOW
-from trader_core.butterfly.labels import evaluation_days
+from trader_core.contracts.butterfly import MIN_HISTORY_ROWS, VIX_HIGH, VIX_LOW, evaluation_days
 from trader_core.errors import ConfigError
 from trader_core.split_plan import SplitPlan
 
