@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from trader_core import io, layout, release
-from trader_core.config import RunSpec
 from trader_core.contracts.versions import LATEST_STRESS_SPLIT
 from trader_core.labels.datasets import trainable_features
 from trader_core.models.inference import InferenceEngine
@@ -82,8 +81,9 @@ def reference_profile_stage(*, features: pd.DataFrame, direction_train: pd.DataF
 def shadow_stage(*, ctx: RunContext, features: pd.DataFrame, direction_train: pd.DataFrame,
                  entry_train: pd.DataFrame, entry_labels: pd.DataFrame) -> StageResult:
     """The incumbent scores the newest window; realized outcomes, calibration and its PM trades."""
-    result = _shadow(ctx.run_dir, incumbent_path(ctx.home, ctx.run_id, release.model_line(ctx.spec).name), features,
-                     direction_train, entry_train, entry_labels)
+    result = _shadow(run_dir=ctx.run_dir, path=incumbent_path(ctx.home, ctx.run_id, release.model_line(ctx.spec).name),
+                     features=features, direction_train=direction_train, entry_train=entry_train,
+                     entry_labels=entry_labels)
     figures = {"status": result["status"], "window": result["window"]}
     if result["status"] != "SCORED":
         return StageResult(value=result, figures=figures)
@@ -94,8 +94,9 @@ def shadow_stage(*, ctx: RunContext, features: pd.DataFrame, direction_train: pd
                        images={"reliability": ctx.run_dir / result["reliability_plot"]})
 
 
-def _shadow(run_dir: Path, path: Path | None, features: pd.DataFrame, direction_train: pd.DataFrame,
+def _shadow(*, run_dir: Path, path: Path | None, features: pd.DataFrame, direction_train: pd.DataFrame,
             entry_train: pd.DataFrame, entry_labels: pd.DataFrame) -> dict[str, Any]:
+    """The shadow-scoring document of the incumbent release at ``path`` (None: no champion yet)."""
     rows, window = newest_window(features)
     if path is None:
         return {"status": "NO_CHAMPION", "window": window, "rows": int(len(rows))}
@@ -120,8 +121,9 @@ def _shadow(run_dir: Path, path: Path | None, features: pd.DataFrame, direction_
 def drift_stage(*, ctx: RunContext, own_profile: dict[str, Any], features: pd.DataFrame,
                 direction_train: pd.DataFrame, entry_train: pd.DataFrame) -> StageResult:
     """PSI per feature and label-rate drift of the newest window against the incumbent's profile."""
-    result = _drift(ctx.run_dir, incumbent_path(ctx.home, ctx.run_id, release.model_line(ctx.spec).name),
-                    own_profile, features, direction_train, entry_train)
+    result = _drift(run_dir=ctx.run_dir, path=incumbent_path(ctx.home, ctx.run_id, release.model_line(ctx.spec).name),
+                    own_profile=own_profile, features=features, direction_train=direction_train,
+                    entry_train=entry_train)
     return StageResult(
         value=result,
         figures={"reference": result["reference"], "window": result["window"], "max_psi": result["max_psi"],
@@ -131,8 +133,9 @@ def drift_stage(*, ctx: RunContext, own_profile: dict[str, Any], features: pd.Da
         images={"psi": ctx.run_dir / result["psi_plot"]})
 
 
-def _drift(run_dir: Path, path: Path | None, own_profile: dict[str, Any], features: pd.DataFrame,
+def _drift(*, run_dir: Path, path: Path | None, own_profile: dict[str, Any], features: pd.DataFrame,
            direction_train: pd.DataFrame, entry_train: pd.DataFrame) -> dict[str, Any]:
+    """The drift document against the incumbent's profile at ``path`` (else this run's own profile)."""
     profile_file = path / PROFILE_FILE if path is not None else None
     if profile_file is not None and profile_file.exists():
         profile, reference = io.read_json(profile_file), f"champion {path.name} (fit_inner)"
@@ -163,8 +166,8 @@ def challenger_stage(*, ctx: RunContext, features: pd.DataFrame, direction_train
                      price_plan: dict[str, Any]) -> StageResult:
     """Challenger (this run) and its line's incumbent on this run's latest_stress rows, each with its own price
     plan; the promotion decision (a plan change is refused unless the spec accepts it, docs/monitoring.md)."""
-    result = _challenger(ctx.run_dir, ctx.spec, ctx.home, features, direction_train, entry_train, entry_labels,
-                         pm_doc, price_plan)
+    result = _challenger(ctx, features=features, direction_train=direction_train, entry_train=entry_train,
+                         entry_labels=entry_labels, pm_doc=pm_doc, price_plan=price_plan)
     rows = [{"bundle": name, **{k: (ev or {}).get("pm", {}).get(k) for k in
                                 ("trade_count", "total_weighted_edge_bps", "max_drawdown_bps")}}
             for name, ev in (("challenger", result["challenger_eval"]), ("champion", result["champion_eval"]))]
@@ -174,9 +177,11 @@ def challenger_stage(*, ctx: RunContext, features: pd.DataFrame, direction_train
                        reports={"comparison": markdown_table(rows)})
 
 
-def _challenger(run_dir: Path, spec: RunSpec, home: Path, features: pd.DataFrame, direction_train: pd.DataFrame,
+def _challenger(ctx: RunContext, *, features: pd.DataFrame, direction_train: pd.DataFrame,
                 entry_train: pd.DataFrame, entry_labels: pd.DataFrame, pm_doc: dict[str, Any],
                 price_plan: dict[str, Any]) -> dict[str, Any]:
+    """The champion-vs-challenger document (see ``challenger_stage``)."""
+    run_dir, spec, home = ctx.run_dir, ctx.spec, ctx.home
     rows = trainable_features(features)
     rows = rows[rows["split_id"] == LATEST_STRESS_SPLIT].reset_index(drop=True)
     challenger_eval, _ = evaluate_bundle(run_bundle(run_dir, pm_doc, price_plan), rows, direction_train,
