@@ -18,9 +18,9 @@ import pydantic
 from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
-from trader_core.stages import experiments as stages
 from trader_core.experiments import entry_probes, entry_screens, good_trade, nonlinear_pm, ofi, plan_search
 from trader_core.experiments import state_continue
+from trader_core.stages import experiments as stages
 
 EXPERIMENTS = dict(partitions_def=runs_partitions, group_name="experiments", owners=["team:research"],
                    kinds={"python", "markdown"})
