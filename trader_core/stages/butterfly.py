@@ -142,12 +142,12 @@ def _trade_metrics(trades: pd.DataFrame) -> dict[str, Any]:
 def monitoring_stage(*, ctx: RunContext, dataset: pd.DataFrame) -> StageResult:
     """Shadow scoring of the incumbent butterfly champion on this run's latest_stress samples (predicted vs
     realized ROI through its exported model) and the champion-vs-challenger decision on the same rows."""
-    result = _monitoring(ctx, _spec(ctx), dataset)
+    result = _monitoring(ctx, spec=_spec(ctx), dataset=dataset)
     return StageResult(value=result, figures={"decision": result["decision"], "reasons": result["reasons"],
                                               "champion": result.get("champion", "none")})
 
 
-def _monitoring(ctx: RunContext, spec: RunSpec, dataset: pd.DataFrame) -> dict[str, Any]:
+def _monitoring(ctx: RunContext, *, spec: RunSpec, dataset: pd.DataFrame) -> dict[str, Any]:
     """The shadow-scoring and decision document (see ``monitoring_stage``)."""
     run_dir, home = ctx.run_dir, ctx.home
     rows = dataset[dataset["split_id"] == LATEST_STRESS_SPLIT].reset_index(drop=True)
