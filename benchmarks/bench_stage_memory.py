@@ -63,11 +63,10 @@ def run_stage(stage: str, work: Path, days: int) -> float:
 
     from trader_core import io, stages
     from trader_core.contracts.models import CONTINUE, DIRECTION, ENTRY, RISK
-    from trader_core.labels.datasets import build_train_dataset
-    from trader_core.labels.direction import build_direction_labels
-    from trader_core.labels.entry import build_entry_labels
+    from trader_core.run_context import RunContext
 
     spec, run_dir = spec_for(days), work / "run"
+    ctx = RunContext(run_id=spec.run_id, run_dir=run_dir, home=work, spec=spec)
     if stage == "raw":
         from trader_core.market.sources import load_raw_market
 
@@ -77,32 +76,34 @@ def run_stage(stage: str, work: Path, days: int) -> float:
         return frame_mb(*raw.values())
     if stage == "replay":
         raw = {p.stem: pd.read_parquet(p) for p in sorted((work / "raw").glob("*.parquet"))}
-        replay, _ = stages.replay_stage(raw, spec, run_dir)
-        io.write_json(work / "manifest.json", stages.split_stage(replay, spec, run_dir))
+        replay = stages.replay_stage(ctx=ctx, raw=raw).value
+        io.write_json(work / "manifest.json", stages.split_stage(ctx=ctx, replay=replay).value)
         io.write_parquet(work / "replay.parquet", replay)
         return frame_mb(replay)
     manifest = io.read_json(work / "manifest.json")
     if stage == "features":
-        frame, _ = stages.feature_stage(pd.read_parquet(work / "replay.parquet"), manifest, run_dir)
+        parts = [stages.symbol_features_stage(replay=pd.read_parquet(work / "replay.parquet"), manifest=manifest).value]
+        frame = stages.feature_frame_stage(ctx=ctx, parts=parts).value
         io.write_parquet(work / "features.parquet", frame)
         return frame_mb(frame)
     if stage == "labels":
         replay, features = pd.read_parquet(work / "replay.parquet"), pd.read_parquet(work / "features.parquet")
-        plan = stages.price_plan_stage(spec, run_dir)
-        path_stats = stages.path_stats_stage(replay, manifest, spec, plan)
-        position, _ = stages.position_label_stage(features, path_stats, spec, plan, run_dir)
-        labels = {"direction": build_direction_labels(features, path_stats, spec.labels.direction),
-                  "entry": build_entry_labels(features, path_stats, plan),
-                  "continue": position["continue"], "risk": position["risk"]}
-        datasets = {name: build_train_dataset(name, features, labels[name]) for name in DATASETS}
+        plan = stages.price_plan_stage(ctx=ctx).value
+        path_stats = stages.symbol_path_stats_stage(ctx=ctx, replay=replay, manifest=manifest, plan=plan).value
+        position = stages.position_label_stage(ctx=ctx, features=features, path_stats=path_stats, plan=plan).outputs
+        labels = {"direction": stages.direction_labels_stage(ctx=ctx, features=features, path_stats=path_stats).value,
+                  "entry": stages.entry_labels_stage(features=features, path_stats=path_stats, plan=plan).value,
+                  "continue": position["continue_labels"].value, "risk": position["risk_labels"].value}
+        datasets = {name: stages.train_dataset_stage(ctx=ctx, name=name, features=features, labels=labels[name]).value
+                    for name in DATASETS}
         for name, data in datasets.items():
             io.write_parquet(work / f"{name}_train.parquet", data)
         return frame_mb(path_stats, *labels.values(), *datasets.values())
     if stage == "training":
         data = {name: pd.read_parquet(work / f"{name}_train.parquet") for name in DATASETS}
         for model, name in ((DIRECTION, "direction"), (ENTRY, "entry"), (CONTINUE, "continue"), (RISK, "risk")):
-            stages.model_stage(model, data[name], spec, run_dir,
-                               direction_train=data["direction"] if model == ENTRY else None, home=work)
+            stages.model_stage(ctx=ctx, model=model, dataset=data[name],
+                               direction_train=data["direction"] if model == ENTRY else None)
         return frame_mb(*data.values())  # the input datasets
     raise SystemExit(f"unknown stage {stage!r}")
 

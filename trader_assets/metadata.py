@@ -1,14 +1,15 @@
-"""Helpers turning frames and contracts into Dagster metadata (schemas, previews, reports)."""
+"""Helpers turning stage results, frames and contracts into Dagster output and metadata."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 
 from trader_core.contracts.table import TableContract
-from trader_core.report import jsonable, markdown_table
+from trader_core.report import jsonable, png_markdown
+from trader_core.stages.result import StageResult
 
 _KIND_TO_TYPE = {"timestamp": "timestamp", "float": "float", "int": "int", "str": "string", "bool": "bool"}
 
@@ -19,10 +20,41 @@ def table_schema(contract: TableContract) -> dg.MetadataValue:
         for c in contract.columns]))
 
 
-def preview(df: pd.DataFrame, rows: int = 5, max_columns: int = 14) -> dg.MetadataValue:
-    """First ``rows`` rows (first ``max_columns`` columns) as a markdown table."""
-    return dg.MetadataValue.md(markdown_table(df.head(rows).iloc[:, :max_columns]))
-
-
 def json_value(obj: Any) -> dg.MetadataValue:
     return dg.MetadataValue.json(jsonable(obj))
+
+
+def _figure(value: Any) -> Any:
+    """Scalars stay scalars (Dagster types them); containers become JSON."""
+    if isinstance(value, (Mapping, list, tuple)):
+        return json_value(value)
+    return jsonable(value)
+
+
+def stage_metadata(result: StageResult) -> dict[str, Any]:
+    """Figures as values or JSON, reports as markdown, images as inline markdown, paths as links."""
+    return {**{k: _figure(v) for k, v in result.figures.items()},
+            **{k: dg.MetadataValue.md(text) for k, text in result.reports.items()},
+            **{k: dg.MetadataValue.md(png_markdown(path, alt=k.replace("_", " "))) for k, path in result.images.items()},
+            **{k: dg.MetadataValue.path(str(path)) for k, path in result.paths.items()}}
+
+
+def stage_output(result: StageResult, *, column_schema: dg.TableSchema | None = None, output_name: str = "result",
+                 log: Any = None) -> dg.Output:
+    """The asset's (or op's) Dagster output: the stage's value with its metadata; the stage's notes and warnings
+    go to ``log`` (the step's ``context.log``) when given."""
+    if log is not None:
+        for line in result.notes:
+            log.info(line)
+        for line in result.warnings:
+            log.warning(line)
+    metadata = stage_metadata(result)
+    if column_schema is not None:
+        metadata["dagster/column_schema"] = column_schema
+    return dg.Output(result.value, output_name=output_name, metadata=metadata)
+
+
+def stage_outputs(result: StageResult) -> Iterator[dg.Output]:
+    """One output per entry of ``result.outputs``, for a multi-asset fed by one stage."""
+    for name, part in result.outputs.items():
+        yield stage_output(part, output_name=name)

@@ -9,6 +9,7 @@ import dagster as dg
 from trader_core import runs
 from trader_core.config import RunSpec
 from trader_core.layout import run_root, trader_home
+from trader_core.run_context import RunContext
 
 
 class TraderHome(dg.ConfigurableResource):
@@ -26,3 +27,7 @@ class TraderHome(dg.ConfigurableResource):
     def run_spec(self, run_id: str) -> RunSpec:
         """The run's spec, verified against its self-hash and the run lock."""
         return runs.load_spec(run_id, self.path)
+
+    def context(self, run_id: str) -> RunContext:
+        """The run's context for one step: its spec is loaded (and verified) once, here."""
+        return RunContext.load(run_id, self.path)

@@ -36,6 +36,11 @@ def symbol_slices(replay: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
             for symbol, part in replay.groupby(symbols, sort=True)]
 
 
+def in_symbol_order(parts: Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Per-symbol parts sorted by symbol (the order parts are collected in is not guaranteed)."""
+    return sorted(parts, key=lambda p: str(p["symbol"].iloc[0]) if len(p) else "")
+
+
 def merge_symbol_frames(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate per-symbol frames in the given (symbol) order; categorical columns keep one category set."""
     if not parts:

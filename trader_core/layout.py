@@ -38,6 +38,7 @@ ARTIFACT_PATHS: dict[str, str] = {
     "continue_model": "model/continue/continue_model.json",
     "risk_model": "model/risk/risk_model.json",
     "model_train_manifest": "model/model_train_manifest.json",
+    "pm_frame": "pm-frame/pm_frame.parquet",
     "pm_search": "pm-search/position_manager_config.json",
     "backtest": "backtest/backtest_result.json",
     "release": "release/release.json",

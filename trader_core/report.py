@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import math
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -40,6 +42,16 @@ def markdown_table(rows: Iterable[Mapping[str, Any]] | pd.DataFrame, columns: Se
     for rec in records:
         out.append("| " + " | ".join(fmt(rec.get(c), digits) for c in columns) + " |")
     return "\n".join(out) + "\n"
+
+
+def frame_preview(df: pd.DataFrame, rows: int = 5, max_columns: int = 14) -> str:
+    """The first ``rows`` rows (first ``max_columns`` columns) of a table as markdown."""
+    return markdown_table(df.head(rows).iloc[:, :max_columns])
+
+
+def png_markdown(path: Path, alt: str) -> str:
+    """A PNG file as a markdown image with the bytes inline, so a report or the UI needs no file access."""
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(Path(path).read_bytes()).decode('ascii')})"
 
 
 def jsonable(value: Any) -> Any:

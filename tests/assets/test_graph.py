@@ -10,6 +10,7 @@ from tests.assets.conftest import SMALL_RUN, UP_TO_MODELS, materialize_run, writ
 from trader_assets.definitions import defs
 from trader_assets.checks import CHECKS
 from trader_core import io, layout, stages
+from trader_core.run_context import RunContext
 from trader_core.contracts.features import FEATURE_ORDER, META_COLUMNS, feature_order_hash
 
 
@@ -125,9 +126,11 @@ def test_fanned_out_assets_equal_the_single_process_stages(tmp_path, instance):
     root = layout.run_root("small", tmp_path)
     replay = io.read_parquet(root / "replay/replay_1m.parquet")
     manifest = io.read_json(root / "split/split_manifest.json")
-    single, _ = stages.feature_stage(replay, manifest, tmp_path / "scratch")
+    single = stages.symbol_features_stage(replay=replay, manifest=manifest).value  # every symbol in one call
     assert io.frame_hash(io.read_parquet(root / "feature/feature_frame.parquet")) == io.frame_hash(single)
-    stats = stages.path_stats_stage(replay, manifest, spec, io.read_json(root / "label/price_plan_context.json"))
+    run = RunContext(run_id="small", run_dir=root, home=tmp_path, spec=spec)
+    stats = stages.symbol_path_stats_stage(ctx=run, replay=replay, manifest=manifest,
+                                           plan=io.read_json(root / "label/price_plan_context.json")).value
     assert io.frame_hash(io.read_parquet(root / "label/path_stats.parquet")) == io.frame_hash(stats)
     leftovers = [p for p in (tmp_path / "fanout").rglob("*") if p.is_file()]
     assert not leftovers  # the per-symbol scratch outputs are cleared after the merge

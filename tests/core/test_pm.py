@@ -25,6 +25,7 @@ from trader_core.pm.config import (
 from trader_core.pm.frame import (
     ENTRY_PROBABILITY_PAYOFF,
     MODEL_ACTUAL_PLAN_EDGE,
+    edge_mode,
     pm_frame,
     probability_implied_edge,
 )
@@ -121,6 +122,13 @@ def test_pm_frame_keeps_regression_edge_for_opportunity_targets_and_raises_on_ba
     inputs["risk_pred"] = inputs["risk_pred"].assign(sample_id="other")
     with pytest.raises(DataContractError, match="empty"):
         pm_frame(**inputs)
+
+
+def test_edge_mode_is_the_mode_the_pm_frame_is_built_with():
+    """The search records edge_mode(plan) for the stored PM frame: it must be the mode pm_frame used."""
+    plans = (None, {"entryTargetMethod": "OPPORTUNITY_MFE_V1"})
+    modes = [pm_frame(**_pm_inputs(), price_plan=plan)[1] for plan in plans]
+    assert [edge_mode(plan) for plan in plans] == modes and modes[0] != modes[1]
 
 
 def test_case7_sizing_uses_position_manager_formula():

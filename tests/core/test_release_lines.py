@@ -11,6 +11,7 @@ from trader_core.contracts.models import MODELS
 from trader_core.errors import ConfigError
 from trader_core.monitoring import challenger as cc
 from trader_core.retrain import retrain_spec
+from trader_core.run_context import RunContext
 from trader_core.stages.monitoring import incumbent_path
 from trader_core.stages.trading import release_stage
 
@@ -43,7 +44,8 @@ def run_dir(home, run: RunSpec):
 
 
 def promote(home, run: RunSpec, decision: dict | None = None) -> dict:
-    return release_stage(run_dir(home, run), run, PASS, home, decision)
+    ctx = RunContext(run_id=run.run_id, run_dir=run_dir(home, run), home=home, spec=run)
+    return release_stage(ctx=ctx, backtest=PASS, challenger=decision).value
 
 
 def marker(month: str, source: str = "synthetic", symbols=(BTC, ETH)) -> dict:

@@ -54,13 +54,15 @@ from trader_core.models.training import train_model
 from trader_core.pm.backtest import integrated_backtest
 from trader_core.pm.config import default_pm_config
 from trader_core.replay import build_replay
+from trader_core.run_context import RunContext
 from trader_core.stages import (
-    feature_stage,
+    feature_frame_stage,
     label_summary,
     price_plan_stage,
     raw_market_stage,
     replay_stage,
     split_stage,
+    symbol_features_stage,
 )
 
 SYMBOL = "BTC-USDT-PERP"
@@ -119,14 +121,15 @@ def golden(tmp_path_factory) -> Golden:
                                   "source": {"kind": "synthetic", "seed": 5, "depth_levels": 5}})
     runs.save_new_spec(spec, home)
     run_dir = layout.run_root(RUN_ID, home)
-    raw, _ = raw_market_stage(spec, home)
-    replay, _ = replay_stage(raw, spec, run_dir)
+    run = RunContext(run_id=RUN_ID, run_dir=run_dir, home=home, spec=spec)
+    raw = raw_market_stage(ctx=run).value
+    replay = replay_stage(ctx=run, raw=raw).value
     _store(run_dir, "replay_1m", replay)
-    manifest = split_stage(replay, spec, run_dir)
+    manifest = split_stage(ctx=run, replay=replay).value
     _store(run_dir, "split_manifest", manifest)
-    features, _ = feature_stage(replay, manifest, run_dir)
+    features = feature_frame_stage(ctx=run, parts=[symbol_features_stage(replay=replay, manifest=manifest).value]).value
     _store(run_dir, "feature_frame", features)
-    plan = price_plan_stage(spec, run_dir)
+    plan = price_plan_stage(ctx=run).value
     _store(run_dir, "price_plan", plan)
     version = _promote_release(home, spec)
     return Golden(home, spec, raw, replay, manifest, plan, features, version, snapshot(home))
@@ -161,6 +164,10 @@ class Ctx:
     def spec_with(self, changes: dict[str, Any]) -> RunSpec:
         return from_mapping(RunSpec, merge_sections(self.spec.to_dict(), changes))
 
+    def run(self, spec: RunSpec | None = None) -> RunContext:
+        """The stages' view of this case's run (``spec`` in place of the run's own when given)."""
+        return RunContext(run_id=RUN_ID, run_dir=self.run_dir, home=self.home, spec=spec or self.spec)
+
     def corrupt(self, path: Path, data: bytes) -> Path:
         """Replace a file's bytes on purpose (the new bytes become the expected ones)."""
         path.chmod(0o644)
@@ -187,12 +194,12 @@ def bars_row(column: str, value: Any, row: int = 100) -> Callable[[pd.DataFrame]
 
 def into_replay(bars: Callable[[pd.DataFrame], pd.DataFrame], spec: dict[str, Any] | None = None):
     """Mutated raw bars into the replay stage of the run (with its split lock)."""
-    return lambda c: replay_stage(c.raw(bars), c.spec_with(spec or {}), c.run_dir)
+    return lambda c: replay_stage(ctx=c.run(c.spec_with(spec or {})), raw=c.raw(bars))
 
 
 def into_split(rows: Callable[[pd.DataFrame], pd.DataFrame]):
     """A reduced replay into the split stage of the run."""
-    return lambda c: split_stage(rows(c.golden.replay).reset_index(drop=True), c.spec, c.run_dir)
+    return lambda c: split_stage(ctx=c.run(), replay=rows(c.golden.replay).reset_index(drop=True))
 
 
 def days(replay: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
@@ -241,7 +248,7 @@ def edited_run_spec(edit: Callable[[dict[str, Any]], None]):
 
 def bad_spec(changes: dict[str, Any]):
     """A run spec with ``changes`` for the label stage of the run (refused before the stage runs)."""
-    return lambda c: price_plan_stage(c.spec_with(changes), c.run_dir)
+    return lambda c: price_plan_stage(ctx=c.run(c.spec_with(changes)))
 
 
 def bad_pm_config(section: str, key: str, value: Any):
@@ -360,13 +367,13 @@ ERRORS: dict[str, tuple[str, Callable[[Ctx], Any], type[Exception], str]] = {
         c.corrupt(io.manifest_path(c.run_dir / SPLIT_JSON), b"[]").with_name("split_manifest.json"), verify=True),
         ArtifactError, "split_manifest.manifest.json: corrupt manifest"),
     "artifact-truncated-split-lock": ("split", lambda c: (truncate(c, c.run_dir / LOCK),
-                                                          split_stage(c.golden.replay, c.spec, c.run_dir)),
+                                                          split_stage(ctx=c.run(), replay=c.golden.replay)),
                                       ArtifactError, "validation_lock.json: corrupt JSON"),
     "artifact-binary-split-lock": ("replay", lambda c: (c.corrupt(c.run_dir / LOCK, b"\xff\xfe\x00\x01"),
-                                                        replay_stage(c.raw(lambda b: b), c.spec, c.run_dir)),
+                                                        replay_stage(ctx=c.run(), raw=c.raw(lambda b: b))),
                                    ArtifactError, "validation_lock.json: corrupt JSON"),
     "artifact-lock-without-boundaries": ("split", lambda c: (c.corrupt(c.run_dir / LOCK, b"{}"),
-                                                             split_stage(c.golden.replay, c.spec, c.run_dir)),
+                                                             split_stage(ctx=c.run(), replay=c.golden.replay)),
                                          ArtifactError, "corrupt split lock (no sealed_boundaries)"),
     "run-spec-edited-by-hand": ("runs.load_spec", edited_run_spec(lambda d: d.update(symbols=["ETH-USDT-PERP"])),
                                 ConfigError, "run_spec.json: edited by hand"),

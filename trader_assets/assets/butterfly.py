@@ -4,35 +4,24 @@ exporter, release store and champion/challenger rule as the perp chain (``trader
 Materialized by ``butterfly_job`` for runs whose spec says ``strategy: butterfly``.
 """
 
-import base64
-
 import dagster as dg
 import pandas as pd
 
-from trader_assets.metadata import json_value, preview
+from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core.butterfly.contracts import BUTTERFLY_MODEL_VERSION
-from trader_core.report import markdown_table
 from trader_core.stages import butterfly as stage
 
 BUTTERFLY = dict(partitions_def=runs_partitions, group_name="butterfly", owners=["team:research"],
                  code_version=BUTTERFLY_MODEL_VERSION)
 
 
-def _spec(trader_home: TraderHome, run_id: str):
-    spec = trader_home.run_spec(run_id)
-    if spec.strategy != "butterfly":
-        raise ValueError(f"run {run_id!r} is a {spec.strategy!r} run; the butterfly assets need strategy: butterfly")
-    return spec
-
-
 @dg.asset(**BUTTERFLY, kinds={"python", "parquet"},
           description="Daily bars of the universe plus the volatility index: the synthetic daily market of the "
                       "run spec's butterfly section, or the user's daily CSV.")
 def butterfly_market(context: dg.AssetExecutionContext, trader_home: TraderHome) -> dg.Output[dict[str, pd.DataFrame]]:
-    market = stage.market_stage(_spec(trader_home, context.partition_key))
-    return dg.Output(market, metadata={name: len(frame) for name, frame in market.items()})
+    return stage_output(stage.market_stage(ctx=trader_home.context(context.partition_key)))
 
 
 @dg.asset(**BUTTERFLY, kinds={"python", "parquet"},
@@ -41,11 +30,7 @@ def butterfly_market(context: dg.AssetExecutionContext, trader_home: TraderHome)
                       "and its split id (day-aligned splits, 45-day embargo, boundaries locked).")
 def butterfly_dataset(context: dg.AssetExecutionContext, trader_home: TraderHome,
                       butterfly_market: dict[str, pd.DataFrame]) -> dg.Output[pd.DataFrame]:
-    run_id = context.partition_key
-    dataset, info = stage.dataset_stage(butterfly_market, _spec(trader_home, run_id), trader_home.run_dir(run_id))
-    counts = dataset["split_id"].value_counts().to_dict()
-    return dg.Output(dataset, metadata={"dagster/row_count": len(dataset), "rows_per_split": json_value(counts),
-                                        "sampling": json_value(info["sampling"]), "preview": preview(dataset)})
+    return stage_output(stage.dataset_stage(ctx=trader_home.context(context.partition_key), market=butterfly_market))
 
 
 @dg.asset(**BUTTERFLY, kinds={"python", "onnx"},
@@ -54,17 +39,7 @@ def butterfly_dataset(context: dg.AssetExecutionContext, trader_home: TraderHome
                       "macro F1, confusion matrix and calibration per split.")
 def butterfly_model(context: dg.AssetExecutionContext, trader_home: TraderHome,
                     butterfly_dataset: pd.DataFrame) -> dg.Output[dict]:
-    run_id = context.partition_key
-    run_dir = trader_home.run_dir(run_id)
-    manifest = stage.model_stage(butterfly_dataset, _spec(trader_home, run_id), run_dir)
-    metadata = {"metrics": dg.MetadataValue.md(markdown_table(manifest["summary_table"])),
-                "class_values": json_value(manifest["class_values"]),
-                "onnx_parity_max_abs_diff": manifest["onnx_parity_max_abs_diff"]}
-    for name in sorted(manifest["plots"]):
-        if name.endswith("validation_locked.png"):
-            png = base64.b64encode((run_dir / stage.FOLDER / "model" / name).read_bytes()).decode("ascii")
-            metadata[name.removesuffix(".png")] = dg.MetadataValue.md(f"![{name}](data:image/png;base64,{png})")
-    return dg.Output(manifest, metadata=metadata)
+    return stage_output(stage.model_stage(ctx=trader_home.context(context.partition_key), dataset=butterfly_dataset))
 
 
 @dg.asset(**BUTTERFLY, kinds={"python", "json"},
@@ -72,11 +47,7 @@ def butterfly_model(context: dg.AssetExecutionContext, trader_home: TraderHome,
                       "trades, mean ROI, win rate, excess over the day's candidates; PASS/FAIL.")
 def butterfly_backtest(context: dg.AssetExecutionContext, trader_home: TraderHome,
                        butterfly_model: dict) -> dg.Output[dict]:
-    run_id = context.partition_key
-    run_dir = trader_home.run_dir(run_id)
-    result = stage.backtest_stage(run_dir, _spec(trader_home, run_id), butterfly_model)
-    return dg.Output(result, metadata={"status": result["status"],
-                                       "report": dg.MetadataValue.md((run_dir / stage.REPORT_FILE).read_text())})
+    return stage_output(stage.backtest_stage(ctx=trader_home.context(context.partition_key), model=butterfly_model))
 
 
 @dg.asset(**BUTTERFLY, kinds={"python", "onnx"}, deps=["butterfly_model"],
@@ -84,11 +55,7 @@ def butterfly_backtest(context: dg.AssetExecutionContext, trader_home: TraderHom
                       "model (predicted vs realized ROI), and champion vs challenger decides with the shared rule.")
 def butterfly_monitoring(context: dg.AssetExecutionContext, trader_home: TraderHome,
                          butterfly_dataset: pd.DataFrame) -> dg.Output[dict]:
-    run_id = context.partition_key
-    result = stage.monitoring_stage(butterfly_dataset, _spec(trader_home, run_id), trader_home.run_dir(run_id),
-                                    trader_home.path)
-    return dg.Output(result, metadata={"decision": result["decision"], "reasons": json_value(result["reasons"]),
-                                       "champion": result.get("champion", "none")})
+    return stage_output(stage.monitoring_stage(ctx=trader_home.context(context.partition_key), dataset=butterfly_dataset))
 
 
 @dg.asset(**BUTTERFLY, kinds={"python", "onnx"},
@@ -97,10 +64,8 @@ def butterfly_monitoring(context: dg.AssetExecutionContext, trader_home: TraderH
                       "the champion.")
 def butterfly_release(context: dg.AssetExecutionContext, trader_home: TraderHome, butterfly_backtest: dict,
                       butterfly_monitoring: dict) -> dg.Output[dict]:
-    run_id = context.partition_key
-    record = stage.release_stage(trader_home.run_dir(run_id), _spec(trader_home, run_id), butterfly_backtest,
-                                 butterfly_monitoring, trader_home.path)
-    return dg.Output(record, metadata={"version": record["version"], "reused": record["reused"]})
+    return stage_output(stage.release_stage(ctx=trader_home.context(context.partition_key), backtest=butterfly_backtest,
+                                            decision=butterfly_monitoring))
 
 
 BUTTERFLY_ASSETS = [butterfly_market, butterfly_dataset, butterfly_model, butterfly_backtest, butterfly_monitoring,

@@ -15,15 +15,12 @@ import dagster as dg
 import pandas as pd
 import pydantic
 
-from trader_assets.metadata import json_value
+from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
-from trader_core import layout, stages
-from trader_core.contracts.models import DIRECTION, ENTRY
 from trader_core.experiments import entry_probes, entry_screens, good_trade, nonlinear_pm, ofi, plan_search
 from trader_core.experiments import state_continue
-from trader_core.splits import assign_split
-from trader_core.stages.experiments import experiment_stage, skipped_output
+from trader_core.stages import experiments as stages
 
 EXPERIMENTS = dict(partitions_def=runs_partitions, group_name="experiments", owners=["team:research"],
                    kinds={"python", "markdown"})
@@ -57,17 +54,6 @@ def to_params(params_cls: type, config: dg.Config) -> Any:
     return params_cls(**values)
 
 
-def _output(context: dg.AssetExecutionContext, trader_home: TraderHome, output) -> dg.Output[dict]:
-    asset = context.asset_key.path[-1]
-    run_dir = trader_home.run_dir(context.partition_key)
-    summary = experiment_stage(run_dir, asset, output, spec=trader_home.run_spec(context.partition_key),
-                               home=trader_home.path)
-    return dg.Output(summary, metadata={
-        "verdict": summary["verdict"], "headline": json_value(summary["headline"]),
-        "folder": dg.MetadataValue.path(str(run_dir / summary["folder"])),
-        "report": dg.MetadataValue.md((run_dir / summary["report"]).read_text())})
-
-
 OfiConfig = launchpad_config(ofi.OfiParams)
 StateContinueConfig = launchpad_config(state_continue.StateContinueParams)
 PricePlanConfig = launchpad_config(plan_search.PricePlanSearchParams)
@@ -86,16 +72,9 @@ GoodTradeConfig = launchpad_config(good_trade.GoodTradeParams)
 def ofi_experiment(context: dg.AssetExecutionContext, trader_home: TraderHome, config: OfiConfig,
                    feature_frame: pd.DataFrame, raw_market: dict, direction_labels: pd.DataFrame,
                    entry_train: pd.DataFrame) -> dg.Output[dict]:
-    book = raw_market.get("book_depth")
-    levels = 0 if book is None else sum(f"bid_{i}_price" in book.columns and bool(book[f"bid_{i}_price"].notna().any())
-                                        for i in range(ofi.BOOK_LEVELS))
-    if levels < ofi.BOOK_LEVELS:
-        reason = (f"the OFI experiment needs {ofi.BOOK_LEVELS} book levels (mlofi_l20); this run's source records "
-                  f"{levels} (synthetic: set source.depth_levels to 20)")
-        return _output(context, trader_home, skipped_output("ofi", reason))
-    output = ofi.run_ofi_experiment(feature_frame, book, direction_labels, entry_train,
-                                    to_params(ofi.OfiParams, config))
-    return _output(context, trader_home, output)
+    return stage_output(stages.ofi_stage(ctx=trader_home.context(context.partition_key), params=to_params(ofi.OfiParams, config),
+                                         features=feature_frame, raw_market=raw_market,
+                                         direction_labels=direction_labels, entry_train=entry_train))
 
 
 @dg.asset(**EXPERIMENTS, deps=["direction_model", "entry_model"],
@@ -105,17 +84,9 @@ def state_continue_experiment(context: dg.AssetExecutionContext, trader_home: Tr
                               config: StateContinueConfig, feature_frame: pd.DataFrame,
                               entry_labels: pd.DataFrame, replay_1m: pd.DataFrame,
                               price_plan: dict) -> dg.Output[dict]:
-    run_dir = trader_home.run_dir(context.partition_key)
-    output = state_continue.run_state_continue_experiment(
-        feature_frame, entry_labels, replay_1m, price_plan, layout.model_onnx_path(run_dir, DIRECTION),
-        layout.model_onnx_path(run_dir, ENTRY), to_params(state_continue.StateContinueParams, config))
-    return _output(context, trader_home, output)
-
-
-def _plan_search_inputs(trader_home: TraderHome, run_id: str, replay: pd.DataFrame, manifest: dict):
-    spec = trader_home.run_spec(run_id)
-    return dict(labels=spec.labels, costs=spec.costs, run_id=run_id,
-                replay_split_ids=assign_split(replay["event_time"], manifest))
+    return stage_output(stages.state_continue_stage(
+        ctx=trader_home.context(context.partition_key), params=to_params(state_continue.StateContinueParams, config),
+        features=feature_frame, entry_labels=entry_labels, replay=replay_1m, plan=price_plan))
 
 
 @dg.asset(**EXPERIMENTS, description="Spec 12: a (target, stop) grid of fixed price plans scored on the eval splits; "
@@ -123,73 +94,76 @@ def _plan_search_inputs(trader_home: TraderHome, run_id: str, replay: pd.DataFra
                                      "decision.")
 def price_plan_search(context: dg.AssetExecutionContext, trader_home: TraderHome, config: PricePlanConfig,
                       feature_frame: pd.DataFrame, replay_1m: pd.DataFrame, split_manifest: dict) -> dg.Output[dict]:
-    output = plan_search.search_price_plans(
-        feature_frame, replay_1m, params=to_params(plan_search.PricePlanSearchParams, config),
-        **_plan_search_inputs(trader_home, context.partition_key, replay_1m, split_manifest))
-    return _output(context, trader_home, output)
+    return stage_output(stages.plan_search_stage(
+        ctx=trader_home.context(context.partition_key), asset="price_plan_search",
+        params=to_params(plan_search.PricePlanSearchParams, config), features=feature_frame, replay=replay_1m,
+        manifest=split_manifest))
 
 
 @dg.asset(**EXPERIMENTS, description="Spec 13.3: DYNAMIC_TRAILING_V1 exit plans (default grid of 81), per split and "
                                      "side, with the robust filter and the best plan.")
 def dynamic_exit_search(context: dg.AssetExecutionContext, trader_home: TraderHome, config: DynamicExitConfig,
                         feature_frame: pd.DataFrame, replay_1m: pd.DataFrame, split_manifest: dict) -> dg.Output[dict]:
-    output = plan_search.search_dynamic_exit_plans(
-        feature_frame, replay_1m, params=to_params(plan_search.DynamicExitParams, config),
-        **_plan_search_inputs(trader_home, context.partition_key, replay_1m, split_manifest))
-    return _output(context, trader_home, output)
+    return stage_output(stages.plan_search_stage(
+        ctx=trader_home.context(context.partition_key), asset="dynamic_exit_search",
+        params=to_params(plan_search.DynamicExitParams, config), features=feature_frame, replay=replay_1m,
+        manifest=split_manifest))
 
 
 @dg.asset(**EXPERIMENTS, description="Spec 13.4: per feature bucket (edges learned on fit_inner) actual-plan entry "
                                      "edge; candidates picked on tune_inner, checked on the sealed splits.")
 def entry_feature_screen(context: dg.AssetExecutionContext, trader_home: TraderHome, config: FeatureScreenConfig,
                          entry_train: pd.DataFrame) -> dg.Output[dict]:
-    output = entry_screens.screen_entry_features(entry_train, to_params(entry_screens.FeatureScreenParams, config))
-    return _output(context, trader_home, output)
+    return stage_output(stages.entry_train_experiment_stage(
+        ctx=trader_home.context(context.partition_key), asset="entry_feature_screen",
+        params=to_params(entry_screens.FeatureScreenParams, config), entry_train=entry_train))
 
 
 @dg.asset(**EXPERIMENTS, description="Spec 13.5: pairs of tune-selected bucket conditions; stable candidates have a "
                                      "positive edge and lift on tune, validation_locked and latest_stress.")
 def entry_condition_pair_screen(context: dg.AssetExecutionContext, trader_home: TraderHome, config: PairScreenConfig,
                                 entry_train: pd.DataFrame) -> dg.Output[dict]:
-    output = entry_screens.screen_entry_condition_pairs(entry_train, to_params(entry_screens.PairScreenParams, config))
-    return _output(context, trader_home, output)
+    return stage_output(stages.entry_train_experiment_stage(
+        ctx=trader_home.context(context.partition_key), asset="entry_condition_pair_screen",
+        params=to_params(entry_screens.PairScreenParams, config), entry_train=entry_train))
 
 
 @dg.asset(**EXPERIMENTS, description="Spec 13.6: can the features rank low-drawdown, enough-room entries first? "
                                      "(MAE x opportunity target grid, top-fraction metrics).")
 def entry_mae_label_diagnostic(context: dg.AssetExecutionContext, trader_home: TraderHome, config: EntryMaeConfig,
                                entry_train: pd.DataFrame) -> dg.Output[dict]:
-    output = entry_probes.diagnose_entry_mae_labels(entry_train, to_params(entry_probes.EntryMaeParams, config))
-    return _output(context, trader_home, output)
+    return stage_output(stages.entry_train_experiment_stage(
+        ctx=trader_home.context(context.partition_key), asset="entry_mae_label_diagnostic",
+        params=to_params(entry_probes.EntryMaeParams, config), entry_train=entry_train))
 
 
 @dg.asset(**EXPERIMENTS, description="Spec 13.7: entry classifiers trained inside an oracle opportunity filter "
                                      "(diagnostic: the filter uses the future).")
 def conditional_entry_probe(context: dg.AssetExecutionContext, trader_home: TraderHome,
                             config: ConditionalEntryConfig, entry_train: pd.DataFrame) -> dg.Output[dict]:
-    output = entry_probes.probe_conditional_entry_training(entry_train,
-                                                           to_params(entry_probes.ConditionalEntryParams, config))
-    return _output(context, trader_home, output)
+    return stage_output(stages.entry_train_experiment_stage(
+        ctx=trader_home.context(context.partition_key), asset="conditional_entry_probe",
+        params=to_params(entry_probes.ConditionalEntryParams, config), entry_train=entry_train))
 
 
-@dg.asset(**EXPERIMENTS, deps=["direction_model", "risk_model"],
+@dg.asset(**EXPERIMENTS, deps=["direction_model", "risk_model", "entry_labels"],
           description="Spec 13.8: gradient-boosted Direction/Entry outputs in the PM frame and the expanded 17280-"
                       "candidate threshold grid on tune_inner, re-simulated on the sealed splits.")
 def nonlinear_pm_probe(context: dg.AssetExecutionContext, trader_home: TraderHome, config: NonlinearPmConfig,
-                       direction_train: pd.DataFrame, entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
+                       direction_train: pd.DataFrame, entry_train: pd.DataFrame, pm_frame: pd.DataFrame,
                        price_plan: dict, entry_model: dict) -> dg.Output[dict]:
-    frames, _ = stages.pm_frames(trader_home.run_dir(context.partition_key), entry_train, entry_labels, price_plan)
-    output = nonlinear_pm.probe_nonlinear_pm(direction_train, entry_train, pd.concat(frames.values(), ignore_index=True),
-                                             price_plan, to_params(nonlinear_pm.NonlinearPmParams, config))
-    return _output(context, trader_home, output)
+    return stage_output(stages.nonlinear_pm_stage(
+        ctx=trader_home.context(context.partition_key), params=to_params(nonlinear_pm.NonlinearPmParams, config),
+        direction_train=direction_train, entry_train=entry_train, frame=pm_frame, plan=price_plan))
 
 
 @dg.asset(**EXPERIMENTS, description="Spec 13.9: what separates good from bad trades: single-feature AUCs and a "
                                      "tree, judged on top fractions of the eval splits.")
 def good_trade_structure(context: dg.AssetExecutionContext, trader_home: TraderHome, config: GoodTradeConfig,
                          entry_train: pd.DataFrame) -> dg.Output[dict]:
-    output = good_trade.diagnose_good_trade_structure(entry_train, to_params(good_trade.GoodTradeParams, config))
-    return _output(context, trader_home, output)
+    return stage_output(stages.entry_train_experiment_stage(
+        ctx=trader_home.context(context.partition_key), asset="good_trade_structure",
+        params=to_params(good_trade.GoodTradeParams, config), entry_train=entry_train))
 
 
 EXPERIMENT_ASSETS = [ofi_experiment, state_continue_experiment, price_plan_search, dynamic_exit_search,

@@ -20,7 +20,3 @@ def replay_by_symbol(replay_1m: pd.DataFrame):
     for symbol, part in symbol_slices(replay_1m):
         yield dg.DynamicOutput(part, mapping_key=mapping_key(symbol))
 
-
-def in_symbol_order(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """The collected parts sorted by symbol (collect() order is not part of Dagster's contract)."""
-    return sorted(parts, key=lambda p: str(p["symbol"].iloc[0]) if len(p) else "")

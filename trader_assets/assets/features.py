@@ -4,16 +4,13 @@
 import dagster as dg
 import pandas as pd
 
-from trader_assets.assets.fanout import FANOUT_IO, in_symbol_order, replay_by_symbol
+from trader_assets.assets.fanout import FANOUT_IO, replay_by_symbol
 from trader_assets.io_manager import clear_fanout
-from trader_assets.metadata import json_value, preview
+from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core import stages
 from trader_core.contracts.features import FEATURE_ORDER, FEATURES, META_COLUMNS
-from trader_core.fanout import merge_symbol_frames
-from trader_core.features import build_feature_frame
-from trader_core.splits import assign_split
 
 
 def _feature_schema() -> dg.TableSchema:
@@ -24,29 +21,17 @@ def _feature_schema() -> dg.TableSchema:
 
 
 @dg.op(out=dg.Out(io_manager_key=FANOUT_IO), description="The feature frame of one symbol's replay rows.")
-def symbol_features(replay_part: pd.DataFrame, split_manifest: dict) -> pd.DataFrame:
-    return build_feature_frame(replay_part, assign_split(replay_part["event_time"], split_manifest))
+def symbol_features(replay_part: pd.DataFrame, split_manifest: dict) -> dg.Output[pd.DataFrame]:
+    return stage_output(stages.symbol_features_stage(replay=replay_part, manifest=split_manifest))
 
 
 @dg.op(description="Merge the per-symbol frames (exactly the single-process frame) and write the feature order, "
                    "schema and quality report.")
 def merge_features(context: dg.OpExecutionContext, trader_home: TraderHome,
                    parts: list[pd.DataFrame]) -> dg.Output[pd.DataFrame]:
-    frame = merge_symbol_frames(in_symbol_order(parts))
-    summary = stages.finish_feature_stage(frame, trader_home.run_dir(context.partition_key))
+    result = stages.feature_frame_stage(ctx=trader_home.context(context.partition_key), parts=parts)
     clear_fanout(context.run_id, "feature_frame", trader_home.home)
-    return dg.Output(frame, metadata={
-        "dagster/row_count": summary["row_count"],
-        "dagster/column_schema": _feature_schema(),
-        "feature_order_hash": summary["feature_order_hash"],
-        "feature_schema_hash": summary["feature_schema_hash"],
-        "data_hash_sha256": summary["data_hash_sha256"],
-        "rows": json_value({k: summary[k] for k in ("ok_row_count", "partial_optional_row_count", "warmup_row_count")}),
-        "rows_per_split": json_value(summary["rows_per_split"]),
-        "quality_report_path": dg.MetadataValue.path(summary["report_path"]),
-        "quality_report": dg.MetadataValue.md(summary["report_markdown"]),
-        "preview": preview(frame),
-    })
+    return stage_output(result, column_schema=_feature_schema())
 
 
 @dg.graph_asset(partitions_def=runs_partitions, group_name="features", owners=["team:research"],

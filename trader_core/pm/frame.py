@@ -64,11 +64,19 @@ def pm_frame(direction_pred: pd.DataFrame, entry_pred: pd.DataFrame, risk_pred: 
                                 "entry_train and entry_labels")
     for side in ("long", "short"):
         frame[f"model_pred_{side}_expected_net_edge_bps"] = frame[f"pred_{side}_expected_net_edge_bps"]
-    if plan.get("entryTargetMethod") in OPPORTUNITY_METHODS:
-        return frame, MODEL_ACTUAL_PLAN_EDGE
+    mode = edge_mode(plan)
+    if mode == MODEL_ACTUAL_PLAN_EDGE:
+        return frame, mode
     for side in ("long", "short"):
         frame[f"pred_{side}_expected_net_edge_bps"] = probability_implied_edge(frame[f"{side}_entry_prob"], plan)
-    return frame, ENTRY_PROBABILITY_PAYOFF
+    return frame, mode
+
+
+def edge_mode(price_plan: Mapping[str, Any] | None) -> str:
+    """How the PM frame's predicted edge is made under ``price_plan``: the entry model's own edge for
+    opportunity targets, else the probability-implied payoff of the plan."""
+    plan = price_plan or DEFAULT_BACKTEST_PRICE_PLAN
+    return MODEL_ACTUAL_PLAN_EDGE if plan.get("entryTargetMethod") in OPPORTUNITY_METHODS else ENTRY_PROBABILITY_PAYOFF
 
 
 def entry_plan_outcome_frame(entry_labels: pd.DataFrame) -> pd.DataFrame:

@@ -28,9 +28,11 @@ from trader_core.config import RunSpec
 from trader_core.contracts.versions import LATEST_STRESS_SPLIT
 from trader_core.errors import ConfigError
 from trader_core.monitoring import challenger as cc
-from trader_core.report import markdown_table
+from trader_core.report import frame_preview, markdown_table
+from trader_core.run_context import RunContext
 from trader_core.splits import check_locked, lock_payload
 from trader_core.stages.monitoring import incumbent_path
+from trader_core.stages.result import StageResult
 
 FOLDER = "butterfly"
 ONNX_FILE = f"{FOLDER}/model/butterfly.onnx"
@@ -40,9 +42,22 @@ REPORT_FILE = f"{FOLDER}/model/butterfly_report.md"
 DRAWDOWN_SLACK_ROI = 0.25
 
 
-def market_stage(spec: RunSpec) -> dict[str, pd.DataFrame]:
+def _spec(ctx: RunContext) -> RunSpec:
+    """The run's spec, refused unless the run is a butterfly run."""
+    if ctx.spec.strategy != "butterfly":
+        raise ValueError(f"run {ctx.run_id!r} is a {ctx.spec.strategy!r} run; the butterfly assets need "
+                         "strategy: butterfly")
+    return ctx.spec
+
+
+def market_stage(*, ctx: RunContext) -> StageResult:
     """Daily bars + index: the synthetic market of ``spec.butterfly``, the user's daily CSV (``source.path``) or
     the landed daily months up to ``spec.end`` (retraining)."""
+    market = _market(_spec(ctx))
+    return StageResult(value=market, figures={name: len(frame) for name, frame in market.items()})
+
+
+def _market(spec: RunSpec) -> dict[str, pd.DataFrame]:
     if spec.source.kind == "synthetic":
         return pipeline.generate_market(spec.butterfly)
     if spec.source.kind == "csv":
@@ -57,8 +72,9 @@ def market_stage(spec: RunSpec) -> dict[str, pd.DataFrame]:
                       f"got {spec.source.kind!r}")
 
 
-def dataset_stage(market: dict[str, pd.DataFrame], spec: RunSpec, run_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+def dataset_stage(*, ctx: RunContext, market: dict[str, pd.DataFrame]) -> StageResult:
     """Samples (priced, labelled), features and split ids; the sealed boundaries are locked on the first build."""
+    spec, run_dir = _spec(ctx), ctx.run_dir
     samples, report = pipeline.sample_and_label(market, spec.butterfly)
     features = pipeline.build_features(samples, market, spec.butterfly)
     manifest, split_ids = pipeline.split(samples, spec.butterfly)
@@ -68,28 +84,40 @@ def dataset_stage(market: dict[str, pd.DataFrame], spec: RunSpec, run_dir: Path)
     if lock is None:
         io.write_json(lock_file, lock_payload(manifest, spec.run_id))
     dataset = pipeline.make_dataset(samples, features, split_ids)
-    return dataset, {"sampling": report, "split_manifest": manifest}
+    return StageResult(value=dataset, figures={"dagster/row_count": len(dataset),
+                                               "rows_per_split": dataset["split_id"].value_counts().to_dict(),
+                                               "sampling": report},
+                       reports={"preview": frame_preview(dataset)})
 
 
-def model_stage(dataset: pd.DataFrame, spec: RunSpec, run_dir: Path) -> dict[str, Any]:
-    """Train, export the ONNX model, write predictions, plots and the report; returns the model manifest."""
+def model_stage(*, ctx: RunContext, dataset: pd.DataFrame) -> StageResult:
+    """Train, export the ONNX model, write predictions and plots; the value is the model manifest."""
+    spec, run_dir = _spec(ctx), ctx.run_dir
     trained = pipeline.train(dataset, spec.butterfly)
     onnx_sha = pipeline.export(trained, run_dir / ONNX_FILE)
     io.write_parquet(run_dir / PREDICTIONS_FILE, trained.predictions)
     plots = bf_report.write_plots(trained, run_dir / FOLDER / "model")
     passed, parity = onnx_parity(run_dir / ONNX_FILE, trained, dataset)
-    return {**trained.manifest(), "onnx_path": ONNX_FILE, "onnx_sha256": onnx_sha, "plots": plots,
-            "onnx_parity_max_abs_diff": parity["max_abs_diff"], "onnx_parity": {"passed": passed, **parity},
-            "summary_table": bf_report.metrics_table(trained).to_dict("records")}
+    manifest = {**trained.manifest(), "onnx_path": ONNX_FILE, "onnx_sha256": onnx_sha, "plots": plots,
+                "onnx_parity_max_abs_diff": parity["max_abs_diff"], "onnx_parity": {"passed": passed, **parity},
+                "summary_table": bf_report.metrics_table(trained).to_dict("records")}
+    return StageResult(value=manifest,
+                       figures={"class_values": manifest["class_values"],
+                                "onnx_parity_max_abs_diff": manifest["onnx_parity_max_abs_diff"]},
+                       reports={"metrics": markdown_table(manifest["summary_table"])},
+                       images={name.removesuffix(".png"): run_dir / FOLDER / "model" / name
+                               for name in sorted(plots) if name.endswith("validation_locked.png")})
 
 
-def backtest_stage(run_dir: Path, spec: RunSpec, model: dict[str, Any]) -> dict[str, Any]:
+def backtest_stage(*, ctx: RunContext, model: dict[str, Any]) -> StageResult:
     """The decision rule on the sealed splits with the run's predictions; writes the markdown report."""
+    spec, run_dir = _spec(ctx), ctx.run_dir
     predictions = io.read_parquet(run_dir / PREDICTIONS_FILE, verify=False)
     result, trades = pipeline.backtest(predictions, spec.butterfly)
     io.write_parquet(run_dir / FOLDER / "backtest_trades.parquet", trades)
-    io.write_text(run_dir / REPORT_FILE, _backtest_markdown(result, model))
-    return result
+    report = _backtest_markdown(result, model)
+    io.write_text(run_dir / REPORT_FILE, report)
+    return StageResult(value=result, figures={"status": result["status"]}, reports={"report": report})
 
 
 def _backtest_markdown(result: dict[str, Any], model: dict[str, Any]) -> str:
@@ -111,9 +139,17 @@ def _trade_metrics(trades: pd.DataFrame) -> dict[str, Any]:
             "mean_roi": float(roi.mean()) if len(roi) else None}
 
 
-def monitoring_stage(dataset: pd.DataFrame, spec: RunSpec, run_dir: Path, home: Path) -> dict[str, Any]:
+def monitoring_stage(*, ctx: RunContext, dataset: pd.DataFrame) -> StageResult:
     """Shadow scoring of the incumbent butterfly champion on this run's latest_stress samples (predicted vs
     realized ROI through its exported model) and the champion-vs-challenger decision on the same rows."""
+    result = _monitoring(ctx, spec=_spec(ctx), dataset=dataset)
+    return StageResult(value=result, figures={"decision": result["decision"], "reasons": result["reasons"],
+                                              "champion": result.get("champion", "none")})
+
+
+def _monitoring(ctx: RunContext, *, spec: RunSpec, dataset: pd.DataFrame) -> dict[str, Any]:
+    """The shadow-scoring and decision document (see ``monitoring_stage``)."""
+    run_dir, home = ctx.run_dir, ctx.home
     rows = dataset[dataset["split_id"] == LATEST_STRESS_SPLIT].reset_index(drop=True)
     predictions = io.read_parquet(run_dir / PREDICTIONS_FILE, verify=False)
     challenger = _trade_metrics(select_trades(predictions[predictions["split_id"] == LATEST_STRESS_SPLIT],
@@ -133,10 +169,10 @@ def monitoring_stage(dataset: pd.DataFrame, spec: RunSpec, run_dir: Path, home: 
             "challenger": challenger, "champion_trades": champion, **decision}
 
 
-def release_stage(run_dir: Path, spec: RunSpec, backtest: dict[str, Any], decision: dict[str, Any],
-                  home: Path) -> dict[str, Any]:
+def release_stage(*, ctx: RunContext, backtest: dict[str, Any], decision: dict[str, Any]) -> StageResult:
     """Promote the butterfly bundle (ONNX with its contract, predictions' backtest, run spec) as its line's
     champion; refused unless the backtest passed and the champion-vs-challenger decision allows it."""
+    spec, run_dir, home = _spec(ctx), ctx.run_dir, ctx.home
     if not cc.allows_promotion(decision):
         raise release.ReleaseRefused(f"run {spec.run_id!r}: {decision['decision']} ({'; '.join(decision['reasons'])})")
     files = {ONNX_FILE: run_dir / ONNX_FILE, "run_spec.json": run_dir / "run_spec.json",
@@ -144,5 +180,6 @@ def release_stage(run_dir: Path, spec: RunSpec, backtest: dict[str, Any], decisi
     line = release.model_line(spec)
     promoted = release.promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, line=line,
                                home=home)
-    return {"version": promoted.version, "path": str(promoted.path), "reused": promoted.reused, "line": line.name,
-            "content_hash": promoted.manifest["content_hash"]}
+    record = {"version": promoted.version, "path": str(promoted.path), "reused": promoted.reused, "line": line.name,
+              "content_hash": promoted.manifest["content_hash"]}
+    return StageResult(value=record, figures={"version": record["version"], "reused": record["reused"]})

@@ -1,50 +1,108 @@
-"""Label stages: price plan, shared path statistics, position labels and the datasets relabel."""
+"""Label stages: price plan, shared path statistics (per symbol, then merged), the five label families, the
+train datasets and the direction-opportunity relabel."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from trader_core import io, layout
-from trader_core.config import RunSpec
+from trader_core.contracts.labels import DATASET_LABELS, RISK_PROB_LABELS, RISK_TARGETS
 from trader_core.costs import CostModel, with_trade_costs
+from trader_core.fanout import in_symbol_order, merge_path_stats
 from trader_core.labels.base import compute_label_path_stats, label_horizons, rates_by_split
-from trader_core.labels.datasets import direction_opportunity_dataset
+from trader_core.labels.datasets import build_train_dataset, direction_opportunity_dataset
+from trader_core.labels.direction import build_direction_labels
+from trader_core.labels.entry import build_entry_labels
 from trader_core.labels.position import build_position_labels, position_label_report, risk_thresholds
 from trader_core.labels.price_plan import build_price_plan, plan_params, price_plan_frame
+from trader_core.report import frame_preview, markdown_table
+from trader_core.run_context import RunContext
+from trader_core.stages.result import StageResult
+
+#: The targets whose rates and one-class status each label table shows.
+LABEL_TARGETS = {
+    "direction": ("long_target", "short_target", "neutral_target"),
+    "entry": ("entry_target", "target_hit", "stop_hit"),
+    "continue": ("long_continue_target", "short_continue_target"),
+    "exit": ("long_exit_target", "short_exit_target"),
+    "risk": RISK_TARGETS + RISK_PROB_LABELS,
+}
 
 
-def price_plan_stage(spec: RunSpec, run_dir: Path) -> dict[str, Any]:
-    """The run's price plan context (JSON returned for the IO manager; the parquet mirror written here)."""
-    plan = build_price_plan(spec.labels.entry, spec.costs)
-    io.write_parquet(run_dir / layout.PRICE_PLAN_PARQUET_FILE, price_plan_frame(plan))
-    return plan
+def price_plan_stage(*, ctx: RunContext) -> StageResult:
+    """The run's price plan context (JSON stored by the caller; the parquet mirror written here)."""
+    plan = build_price_plan(ctx.spec.labels.entry, ctx.spec.costs)
+    io.write_parquet(ctx.run_dir / layout.PRICE_PLAN_PARQUET_FILE, price_plan_frame(plan))
+    return StageResult(value=plan, figures={"price_plan_id": plan["pricePlanId"], "plan": plan})
 
 
-def path_stats_stage(replay: pd.DataFrame, manifest: dict[str, Any], spec: RunSpec,
-                     plan: dict[str, Any]) -> pd.DataFrame:
+def symbol_path_stats_stage(*, ctx: RunContext, replay: pd.DataFrame, manifest: dict[str, Any],
+                            plan: dict[str, Any]) -> StageResult:
     """The price plan's path statistics at every label horizon (shared by all label families), each (start row,
     side) priced by the cost model of this replay: the replay is here, and a symbol's costs need only its rows."""
-    stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(spec.labels))
-    return with_trade_costs(stats, CostModel.from_replay(replay, spec.costs))
+    stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(ctx.spec.labels))
+    return StageResult(value=with_trade_costs(stats, CostModel.from_replay(replay, ctx.spec.costs)))
 
 
-def position_label_stage(features: pd.DataFrame, path_stats: pd.DataFrame, spec: RunSpec,
-                         plan: dict[str, Any], run_dir: Path) -> tuple[dict[str, pd.DataFrame], str]:
-    """Continue, exit and risk labels plus the 'Continue Exit Risk Label Report'."""
-    labels = build_position_labels(features, path_stats, spec.labels, plan)
-    report = position_label_report(labels, risk_thresholds(spec.labels.risk))
-    io.write_text(run_dir / layout.POSITION_LABEL_REPORT_FILE, report)
-    return labels, report
+def path_stats_stage(*, ctx: RunContext, parts: Sequence[pd.DataFrame]) -> StageResult:
+    """Merge the per-symbol path statistics (exactly the single-process frame) with their hit rates."""
+    stats = merge_path_stats(in_symbol_order(parts), label_horizons(ctx.spec.labels))
+    rates = stats.groupby(["horizon_minutes", "side"], observed=True)[["target_hit", "stop_hit", "timeout_hit"]].mean()
+    return StageResult(value=stats, figures={"dagster/row_count": len(stats), "data_hash_sha256": io.frame_hash(stats)},
+                       reports={"hit_rates": markdown_table(rates.reset_index()), "preview": frame_preview(stats)})
 
 
-def direction_opportunity_stage(direction_train: pd.DataFrame, entry_train: pd.DataFrame,
-                                run_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+def direction_labels_stage(*, ctx: RunContext, features: pd.DataFrame, path_stats: pd.DataFrame) -> StageResult:
+    """Forward return and LONG/SHORT/NEUTRAL targets at the run's direction horizon."""
+    labels = build_direction_labels(features, path_stats, ctx.spec.labels.direction)
+    return _label_result(labels, LABEL_TARGETS["direction"])
+
+
+def entry_labels_stage(*, features: pd.DataFrame, path_stats: pd.DataFrame, plan: dict[str, Any]) -> StageResult:
+    """The price plan's outcome per (sample, side)."""
+    labels = build_entry_labels(features, path_stats, plan)
+    return _label_result(labels, LABEL_TARGETS["entry"], price_plan_id=plan["pricePlanId"])
+
+
+def position_label_stage(*, ctx: RunContext, features: pd.DataFrame, path_stats: pd.DataFrame,
+                         plan: dict[str, Any]) -> StageResult:
+    """Continue, exit and risk labels (one output each) plus the 'Continue Exit Risk Label Report'."""
+    labels = build_position_labels(features, path_stats, ctx.spec.labels, plan)
+    report = position_label_report(labels, risk_thresholds(ctx.spec.labels.risk))
+    io.write_text(ctx.run_dir / layout.POSITION_LABEL_REPORT_FILE, report)
+    outputs = {f"{name}_labels": _label_result(labels[name], LABEL_TARGETS[name]) for name in ("continue", "exit")}
+    risk = _label_result(labels["risk"], LABEL_TARGETS["risk"])
+    outputs["risk_labels"] = StageResult(value=risk.value, figures=risk.figures,
+                                         reports={**risk.reports, "report": report})
+    return StageResult(outputs=outputs)
+
+
+def train_dataset_stage(*, ctx: RunContext, name: str, features: pd.DataFrame, labels: pd.DataFrame) -> StageResult:
+    """``<name>_train``: trainable feature rows of the four splits joined with the family's labels."""
+    data = build_train_dataset(name, features, labels, allow_filled_bars=ctx.spec.replay.train_on_filled_bars)
+    return StageResult(value=data, figures={
+        "dagster/row_count": len(data), "data_hash_sha256": io.frame_hash(data),
+        "rows_per_split": data["split_id"].value_counts().to_dict(),
+        "label_means": {c: float(data[c].mean()) for c in DATASET_LABELS[name]}})
+
+
+def direction_opportunity_stage(*, ctx: RunContext, direction_train: pd.DataFrame,
+                                entry_train: pd.DataFrame) -> StageResult:
+    """Direction relabelled by which side had a tradable path opportunity; its result JSON written here."""
     data, result = direction_opportunity_dataset(direction_train, entry_train)
-    io.write_json(run_dir / layout.DIRECTION_OPPORTUNITY_RESULT_FILE, result)
-    return data, result
+    io.write_json(ctx.run_dir / layout.DIRECTION_OPPORTUNITY_RESULT_FILE, result)
+    return StageResult(value=data, figures={"dagster/row_count": len(data), "result": result})
+
+
+def _label_result(frame: pd.DataFrame, targets: tuple[str, ...], **figures: Any) -> StageResult:
+    summary = label_summary(frame, targets)
+    return StageResult(value=frame, figures={
+        "dagster/row_count": summary["row_count"], "data_hash_sha256": summary["data_hash_sha256"],
+        "rates_by_split": summary["rates_by_split"], "one_class_targets": summary["one_class"], **figures},
+        reports={"preview": frame_preview(frame)})
 
 
 def label_summary(frame: pd.DataFrame, targets: tuple[str, ...]) -> dict[str, Any]:

@@ -11,22 +11,23 @@ Definitions used by every stage here:
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from trader_core import io, layout, release
-from trader_core.config import RunSpec
 from trader_core.contracts.versions import LATEST_STRESS_SPLIT
 from trader_core.labels.datasets import trainable_features
 from trader_core.models.inference import InferenceEngine
 from trader_core.monitoring import challenger as cc
 from trader_core.monitoring import drift as dr
+from trader_core.monitoring.drift import reference_profile
 from trader_core.monitoring.shadow import Bundle, claimed, decay, evaluate_bundle
 from trader_core.plots import psi_bar_png, reliability_png
-from trader_core.report import markdown_table
+from trader_core.report import markdown_table, png_markdown
+from trader_core.run_context import RunContext
+from trader_core.stages.result import StageResult
 
 MIN_NEWEST_DAYS = 7
 PROFILE_FILE = layout.ARTIFACT_PATHS["reference_profile"]
@@ -70,14 +71,32 @@ def run_bundle(run_dir: Path, pm_doc: dict[str, Any], price_plan: dict[str, Any]
                   pm_config=pm_doc["config"], price_plan=price_plan, model_manifest={}, backtest={}, run_spec={})
 
 
-def _png_md(path: Path, alt: str) -> str:
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(path.read_bytes()).decode('ascii')})"
+def reference_profile_stage(*, features: pd.DataFrame, direction_train: pd.DataFrame,
+                            entry_train: pd.DataFrame) -> StageResult:
+    """The fit_inner profile shipped in the release bundle, so drift is measured against the champion's data."""
+    profile = reference_profile(trainable_features(features), direction_train, entry_train)
+    return StageResult(value=profile, figures={"rows": profile["rows"], "label_rates": profile["label_rates"]})
 
 
-def shadow_stage(run_dir: Path, spec: RunSpec, home: Path, features: pd.DataFrame, direction_train: pd.DataFrame,
-                 entry_train: pd.DataFrame, entry_labels: pd.DataFrame) -> dict[str, Any]:
+def shadow_stage(*, ctx: RunContext, features: pd.DataFrame, direction_train: pd.DataFrame,
+                 entry_train: pd.DataFrame, entry_labels: pd.DataFrame) -> StageResult:
     """The incumbent scores the newest window; realized outcomes, calibration and its PM trades."""
-    path = incumbent_path(home, spec.run_id, release.model_line(spec).name)
+    result = _shadow(run_dir=ctx.run_dir, path=incumbent_path(ctx.home, ctx.run_id, release.model_line(ctx.spec).name),
+                     features=features, direction_train=direction_train, entry_train=entry_train,
+                     entry_labels=entry_labels)
+    figures = {"status": result["status"], "window": result["window"]}
+    if result["status"] != "SCORED":
+        return StageResult(value=result, figures=figures)
+    return StageResult(value=result,
+                       figures={**figures, "champion": result["champion"],
+                                "in_sample_warning": result["in_sample_warning"]},
+                       reports={"decay": markdown_table(result["decay"], DECAY_COLUMNS)},
+                       images={"reliability": ctx.run_dir / result["reliability_plot"]})
+
+
+def _shadow(*, run_dir: Path, path: Path | None, features: pd.DataFrame, direction_train: pd.DataFrame,
+            entry_train: pd.DataFrame, entry_labels: pd.DataFrame) -> dict[str, Any]:
+    """The shadow-scoring document of the incumbent release at ``path`` (None: no champion yet)."""
     rows, window = newest_window(features)
     if path is None:
         return {"status": "NO_CHAMPION", "window": window, "rows": int(len(rows))}
@@ -99,10 +118,24 @@ def shadow_stage(run_dir: Path, spec: RunSpec, home: Path, features: pd.DataFram
             "tables": {k: f"{SHADOW_DIR}/{k}.parquet" for k in tables}}
 
 
-def drift_stage(run_dir: Path, spec: RunSpec, home: Path, own_profile: dict[str, Any], features: pd.DataFrame,
-                direction_train: pd.DataFrame, entry_train: pd.DataFrame) -> dict[str, Any]:
+def drift_stage(*, ctx: RunContext, own_profile: dict[str, Any], features: pd.DataFrame,
+                direction_train: pd.DataFrame, entry_train: pd.DataFrame) -> StageResult:
     """PSI per feature and label-rate drift of the newest window against the incumbent's profile."""
-    path = incumbent_path(home, spec.run_id, release.model_line(spec).name)
+    result = _drift(run_dir=ctx.run_dir, path=incumbent_path(ctx.home, ctx.run_id, release.model_line(ctx.spec).name),
+                    own_profile=own_profile, features=features, direction_train=direction_train,
+                    entry_train=entry_train)
+    return StageResult(
+        value=result,
+        figures={"reference": result["reference"], "window": result["window"], "max_psi": result["max_psi"],
+                 "features_warn": result["features_warn"], "labels_warn": result["labels_warn"]},
+        reports={"label_rates": markdown_table(result["label_rates"],
+                                               ["label", "reference_rate", "newest_rate", "change", "status"])},
+        images={"psi": ctx.run_dir / result["psi_plot"]})
+
+
+def _drift(*, run_dir: Path, path: Path | None, own_profile: dict[str, Any], features: pd.DataFrame,
+           direction_train: pd.DataFrame, entry_train: pd.DataFrame) -> dict[str, Any]:
+    """The drift document against the incumbent's profile at ``path`` (else this run's own profile)."""
     profile_file = path / PROFILE_FILE if path is not None else None
     if profile_file is not None and profile_file.exists():
         profile, reference = io.read_json(profile_file), f"champion {path.name} (fit_inner)"
@@ -128,11 +161,27 @@ def drift_stage(run_dir: Path, spec: RunSpec, home: Path, own_profile: dict[str,
             "label_rates": labels_drift.to_dict(orient="records"), "psi_plot": str(plot.relative_to(run_dir))}
 
 
-def challenger_stage(run_dir: Path, spec: RunSpec, home: Path, features: pd.DataFrame, direction_train: pd.DataFrame,
+def challenger_stage(*, ctx: RunContext, features: pd.DataFrame, direction_train: pd.DataFrame,
                      entry_train: pd.DataFrame, entry_labels: pd.DataFrame, pm_doc: dict[str, Any],
-                     price_plan: dict[str, Any]) -> dict[str, Any]:
+                     price_plan: dict[str, Any]) -> StageResult:
     """Challenger (this run) and its line's incumbent on this run's latest_stress rows, each with its own price
     plan; the promotion decision (a plan change is refused unless the spec accepts it, docs/monitoring.md)."""
+    result = _challenger(ctx, features=features, direction_train=direction_train, entry_train=entry_train,
+                         entry_labels=entry_labels, pm_doc=pm_doc, price_plan=price_plan)
+    rows = [{"bundle": name, **{k: (ev or {}).get("pm", {}).get(k) for k in
+                                ("trade_count", "total_weighted_edge_bps", "max_drawdown_bps")}}
+            for name, ev in (("challenger", result["challenger_eval"]), ("champion", result["champion_eval"]))]
+    return StageResult(value=result,
+                       figures={"decision": result["decision"], "line": result["line"],
+                                "champion": result["champion"] or "none", "reasons": result["reasons"]},
+                       reports={"comparison": markdown_table(rows)})
+
+
+def _challenger(ctx: RunContext, *, features: pd.DataFrame, direction_train: pd.DataFrame,
+                entry_train: pd.DataFrame, entry_labels: pd.DataFrame, pm_doc: dict[str, Any],
+                price_plan: dict[str, Any]) -> dict[str, Any]:
+    """The champion-vs-challenger document (see ``challenger_stage``)."""
+    run_dir, spec, home = ctx.run_dir, ctx.spec, ctx.home
     rows = trainable_features(features)
     rows = rows[rows["split_id"] == LATEST_STRESS_SPLIT].reset_index(drop=True)
     challenger_eval, _ = evaluate_bundle(run_bundle(run_dir, pm_doc, price_plan), rows, direction_train,
@@ -159,9 +208,19 @@ def _pm_row(name: str, evaluation: dict[str, Any] | None) -> dict[str, Any]:
                                                       "max_drawdown_bps", "win_rate")}}
 
 
+def monitoring_report_stage(*, ctx: RunContext, shadow: dict[str, Any], drift: dict[str, Any],
+                            challenger: dict[str, Any]) -> StageResult:
+    """The monthly monitoring page (markdown with embedded plots, written to REPORT_FILE) and its summary."""
+    text = monitoring_report(ctx.run_dir, ctx.run_id, shadow, drift, challenger)
+    return StageResult(value={"path": REPORT_FILE, "decision": challenger["decision"],
+                              "shadow_status": shadow["status"], "drift_features_warn": drift["features_warn"],
+                              "drift_labels_warn": drift["labels_warn"]},
+                       reports={"report": text})
+
+
 def monitoring_report(run_dir: Path, run_id: str, shadow: dict[str, Any], drift: dict[str, Any],
                       challenger: dict[str, Any]) -> str:
-    """The monthly monitoring page (markdown with embedded plots); also written to REPORT_FILE."""
+    """The monthly monitoring page; also written to REPORT_FILE."""
     parts = [f"# Monitoring report: {run_id}", ""]
     parts += ["## Shadow scoring", ""]
     if shadow["status"] == "NO_CHAMPION":
@@ -175,14 +234,14 @@ def monitoring_report(run_dir: Path, run_id: str, shadow: dict[str, Any], drift:
         parts += ["### Decay: claimed on its validation_locked vs shadow", "", markdown_table(shadow["decay"], DECAY_COLUMNS), "",
                   "### Calibration and realized edge", "",
                   markdown_table([{"side": s, **shadow["summary"][s]} for s in ("long", "short")], SIDE_COLUMNS), "",
-                  _png_md(run_dir / shadow["reliability_plot"], "reliability"), "",
+                  png_markdown(run_dir / shadow["reliability_plot"], "reliability"), "",
                   "### PM trades replayed", "", markdown_table([_pm_row(shadow["champion"], shadow["summary"])]), ""]
     parts += ["## Drift", "", f"Reference: {drift['reference']}; newest: {drift['window']} ({drift['rows']} rows).",
               f"Features with PSI >= {drift['psi_warn_threshold']}: {drift['features_warn'] or 'none'}; "
               f"label rates drifting: {drift['labels_warn'] or 'none'}.", "",
               markdown_table(drift["label_rates"], ["label", "reference_rate", "newest_rate", "change", "status"]), "",
               markdown_table(drift["feature_psi"][:10], ["feature", "psi", "status"]), "",
-              _png_md(run_dir / drift["psi_plot"], "feature PSI"), ""]
+              png_markdown(run_dir / drift["psi_plot"], "feature PSI"), ""]
     plans = challenger["price_plans"]
     parts += ["## Champion vs challenger", "", f"Model line: `{challenger['line']}`", "",
               f"Decision: **{challenger['decision']}**", "", *[f"- {r}" for r in challenger["reasons"]], "",

@@ -1,56 +1,67 @@
-"""Trading stages: PM frames, threshold search, integrated backtest, promotion, diagnostics."""
+"""Trading stages: the PM frame, threshold search, integrated backtest, promotion, diagnostics."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from trader_core import diagnostics, io, layout, sealed_ledger
-from trader_core.config import RunSpec
 from trader_core.contracts.labels import TRADE_COST_COLUMNS
 from trader_core.contracts.models import DIRECTION, ENTRY, RISK
 from trader_core.contracts.versions import SEALED_SPLITS, TUNE_SPLIT
 from trader_core.costs import COST_MODEL_FORMULA, cost_source_summary
 from trader_core.plots import equity_curve_png
 from trader_core.pm.backtest import backtest_report, integrated_backtest
-from trader_core.pm.frame import pm_frame
+from trader_core.pm.frame import edge_mode, pm_frame
 from trader_core.pm.metrics import jsonable_metrics
 from trader_core.pm.search import search_thresholds
 from trader_core.monitoring.challenger import allows_promotion
 from trader_core.release import ReleaseRefused, bundle_files, model_line, promote
 from trader_core.report import markdown_table
+from trader_core.run_context import RunContext
+from trader_core.stages.result import StageResult
 
 PM_SPLITS = (TUNE_SPLIT, *SEALED_SPLITS)
 
 
-def pm_frames(run_dir: Path, entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
-              plan: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], str]:
-    """The PM frame (spec 11.1) of tune_inner and the sealed splits, from the run's model predictions."""
-    preds = {m: pd.concat([io.read_parquet(layout.model_predictions_path(run_dir, m, s), verify=False)
+def pm_frame_stage(*, ctx: RunContext, entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
+                   plan: dict[str, Any]) -> StageResult:
+    """The PM frame (spec 11.1) of tune_inner and the sealed splits, from the run's model predictions: built once
+    and stored, so the search, the backtest and the diagnostics read the same rows."""
+    preds = {m: pd.concat([io.read_parquet(layout.model_predictions_path(ctx.run_dir, m, s), verify=False)
                            for s in PM_SPLITS], ignore_index=True) for m in (DIRECTION, ENTRY, RISK)}
     frame, mode = pm_frame(preds[DIRECTION], preds[ENTRY], preds[RISK], entry_train, entry_labels, plan)
+    return StageResult(value=frame, figures={
+        "dagster/row_count": len(frame), "edge_mode": mode, "data_hash_sha256": io.frame_hash(frame),
+        "rows_per_split": {s: int((frame["split_id"] == s).sum()) for s in PM_SPLITS}})
+
+
+def pm_split_frames(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The PM frame's rows of each of tune_inner and the sealed splits."""
     split = frame["split_id"].to_numpy()
-    return {s: frame.loc[split == s].reset_index(drop=True) for s in PM_SPLITS}, mode
+    return {s: frame.loc[split == s].reset_index(drop=True) for s in PM_SPLITS}
 
 
-def pm_search_stage(run_dir: Path, entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
-                    plan: dict[str, Any]) -> dict[str, Any]:
+def pm_search_stage(*, ctx: RunContext, frame: pd.DataFrame, entry_labels: pd.DataFrame,
+                    plan: dict[str, Any]) -> StageResult:
     """Threshold search on tune_inner only; writes candidates, best tune trades and the PM report."""
-    frames, mode = pm_frames(run_dir, entry_train, entry_labels, plan)
-    searched = frames[TUNE_SPLIT]
+    run_dir = ctx.run_dir
+    searched = pm_split_frames(frame)[TUNE_SPLIT]
     result = search_thresholds(searched, plan)
     io.write_parquet(run_dir / layout.PM_CANDIDATES_FILE, result.candidates)
     io.write_parquet(run_dir / layout.PM_TUNE_TRADES_FILE, result.best_trades)
     doc = {"config": result.best_config, "config_hash_sha256": result.best_config_hash,
-           "thresholds": result.best_thresholds, "edge_mode": mode, "score_formula": result.score_formula,
+           "thresholds": result.best_thresholds, "edge_mode": edge_mode(plan), "score_formula": result.score_formula,
            "tune_metrics": jsonable_metrics(result.best_metrics), "candidate_count": len(result.candidates),
            "rows_by_split": {str(k): int(v) for k, v in searched["split_id"].value_counts(sort=False).items()},
            "cost_model": cost_model_sources(entry_labels, result.best_trades.assign(eval_split=TUNE_SPLIT), plan,
                                             (TUNE_SPLIT,))}
-    io.write_text(run_dir / layout.PM_REPORT_FILE, pm_report(doc, result.candidates))
-    return doc
+    report = pm_report(doc, result.candidates)
+    io.write_text(run_dir / layout.PM_REPORT_FILE, report)
+    return StageResult(value=doc, figures={"config_hash": doc["config_hash_sha256"], "thresholds": doc["thresholds"],
+                                           "edge_mode": doc["edge_mode"], "tune_metrics": doc["tune_metrics"]},
+                       reports={"report": report})
 
 
 def pm_report(doc: dict[str, Any], candidates: pd.DataFrame) -> str:
@@ -66,16 +77,16 @@ def pm_report(doc: dict[str, Any], candidates: pd.DataFrame) -> str:
         markdown_table(top), "", cost_model_section(doc["cost_model"])])
 
 
-def backtest_stage(run_dir: Path, spec: RunSpec, home: Path, pm_doc: dict[str, Any], entry_train: pd.DataFrame,
-                   entry_labels: pd.DataFrame, plan: dict[str, Any]) -> dict[str, Any]:
+def backtest_stage(*, ctx: RunContext, frame: pd.DataFrame, pm_doc: dict[str, Any], entry_labels: pd.DataFrame,
+                   plan: dict[str, Any]) -> StageResult:
     """Replay the chosen PM config on the sealed splits, as a look recorded in the sealed ledger whose count
     deflates the verdict; writes trades, equity plots and the report."""
-    run_id = spec.run_id
-    frames, _ = pm_frames(run_dir, entry_train, entry_labels, plan)
+    run_id, run_dir = ctx.run_id, ctx.run_dir
     tune_trades_path = run_dir / layout.PM_TUNE_TRADES_FILE
     tune_trades = io.read_parquet(tune_trades_path, verify=False) if tune_trades_path.exists() else None
-    looks = sealed_ledger.record_run_look(run_dir, spec, home, kind="backtest", what="integrated backtest")
-    result, trades = integrated_backtest(frames, pm_doc["config"], plan, run_id, tune_trades, looks=looks)
+    looks = sealed_ledger.record_run_look(run_dir, ctx.spec, ctx.home, kind="backtest", what="integrated backtest")
+    result, trades = integrated_backtest(pm_split_frames(frame), pm_doc["config"], plan, run_id, tune_trades,
+                                         looks=looks)
     result["metrics"] = {k: jsonable_metrics(v) for k, v in result["metrics"].items()}
     io.write_parquet(run_dir / layout.BACKTEST_TRADES_FILE, trades)
     plots = {}
@@ -86,10 +97,22 @@ def backtest_stage(run_dir: Path, spec: RunSpec, home: Path, pm_doc: dict[str, A
         plots[split] = str(path.relative_to(run_dir))
     result["equity_plots"] = plots
     result["cost_model"] = cost_model_sources(entry_labels, trades, plan, PM_SPLITS)
-    io.write_text(run_dir / layout.BACKTEST_REPORT_FILE,
-                  "\n".join([backtest_report(result, searched=pm_doc), cost_model_section(result["cost_model"])]))
-    return result
-
+    report = "\n".join([backtest_report(result, searched=pm_doc), cost_model_section(result["cost_model"])])
+    io.write_text(run_dir / layout.BACKTEST_REPORT_FILE, report)
+    rows = [{"split": s, **{k: m.get(k) for k in ("trade_count", "win_rate", "avg_weighted_edge_bps",
+                                                 "total_weighted_edge_bps", "max_drawdown_bps", "profit_factor")}}
+            for s, m in result["metrics"].items()]
+    validation = result["significance"]["validation_locked"]
+    return StageResult(
+        value=result,
+        figures={"status": result["status"], "status_reasons": result["status_reasons"], "look": result["looks"],
+                 "required_t": result["required_statistic"], "validation_t": validation["statistic"],
+                 "validation_deflated_t": validation["deflated_statistic"],
+                 "validation_p_value": validation["p_value"]},
+        reports={"why": "```\n" + "\n".join(result["explanation"]) + "\n```", "metrics": markdown_table(rows),
+                 "report": report},
+        images={f"equity_{split}": run_dir / rel for split, rel in plots.items()},
+        paths={f"equity_{split}_path": run_dir / rel for split, rel in plots.items()})
 
 
 def cost_model_sources(entry_labels: pd.DataFrame, trades: pd.DataFrame, plan: dict[str, Any],
@@ -117,13 +140,14 @@ def cost_model_section(cost_model: dict[str, Any]) -> str:
         f"{cost_model['flat_reference_cost_bps']} bps", "", markdown_table(rows), ""])
 
 
-def release_stage(run_dir: Path, spec: RunSpec, backtest: dict[str, Any], home: Path,
-                  challenger: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Promote the run's bundle as the champion of its model line; returns the release record.
+def release_stage(*, ctx: RunContext, backtest: dict[str, Any],
+                  challenger: dict[str, Any] | None = None) -> StageResult:
+    """Promote the run's bundle as the champion of its model line; the value is the release record.
 
     Refused unless the backtest passed and (when given) the champion-vs-challenger decision allows it; an
     accepted price-plan change is recorded in the release manifest (docs/trading.md, Release).
     """
+    spec, run_dir = ctx.spec, ctx.run_dir
     if challenger is not None and not allows_promotion(challenger):
         raise ReleaseRefused(f"run {spec.run_id!r}: {challenger['decision']} ({'; '.join(challenger['reasons'])})")
     files = bundle_files(run_dir, {
@@ -137,19 +161,26 @@ def release_stage(run_dir: Path, spec: RunSpec, backtest: dict[str, Any], home: 
         "monitoring/reference_profile.json": run_dir / layout.ARTIFACT_PATHS["reference_profile"],
     })
     line = model_line(spec)
-    release = promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, line=line, home=home,
-                      plan_change_accepted=bool(challenger and challenger["plan_change_accepted"]))
-    return {"version": release.version, "path": str(release.path), "reused": release.reused, "line": line.name,
-            "content_hash": release.manifest["content_hash"], "files": release.manifest["files"]}
+    release = promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, line=line,
+                      home=ctx.home, plan_change_accepted=bool(challenger and challenger["plan_change_accepted"]))
+    record = {"version": release.version, "path": str(release.path), "reused": release.reused, "line": line.name,
+              "content_hash": release.manifest["content_hash"], "files": release.manifest["files"]}
+    return StageResult(value=record,
+                       figures={"version": record["version"], "line": record["line"], "reused": record["reused"],
+                                "content_hash": record["content_hash"]},
+                       paths={"path": release.path},
+                       notes=(f"release {record['version']} is the champion of line {record['line']} "
+                              f"({'reused' if record['reused'] else 'new'})",))
 
 
-def diagnostics_stage(run_dir: Path, direction_train: pd.DataFrame, entry_train: pd.DataFrame,
-                      entry_labels: pd.DataFrame, plan: dict[str, Any], pm_doc: dict[str, Any]) -> dict[str, Any]:
-    """Training diagnostics (spec 13.11): JSON returned for the IO manager, markdown written here."""
-    frames, _ = pm_frames(run_dir, entry_train, entry_labels, plan)
-    candidates = io.read_parquet(run_dir / layout.PM_CANDIDATES_FILE, verify=False)
+def diagnostics_stage(*, ctx: RunContext, frame: pd.DataFrame, direction_train: pd.DataFrame,
+                      entry_train: pd.DataFrame, plan: dict[str, Any], pm_doc: dict[str, Any]) -> StageResult:
+    """Training diagnostics (spec 13.11): JSON stored by the caller, markdown written here."""
+    candidates = io.read_parquet(ctx.run_dir / layout.PM_CANDIDATES_FILE, verify=False)
     labels = diagnostics.label_summary(direction_train, entry_train)
-    pm = diagnostics.pm_summary(frames, pm_doc["config"], plan, candidates)
+    pm = diagnostics.pm_summary(pm_split_frames(frame), pm_doc["config"], plan, candidates)
     verdict = diagnostics.conclusion(pm)
-    io.write_text(run_dir / layout.DIAGNOSTICS_REPORT_FILE, diagnostics.diagnostics_report(labels, pm, verdict))
-    return {"labels": labels, "pm": pm, "conclusion": verdict}
+    report = diagnostics.diagnostics_report(labels, pm, verdict)
+    io.write_text(ctx.run_dir / layout.DIAGNOSTICS_REPORT_FILE, report)
+    return StageResult(value={"labels": labels, "pm": pm, "conclusion": verdict},
+                       figures={"conclusion": verdict["code"]}, reports={"report": report})
