@@ -41,8 +41,8 @@ class Perp(Strategy):
     name = "perp"
     job = "retrain_job"
     job_with_experiments = "everything_job"
-    folders = ("market", "replay", "split", "feature", "label", "dataset", "model", "pm-search", "backtest", "release",
-               "diagnostics", "monitoring", "experiments")
+    folders = ("market", "replay", "split", "feature", "label", "dataset", "model", "pm-frame", "pm-search", "backtest",
+               "release", "diagnostics", "monitoring", "experiments")
     landing_tag = None
     retrain_prefix = "retrain-"
     synthetic_section = ("source",)
