@@ -210,7 +210,9 @@ def _column_problems(s: pd.Series, col: Column, positive: bool) -> dict[str, Any
             unknown = sorted({str(v) for v in _distinct(s)} - {str(v) for v in col.values})
             problems |= {"unknown_values": unknown[:5]} if unknown else {}
         return problems
-    values = s.to_numpy(dtype="float64", na_value=np.nan)
+    values = s.to_numpy()
+    if values.dtype.kind != "f":  # integers, nullable dtypes: compare as float64 with NaN for missing
+        values = s.to_numpy(dtype="float64", na_value=np.nan)
     null = np.isnan(values)
     counts = {"nulls": int(null.sum()) if not col.nullable else 0, "infinite": int(np.isinf(values).sum())}
     with np.errstate(invalid="ignore"):
@@ -230,7 +232,7 @@ def _distinct(s: pd.Series) -> np.ndarray:
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy()
         return np.asarray(s.cat.categories[np.unique(codes[codes >= 0])])
-    return pd.unique(s.dropna())
+    return np.asarray([v for v in s.unique() if not pd.isna(v)], dtype=object)
 
 
 def column_report(df: pd.DataFrame, columns: Iterable[Column], *, positive: tuple[str, ...] = ()) -> Verdict:
