@@ -29,12 +29,6 @@ def _rows_per_split(frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> dict[s
             for name, mask in masks.items()}
 
 
-def trainable_split_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """Rows with a trainable quality flag (OK / PARTIAL_OPTIONAL) in each training split."""
-    counts = _rows_per_split(frame, {"trainable": frame["data_quality_flag"].isin(list(TRAINABLE_QUALITY)).to_numpy()})
-    return {s: counts["trainable"].get(s, 0) for s in TRAINING_SPLITS}
-
-
 def _finite(values: pd.Series) -> np.ndarray:
     array = values.to_numpy()
     return np.isfinite(array if array.dtype.kind == "f" else values.to_numpy(dtype=np.float64, na_value=np.nan))
