@@ -25,6 +25,8 @@ class PipelineRun:
     direction_labels: pd.DataFrame
     entry_labels: pd.DataFrame
     datasets: dict[str, pd.DataFrame]
+    split_manifest: dict
+    labels: LabelConfig
 
 
 def run_pipeline(*, signal: float, days: int, seed: int, symbols: tuple[str, ...] = ("BTC-USDT-PERP", "ETH-USDT-PERP"),
@@ -42,4 +44,4 @@ def run_pipeline(*, signal: float, days: int, seed: int, symbols: tuple[str, ...
     entry = build_entry_labels(features, stats, plan)
     datasets = {"direction": build_train_dataset("direction", features, direction),
                 "entry": build_train_dataset("entry", features, entry)}
-    return PipelineRun(features, direction, entry, datasets)
+    return PipelineRun(features, direction, entry, datasets, manifest, labels)

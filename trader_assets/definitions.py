@@ -14,12 +14,24 @@ from trader_assets.checks import CHECKS
 from trader_assets.executors import executor_from_env
 from trader_assets.io_manager import FanoutIOManager, RunArtifactIOManager
 from trader_assets.jobs import JOBS
+from trader_assets.metadata import table_schema
 from trader_assets.progress import progress_logger
 from trader_assets.resources import TraderHome
 from trader_assets.sensors import SCHEDULES, SENSORS
+from trader_assets.stored_tables import STORED_TABLES
 
-ASSETS = [raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS, *TRADING_ASSETS,
-          *MONITORING_ASSETS, *EXPERIMENT_ASSETS, *BUTTERFLY_ASSETS]
+
+def with_column_schema(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """A stored table's declared columns as its column schema in the UI (definition metadata)."""
+    table = STORED_TABLES.get(spec.key.to_user_string())
+    if table is None:
+        return spec
+    return spec.merge_attributes(metadata={"dagster/column_schema": table_schema(table.contract).value})
+
+
+ASSETS = dg.map_asset_specs(with_column_schema, [
+    raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS, *TRADING_ASSETS,
+    *MONITORING_ASSETS, *EXPERIMENT_ASSETS, *BUTTERFLY_ASSETS])
 
 # Both read $TRADER_HOME (default: data/ in the checkout) when they are used, not at import.
 RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager(), "fanout_io_manager": FanoutIOManager()}

@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from trader_core.contracts.table import TableContract
+from trader_core.contracts.table import Column, TableContract
 from trader_core.report import jsonable, png_markdown
 from trader_core.stages.result import StageResult
 
@@ -16,8 +16,15 @@ _KIND_TO_TYPE = {"timestamp": "timestamp", "float": "float", "int": "int", "str"
 
 def table_schema(contract: TableContract) -> dg.MetadataValue:
     return dg.MetadataValue.table_schema(dg.TableSchema(columns=[
-        dg.TableColumn(c.name, _KIND_TO_TYPE[c.kind], description=" ".join(x for x in (c.unit, c.description) if x))
+        dg.TableColumn(c.name, c.dtype or _KIND_TO_TYPE[c.kind], description=" ".join(x for x in (c.unit, c.description) if x),
+                       constraints=dg.TableColumnConstraints(nullable=c.nullable, other=_constraints(c)))
         for c in contract.columns]))
+
+
+def _constraints(column: Column) -> list[str]:
+    """The column's declared values or range, as the UI lists them."""
+    bounds = [f"{op} {v:g}" for op, v in ((">=", column.low), ("<=", column.high)) if v is not None]
+    return ([f"in {list(column.values)}"] if column.values else []) + bounds
 
 
 def json_value(obj: Any) -> dg.MetadataValue:

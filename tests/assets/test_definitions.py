@@ -20,6 +20,10 @@ BLOCKING = {"replay_unique_sorted_minutes", "replay_ohlc_sane", "split_order_and
             "butterfly_backtest_pass", "butterfly_onnx_parity",
             *(f"{m}_{c}" for m in MODELS for c in ("onnx_contract", "onnx_parity")),
             *(f"{f}_windows_inside_splits" for f in (*MODELS, "exit"))}
+#: Generated from the stored tables' contracts: each table's declared columns, and its key and row order (replay's
+#: key rule is replay_unique_sorted_minutes above).
+TABLES = ("replay", "feature", "path_stats", *MODELS, "exit", *(f"{d}_train" for d in (*MODELS, "direction_opportunity")))
+BLOCKING |= {f"{t}_matches_contract" for t in TABLES} | {f"{t}_unique_sorted_keys" for t in TABLES if t != "replay"}
 #: Diagnostics that warn: the run goes on and the UI shows them.
 WARNING = {"challenger_not_worse_than_champion", "feature_drift_psi", "label_rate_drift",
            *(f"{f}_not_one_class" for f in (*MODELS, "exit")), *(f"{m}_heads_beat_baseline" for m in MODELS)}

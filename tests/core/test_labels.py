@@ -18,7 +18,7 @@ from trader_core.contracts.labels import ENTRY_LABEL_COLUMNS, dataset_columns
 from trader_core.costs import CostModel, with_trade_costs
 from trader_core.errors import DataContractError
 from trader_core.labels.base import compute_label_path_stats
-from trader_core.labels.checks import path_stats_sane, two_sides_per_sample, windows_inside_splits
+from trader_core.contracts.invariants import path_stats_sane_rule, two_sides_rule, windows_inside_splits_rule
 from trader_core.labels.datasets import build_train_dataset, direction_opportunity_dataset, entry_pivot, opportunity_labels
 from trader_core.labels.direction import build_direction_labels
 from trader_core.labels.entry import build_entry_labels
@@ -104,8 +104,8 @@ def test_entry_labels_schema_and_two_rows_per_sample():
     labels = build_entry_labels(make_features(replay), stats_for(replay, plan, (10,)), plan)
     assert list(labels.columns) == list(ENTRY_LABEL_COLUMNS)
     assert len(labels) == 2 * (200 - 10)
-    assert two_sides_per_sample(labels)[0]
-    assert path_stats_sane(labels, 10)[0]
+    assert two_sides_rule(labels)[0]
+    assert path_stats_sane_rule(labels, horizon=10)[0]
     assert labels["price_plan_id"].iloc[0] == plan["pricePlanId"]
     pivot = entry_pivot(labels)
     assert len(pivot) == 190 and {"long_actual_plan_net_edge_bps", "short_mae_bps"} <= set(pivot.columns)
@@ -209,12 +209,12 @@ def test_windows_inside_splits_check_detects_crossing():
     features["split_id"] = assign_split(features["open_time_ms"].to_numpy(), manifest)
     stats = stats_for(replay, build_price_plan(EntryLabelConfig(), CostConfig()), (5,), manifest)
     labels = build_direction_labels(features, stats, DirectionLabelConfig(horizon_minutes=5))
-    assert windows_inside_splits(labels, manifest, 5)[0]
+    assert windows_inside_splits_rule(labels, split_manifest=manifest, horizon=5)[0]
     assert set(labels["split_id"]) == {"fit_inner", "tune_inner"}
     assert labels["open_time_ms"].max() == start + 94 * 60_000  # last window ends at the last tune bar
     broken = labels.copy()
     broken.loc[0, "open_time_ms"] = start + 48 * 60_000
-    assert not windows_inside_splits(broken, manifest, 5)[0]
+    assert not windows_inside_splits_rule(broken, split_manifest=manifest, horizon=5)[0]
 
 
 def test_case_23_direction_opportunity_labels():

@@ -13,7 +13,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from trader_core.contracts.versions import FEATURE_VERSION
+from trader_core.contracts.table import Column, names
+from trader_core.contracts.versions import FEATURE_VERSION, FIT_FOLD, NO_FOLD, SPLIT_IDS
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,13 @@ FEATURES: tuple[FeatureSpec, ...] = (
 FEATURE_ORDER: tuple[str, ...] = tuple(f.name for f in FEATURES)
 FEATURE_COUNT = len(FEATURE_ORDER)
 
-META_COLUMNS: tuple[str, ...] = ("sample_id", "symbol", "event_time", "open_time_ms", "split_id",
-                                 "walk_forward_fold", "feature_version", "data_quality_flag")
+#: Value ranges implied by a feature's unit (features of other units are unbounded).
+_RANGE_BY_UNIT: dict[str, dict] = {"fraction": {"low": 0.0, "high": 1.0}, "unit": {"low": -1.0, "high": 1.0},
+                                   "flag": {"values": (0, 1)}, "minutes": {"low": 0.0, "high": 480.0}}
+#: The stored feature columns: float32, NaN allowed (WARMUP rows), never infinite.
+FEATURE_COLUMNS: tuple[Column, ...] = tuple(
+    Column(f.name, "float", f.unit, nullable=True, dtype="float32", description=f"{f.formula} (source: {f.source})",
+           **_RANGE_BY_UNIT.get(f.unit, {})) for f in FEATURES)
 
 QUALITY_OK = "OK"
 QUALITY_PARTIAL_OPTIONAL = "PARTIAL_OPTIONAL"
@@ -105,6 +111,22 @@ QUALITY_GAP_WINDOW = "GAP_WINDOW"
 #: The row is a no-trade minute filled by replay (``bar_filled``); trainable only when the run spec allows it.
 QUALITY_FILLED_BAR = "FILLED_BAR"
 TRAINABLE_QUALITY = (QUALITY_OK, QUALITY_PARTIAL_OPTIONAL)
+QUALITY_FLAGS = (QUALITY_OK, QUALITY_PARTIAL_OPTIONAL, QUALITY_WARMUP, QUALITY_GAP_WINDOW, QUALITY_FILLED_BAR)
+
+#: The key of every sample (feature row, label row, dataset row): also the first columns of those tables.
+SAMPLE_KEY_COLUMNS: tuple[Column, ...] = (
+    Column("sample_id", "str", description="<symbol>:<open_time_ms>, one per symbol-minute"),
+    Column("symbol", "str", description="instrument id, e.g. BTC-USDT-PERP"),
+    Column("event_time", "timestamp", "UTC", description="bar open"),
+    Column("open_time_ms", "int", "ms since epoch", dtype="int64", description="bar open in epoch ms"),
+    Column("split_id", "str", values=SPLIT_IDS, description="split of the row (embargo / unassigned outside them)"),
+    Column("walk_forward_fold", "str", values=(FIT_FOLD, NO_FOLD)),
+)
+DATA_QUALITY_FLAG = Column("data_quality_flag", "str", values=QUALITY_FLAGS,
+                           description="first that applies: WARMUP, GAP_WINDOW, FILLED_BAR, PARTIAL_OPTIONAL, OK")
+META: tuple[Column, ...] = SAMPLE_KEY_COLUMNS + (
+    Column("feature_version", "str", values=(FEATURE_VERSION,)), DATA_QUALITY_FLAG)
+META_COLUMNS: tuple[str, ...] = names(META)
 
 
 def trainable_quality(*, allow_filled_bars: bool) -> tuple[str, ...]:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trader_core.contracts.labels import LABEL_KEY_COLUMNS
+from trader_core.contracts.table import Column, TableContract, names, select
+
 DIRECTION, ENTRY, CONTINUE, RISK = "DIRECTION", "ENTRY", "CONTINUE", "RISK"
 MODELS = (DIRECTION, ENTRY, CONTINUE, RISK)
 
@@ -87,3 +90,23 @@ OUTPUT_MAPPING: dict[str, dict[str, str]] = {
 def model_dir_name(model: str) -> str:
     """Folder and file stem of a model: ``model/<name>/<name>.onnx`` with a lower-case name."""
     return model.lower()
+
+
+#: The key columns every prediction file starts with (``model/<name>/<split>_predictions.parquet``).
+PREDICTION_KEY_COLUMNS: tuple[Column, ...] = select(LABEL_KEY_COLUMNS, "sample_id", "symbol", "event_time", "split_id")
+PREDICTION_KEY = names(PREDICTION_KEY_COLUMNS)
+
+
+def output_columns(model: str) -> tuple[Column, ...]:
+    """The output fields of a model as float32 columns; probabilities (softmax, sigmoid) lie in [0, 1]."""
+    return tuple(Column(field, "float", dtype="float32", **({} if head.kind == REGRESSION else {"low": 0.0, "high": 1.0}),
+                        description=f"{head.kind} head {head.name}")
+                 for head in TARGETS[model].heads for field in head.fields)
+
+
+#: The predictions of each model on the rows of one training split, in dataset order.
+PREDICTIONS: dict[str, TableContract] = {
+    model: TableContract(name=f"{model_dir_name(model)}_predictions", columns=PREDICTION_KEY_COLUMNS + output_columns(model),
+                         key=("symbol", "event_time"), sort=("symbol", "event_time"),
+                         description=f"{model} predictions of one training split, in dataset order")
+    for model in MODELS}

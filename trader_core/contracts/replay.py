@@ -10,11 +10,41 @@ between a row and the previous row of its symbol.
 
 from __future__ import annotations
 
-from trader_core.contracts.table import Column, TableContract
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from trader_core.contracts.table import Column, Invariant, TableContract, Verdict
+
+MINUTE_MS = 60_000
+MINUTES_PER_DAY = 1440
+FLAG = dict(kind="int", unit="flag", values=(0, 1))
+
+
+def ohlc_rule(frame: pd.DataFrame, *, prices: tuple[str, str, str, str], volume: str) -> Verdict:
+    """Prices positive and finite, low <= open/close <= high, volume >= 0."""
+    o, h, low, c = (frame[k].to_numpy(dtype=float, na_value=np.nan) for k in prices)
+    v = frame[volume].to_numpy(dtype=float, na_value=np.nan)
+    stacked = np.stack([o, h, low, c])
+    with np.errstate(invalid="ignore"):
+        bad_price = int(np.sum(~np.isfinite(stacked).all(axis=0) | (stacked <= 0).any(axis=0)))
+        bad_order = int(np.sum((h < np.maximum(o, c)) | (low > np.minimum(o, c))))
+        bad_volume = int(np.sum(~(v >= 0)))
+    return bad_price == bad_order == bad_volume == 0, {"bad_prices": bad_price, "bad_high_low": bad_order,
+                                                       "bad_volume": bad_volume}
+
+
+OHLC_SANE = Invariant("ohlc_sane", "OHLC sanity: prices positive and finite, low <= open/close <= high, volume >= 0.",
+                      partial(ohlc_rule, prices=("open", "high", "low", "close"), volume="volume"))
 
 REPLAY = TableContract(
     name="replay_1m",
+    description="One row per symbol-minute, sorted by symbol then minute.",
     key=("symbol", "open_time_ms"),
+    sort=("symbol", "open_time_ms"),
+    key_rule="unique_sorted_minutes",
+    invariants=(OHLC_SANE,),
     positive=("open", "high", "low", "close"),
     columns=(
         Column("symbol", "str"),
@@ -24,7 +54,7 @@ REPLAY = TableContract(
         Column("high", "float", "quote"),
         Column("low", "float", "quote"),
         Column("close", "float", "quote"),
-        Column("volume", "float", "base"),
+        Column("volume", "float", "base", low=0),
         Column("taker_buy_volume", "float", "base", nullable=True),
         Column("taker_sell_volume", "float", "base", nullable=True),
         Column("trade_count", "float", "trades", nullable=True),
@@ -46,21 +76,18 @@ REPLAY = TableContract(
                description="notional of BUY liquidation orders (shorts liquidated) in the minute"),
         Column("liquidation_sell_notional_1m", "float", "quote", nullable=True,
                description="notional of SELL liquidation orders (longs liquidated) in the minute"),
-        Column("liquidation_available", "int", "flag", description="1 if the source records liquidations"),
-        Column("book_available", "int", "flag", description="1 if a top-of-book snapshot exists as of bar close"),
-        Column("depth_available", "int", "flag", description="1 if a depth snapshot exists as of bar close"),
-        Column("funding_available", "int", "flag"),
-        Column("mark_index_available", "int", "flag"),
-        Column("open_interest_available", "int", "flag"),
-        Column("bar_filled", "int", "flag",
+        Column("liquidation_available", **FLAG, description="1 if the source records liquidations"),
+        Column("book_available", **FLAG, description="1 if a top-of-book snapshot exists as of bar close"),
+        Column("depth_available", **FLAG, description="1 if a depth snapshot exists as of bar close"),
+        Column("funding_available", **FLAG),
+        Column("mark_index_available", **FLAG),
+        Column("open_interest_available", **FLAG),
+        Column("bar_filled", **FLAG,
                description="1 if replay filled this minute as a flat no-trade bar at the previous close"),
-        Column("gap_minutes_before", "int", "minutes",
+        Column("gap_minutes_before", "int", "minutes", low=0,
                description="minutes missing between this row and the previous row of the symbol (0 = contiguous)"),
     ),
 )
 
 REPLAY_COLUMNS = tuple(REPLAY.names)
-AVAILABILITY_COLUMNS = ("liquidation_available", "book_available", "depth_available", "funding_available",
-                        "mark_index_available", "open_interest_available")
-MINUTE_MS = 60_000
-MINUTES_PER_DAY = 1440
+AVAILABILITY_COLUMNS = tuple(c.name for c in REPLAY.columns if c.name.endswith("_available"))

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from trader_core.config import LabelConfig
+from trader_core.contracts.invariants import rates_by_split  # noqa: F401  (label_summary reads it from here)
 from trader_core.contracts.labels import SAMPLE_KEY
 from trader_core.contracts.versions import TRAINING_SPLITS
 from trader_core.errors import DataContractError
@@ -91,14 +92,3 @@ def aligned_sides(base: pd.DataFrame, stats: pd.DataFrame, horizon: int,
 def constant(value: str, n: int) -> pd.Categorical:
     """A column of ``n`` copies of ``value`` (categorical: built in O(1) per row, stored dictionary-encoded)."""
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
-
-
-def rates_by_split(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, dict[str, float]]:
-    """Mean of each binary label column per split (for metadata and one-class checks)."""
-    out: dict[str, dict[str, float]] = {}
-    split = frame["split_id"].to_numpy()
-    for name in TRAINING_SPLITS:
-        rows = split == name
-        out[name] = {c: (float(frame[c].to_numpy()[rows].mean()) if rows.any() else float("nan")) for c in columns}
-        out[name]["rows"] = float(rows.sum())
-    return out

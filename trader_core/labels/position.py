@@ -36,7 +36,8 @@ from trader_core.contracts.labels import (
 )
 from trader_core.contracts.versions import LABEL_VERSION
 from trader_core.costs import require_trade_costs
-from trader_core.labels.base import aligned_sides, constant, label_base, rates_by_split
+from trader_core.contracts.invariants import rates_by_split
+from trader_core.labels.base import aligned_sides, constant, label_base
 from trader_core.report import markdown_table
 
 LIQUIDITY_RANK_THRESHOLD = 0.90

@@ -9,20 +9,21 @@ import numpy as np
 import pandas as pd
 
 from trader_core.contracts.labels import LONG, OPPORTUNITY_METHODS, SHORT
+from trader_core.contracts.models import DIRECTION, ENTRY, MODEL_OUTPUTS, PREDICTION_KEY, RISK
+from trader_core.contracts.pm_frame import ENTRY_TRAIN_RENAME, ENTRY_TRAIN_TARGETS, OUTCOMES
+from trader_core.contracts.table import names
 from trader_core.errors import DataContractError
 from trader_core.pm.config import DEFAULT_BACKTEST_PRICE_PLAN
 
 ENTRY_PROBABILITY_PAYOFF = "ENTRY_PROBABILITY_PAYOFF"
 MODEL_ACTUAL_PLAN_EDGE = "MODEL_ACTUAL_PLAN_EDGE"
 
-KEY_COLUMNS = ("sample_id", "symbol", "event_time", "split_id")
-DIRECTION_COLUMNS = ("long_prob", "short_prob", "neutral_prob")
-ENTRY_COLUMNS = ("long_entry_prob", "short_entry_prob", "long_expected_net_edge_bps", "short_expected_net_edge_bps")
-RISK_COLUMNS = ("market_risk_prob", "long_position_risk_prob", "short_position_risk_prob")
-ENTRY_TRAIN_RENAME = {"long_actual_plan_net_edge_bps": "actual_long_plan_edge_bps",
-                      "short_actual_plan_net_edge_bps": "actual_short_plan_edge_bps"}
-ENTRY_TRAIN_COLUMNS = ("sample_id", *ENTRY_TRAIN_RENAME, "long_entry_target", "short_entry_target")
-OUTCOME_FIELDS = ("target_hit", "stop_hit", "time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
+KEY_COLUMNS = PREDICTION_KEY
+DIRECTION_COLUMNS = MODEL_OUTPUTS[DIRECTION]
+ENTRY_COLUMNS = MODEL_OUTPUTS[ENTRY]
+RISK_COLUMNS = MODEL_OUTPUTS[RISK]
+ENTRY_TRAIN_COLUMNS = ("sample_id", *ENTRY_TRAIN_RENAME, *names(ENTRY_TRAIN_TARGETS))
+OUTCOME_FIELDS = names(OUTCOMES)
 ENTRY_LABEL_COLUMNS = ("sample_id", "side", "gross_edge_bps", "cost_bps") + OUTCOME_FIELDS
 
 
