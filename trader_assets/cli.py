@@ -113,10 +113,9 @@ def sections_from_args(args: argparse.Namespace, stored: Mapping[str, Any] | Non
     return merge_sections(sections, flags)
 
 
-def ensure_run(args: argparse.Namespace, home: Path) -> RunSpec:
-    """Register the run of ``args`` (create or reuse its spec) and say which it was."""
-    stored = stored_sections(args.run_id, home=home)
-    registration = register_run(run_id=args.run_id, sections=sections_from_args(args, stored), home=home)
+def ensure_run(run_id: str, sections: Mapping[str, Any], home: Path) -> RunSpec:
+    """Register the run (create or reuse its spec) and say which it was."""
+    registration = register_run(run_id=run_id, sections=sections, home=home)
     spec = registration.spec
     if registration.created:
         print(f"run {spec.run_id}: new spec written (hash {spec.spec_hash[:12]})")
@@ -130,13 +129,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from trader_assets.definitions import defs
-
     from trader_assets.registration import ensure_run_partition
 
     home = layout.trader_home()
     stored = stored_sections(args.run_id, home=home)
-    butterfly = (args.strategy or (stored or default_sections(args.run_id))["strategy"]) == "butterfly"
-    job = defs.resolve_job_def("butterfly_job" if butterfly else "retrain_job" if args.no_experiments
+    sections = sections_from_args(args, stored)
+    strategy = merge_sections(stored or default_sections(args.run_id), sections)["strategy"]
+    job = defs.resolve_job_def("butterfly_job" if strategy == "butterfly" else "retrain_job" if args.no_experiments
                                else "everything_job")
     selection = None
     if args.select:
@@ -146,7 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if unknown:
             raise ConfigError(f"--select: unknown asset(s) {unknown}; known: {sorted(known)}")
         selection = [known[n] for n in names]
-    spec = ensure_run(args, home)
+    spec = ensure_run(args.run_id, sections, home)
     dagster_home()
     instance = dg.DagsterInstance.get()
     ensure_run_partition(instance, spec.run_id)
