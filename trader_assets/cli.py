@@ -33,14 +33,15 @@ import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from trader_assets.run_summary import print_summary, refusal_lines
 from trader_core import layout, release, runs
-from trader_core.config import SOURCE_KINDS, STRATEGIES, RunSpec, from_mapping, merge_sections, read_json_object, to_mapping
+from trader_core.config import SOURCE_KINDS, STRATEGIES, RunSpec, merge_sections, read_json_object
 from trader_core.errors import ConfigError, TraderError
-from trader_core.market.sources import SOURCES
+from trader_core.registration import default_sections, new_spec, register_run, stored_sections
 
 DEMO_DAYS = 60
 #: First line of the repository's dagster.yaml: an instance file starting with it is ours to keep up to date.
@@ -69,61 +70,58 @@ def load_config_file(path: str) -> dict[str, Any]:
     return data
 
 
-def spec_from_args(args: argparse.Namespace, existing: RunSpec | None) -> RunSpec:
-    """The run spec for ``args``: the stored one (if any), then --config, then explicitly given flags."""
-    data: dict[str, Any] = to_mapping(existing) if existing else to_mapping(RunSpec(run_id=args.run_id))
-    if args.config:
-        data = merge_sections(data, load_config_file(args.config))
+def sections_from_args(args: argparse.Namespace, stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The run spec sections the command gives: --config's sections, then the explicitly given flags.
+
+    ``stored`` is the run's stored spec (None for a new run id); flags that depend on the spec they apply to
+    (the window of --days, where --signal/--seed go) read it, or the defaults, merged with --config.
+    """
+    sections = load_config_file(args.config) if args.config else {}
+    view = merge_sections(stored or default_sections(args.run_id), sections)
+    flags: dict[str, Any] = {}
     if args.strategy is not None:
-        data["strategy"] = args.strategy
-    source = data.setdefault("source", {})
-    if data.get("strategy") == "butterfly":  # the synthetic knobs live in the butterfly section
-        synthetic = data.setdefault("butterfly", {}).setdefault("synthetic", {})
-        for flag in ("signal", "seed"):
-            if getattr(args, flag) is not None:
-                synthetic[flag] = getattr(args, flag)
-                setattr(args, flag, None)
+        flags["strategy"] = args.strategy
+    knobs = {flag: getattr(args, flag) for flag in ("signal", "seed") if getattr(args, flag) is not None}
+    source: dict[str, Any] = {}
+    if flags.get("strategy", view["strategy"]) == "butterfly":  # the synthetic knobs live in the butterfly section
+        if knobs:
+            flags["butterfly"] = {"synthetic": knobs}
+    else:
+        source.update(knobs)
     if args.source is not None:
         source["kind"] = args.source
-        if args.source != "synthetic" and existing is None:
-            data["start"] = data["end"] = None
-    for flag, key in (("path", "path"), ("signal", "signal"), ("seed", "seed")):
-        if getattr(args, flag) is not None:
-            source[key] = str(Path(args.path).resolve()) if flag == "path" else getattr(args, flag)
+        if args.source != "synthetic" and stored is None:
+            flags["start"] = flags["end"] = None
+    if args.path is not None:
+        source["path"] = str(Path(args.path).resolve())
+    if source:
+        flags["source"] = source
     if args.symbols is not None:
-        data["symbols"] = [s.strip() for s in args.symbols.split(",") if s.strip()]
+        flags["symbols"] = [s.strip() for s in args.symbols.split(",") if s.strip()]
     if args.start is not None:
-        data["start"] = args.start
+        flags["start"] = args.start
     if args.days is not None:
         if args.end is not None:
             raise ConfigError("--days and --end are exclusive: give one")
-        start = pd.Timestamp(data.get("start") or RunSpec.__dataclass_fields__["start"].default)
-        data["start"] = start.strftime("%Y-%m-%d")
-        data["end"] = (start + pd.Timedelta(days=args.days)).strftime("%Y-%m-%d")
+        start = pd.Timestamp((flags["start"] if "start" in flags else view["start"])
+                             or RunSpec.__dataclass_fields__["start"].default)
+        flags["start"] = start.strftime("%Y-%m-%d")
+        flags["end"] = (start + pd.Timedelta(days=args.days)).strftime("%Y-%m-%d")
     elif args.end is not None:
-        data["end"] = args.end
-    elif existing is None and (data.get("source", {}).get("kind", "synthetic") == "synthetic") and args.start:
-        data["end"] = (pd.Timestamp(args.start) + pd.Timedelta(days=DEMO_DAYS)).strftime("%Y-%m-%d")
-    return from_mapping(RunSpec, data)
+        flags["end"] = args.end
+    elif stored is None and source.get("kind", view["source"]["kind"]) == "synthetic" and args.start:
+        flags["end"] = (pd.Timestamp(args.start) + pd.Timedelta(days=DEMO_DAYS)).strftime("%Y-%m-%d")
+    return merge_sections(sections, flags)
 
 
-def ensure_run(args: argparse.Namespace, home: Path) -> RunSpec:
-    existing = runs.load_spec(args.run_id, home) if runs.spec_path(args.run_id, home).exists() else None
-    spec = spec_from_args(args, existing)
-    if existing is not None:
-        changes = runs.spec_changes(to_mapping(existing), to_mapping(spec))
-        if changes:
-            raise ConfigError(f"run {args.run_id!r} exists with a different spec ({'; '.join(changes)}); "
-                              "its splits are locked: use a new run id")
-        print(f"run {spec.run_id}: reusing its spec (hash {spec.spec_hash[:12]})")
-    else:
-        if spec.source.kind not in SOURCES:
-            raise ConfigError(f"source.kind: no adapter for {spec.source.kind!r} in this version; "
-                              f"available: {sorted(SOURCES)}")
-        if spec.source.path and not Path(spec.source.path).exists():
-            raise ConfigError(f"source.path: {spec.source.path} does not exist")
-        runs.save_new_spec(spec, home)
+def ensure_run(run_id: str, sections: Mapping[str, Any], home: Path) -> RunSpec:
+    """Register the run (create or reuse its spec) and say which it was."""
+    registration = register_run(run_id=run_id, sections=sections, home=home)
+    spec = registration.spec
+    if registration.created:
         print(f"run {spec.run_id}: new spec written (hash {spec.spec_hash[:12]})")
+    else:
+        print(f"run {spec.run_id}: reusing its spec (hash {spec.spec_hash[:12]})")
     return spec
 
 
@@ -132,12 +130,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from trader_assets.definitions import defs
-    from trader_assets.partitions import RUNS_PARTITION_NAME
+    from trader_assets.registration import ensure_run_partition
 
     home = layout.trader_home()
-    existing = runs.load_spec(args.run_id, home) if runs.spec_path(args.run_id, home).exists() else None
-    butterfly = (args.strategy or (existing.strategy if existing else "perp")) == "butterfly"
-    job = defs.resolve_job_def("butterfly_job" if butterfly else "retrain_job" if args.no_experiments
+    stored = stored_sections(args.run_id, home=home)
+    sections = sections_from_args(args, stored)
+    strategy = merge_sections(stored or default_sections(args.run_id), sections)["strategy"]
+    job = defs.resolve_job_def("butterfly_job" if strategy == "butterfly" else "retrain_job" if args.no_experiments
                                else "everything_job")
     selection = None
     if args.select:
@@ -147,11 +146,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if unknown:
             raise ConfigError(f"--select: unknown asset(s) {unknown}; known: {sorted(known)}")
         selection = [known[n] for n in names]
-    spec = ensure_run(args, home)
+    spec = ensure_run(args.run_id, sections, home)
     dagster_home()
     instance = dg.DagsterInstance.get()
-    if not instance.has_dynamic_partition(RUNS_PARTITION_NAME, spec.run_id):
-        instance.add_dynamic_partitions(RUNS_PARTITION_NAME, [spec.run_id])
+    ensure_run_partition(instance, spec.run_id)
     if spec.strategy == "butterfly":
         universe = ("synthetic: " + f"{len(spec.butterfly.synthetic.symbols)} underlyings x "
                     f"{spec.butterfly.synthetic.trading_days} trading days") if spec.source.kind == "synthetic" else spec.source.path
@@ -180,45 +178,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def refusal_lines(run_id: str, home: Path) -> list[str]:
-    """Why the release gate refused the run (the backtest's explanation), when it did."""
-    result_file = layout.run_root(run_id, home) / layout.ARTIFACT_PATHS["backtest"]
-    if not result_file.exists():
-        return []
-    result = json.loads(result_file.read_text())
-    return result.get("explanation", []) if result.get("status") != "PASS" else []
-
-
-def print_summary(run_id: str, home: Path) -> None:
-    """The run's artifact folder, its stage outputs and every markdown report."""
-    root = layout.run_root(run_id, home)
-    print(f"artifacts: {root}")
-    for rel in layout.ARTIFACT_PATHS.values():
-        if (root / rel).exists():
-            print(f"  {rel}")
-    for report in sorted(root.rglob("*.md")):
-        label = "feature report" if report.name == Path(layout.FEATURE_REPORT_FILE).name else "report"
-        print(f"{label}: {report}")
-    replay_report = root / layout.REPLAY_REPORT_FILE
-    if replay_report.exists():
-        for warning in json.loads(replay_report.read_text()).get("warnings", []):
-            print(f"data: {warning}")
-    for name in ("release", "butterfly_release"):
-        record = root / layout.ARTIFACT_PATHS[name]
-        if not record.exists():
-            continue
-        promoted = json.loads(record.read_text())
-        print(f"release: {promoted['version']} at {promoted['path']} (champion of line {promoted.get('line', '?')})")
-
-
 def cmd_check_data(args: argparse.Namespace) -> int:
     """Print what a run would see of a source (same adapters, replay rules and split plan); 1 if not runnable."""
     from trader_core.data_check import check_data, render_check
     from trader_core.market.sources import load_raw_market
 
-    spec = spec_from_args(args, None)
-    if spec.source.path and not Path(spec.source.path).exists():
-        raise ConfigError(f"source.path: {spec.source.path} does not exist")
+    spec = new_spec(run_id=args.run_id, sections=sections_from_args(args, None))
     check = check_data(load_raw_market(spec), spec)
     for line in render_check(check):
         print(line)

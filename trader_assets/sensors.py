@@ -6,9 +6,10 @@ import dagster as dg
 
 from trader_assets.jobs import butterfly_job, retrain_job
 from trader_assets.partitions import RUNS_PARTITION_NAME, runs_partitions
-from trader_core import runs
+from trader_core.errors import ConfigError
 from trader_core.layout import trader_home
 from trader_core.market.landing import complete_months
+from trader_core.registration import register_run, spec_sections
 from trader_core.retrain import BUTTERFLY_RUN_PREFIX, retrain_spec
 
 RETRAIN_PREFIX = "retrain-"
@@ -28,15 +29,12 @@ def landed_month_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
     requests, partitions = [], []
     for marker in new:
         spec = retrain_spec(marker, home=home)
-        if runs.spec_path(spec.run_id, home).exists():
-            existing = runs.load_spec(spec.run_id, home)
-            if existing.spec_hash != spec.spec_hash:
-                context.log.warning(f"{spec.run_id} exists with another spec; {marker['source']} {marker['month']} "
-                                    "is registered without a new run")
-                seen.add(f"{marker['source']}/{marker['month']}")
-                continue
-        else:
-            runs.save_new_spec(spec, home)
+        try:
+            register_run(run_id=spec.run_id, sections=spec_sections(spec), home=home)
+        except ConfigError as exc:
+            context.log.warning(f"{marker['source']} {marker['month']} is registered without a new run: {exc}")
+            seen.add(f"{marker['source']}/{marker['month']}")
+            continue
         if not context.instance.has_dynamic_partition(RUNS_PARTITION_NAME, spec.run_id) and spec.run_id not in partitions:
             partitions.append(spec.run_id)
         job = butterfly_job if spec.strategy == "butterfly" else retrain_job

@@ -71,3 +71,16 @@ def test_bad_config_file_is_one_line_and_writes_nothing(homes, tmp_path, capsys,
 def test_missing_config_file(homes, capsys):
     assert cli.main(["run", "cfgmissing", "--config", "/nonexistent/cfg.json"]) == 1
     assert "not found" in capsys.readouterr().err
+
+
+def test_flags_become_sections_where_the_strategy_reads_them(homes):
+    def sections(*argv: str) -> dict:
+        args = cli.build_parser().parse_args(["run", "flags", *argv])
+        return cli.sections_from_args(args, None)
+
+    assert sections("--strategy", "butterfly", "--signal", "0", "--seed", "5") == {
+        "strategy": "butterfly", "butterfly": {"synthetic": {"signal": 0.0, "seed": 5}}}
+    assert sections("--signal", "0", "--seed", "5") == {"source": {"signal": 0.0, "seed": 5}}
+    assert sections("--start", "2026-02-01", "--days", "6") == {"start": "2026-02-01", "end": "2026-02-07"}
+    assert sections("--source", "lake", "--path", "/x") == {"source": {"kind": "lake", "path": "/x"},
+                                                          "start": None, "end": None}
