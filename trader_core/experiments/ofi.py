@@ -75,8 +75,6 @@ class OfiParams:
             raise ConfigError(f"ofi.huber_epsilon: must be > 1, got {self.huber_epsilon}")
 
 
-
-
 # ---------------------------------------------------------------------------------------------- datasets
 def direction_dataset(frame: pd.DataFrame, direction_labels: pd.DataFrame) -> pd.DataFrame:
     """OFI frame inner-joined with the direction targets and future_return_bps."""

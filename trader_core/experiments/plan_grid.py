@@ -187,7 +187,7 @@ class _Evaluator:
 
 
 def grid_rows(features: pd.DataFrame, replay: pd.DataFrame, plans: Sequence[GridPlan],
-               split_ids: np.ndarray | None, metrics: Callable[[PlanOutcomes, GridPlan], pd.DataFrame]) -> pd.DataFrame:
+              split_ids: np.ndarray | None, metrics: Callable[[PlanOutcomes, GridPlan], pd.DataFrame]) -> pd.DataFrame:
     """``metrics(outcomes, plan)`` (indexed by split_id, side) for every plan, with the plan columns in front."""
     evaluator = _Evaluator(replay, _samples(features), split_ids)
     parts = []

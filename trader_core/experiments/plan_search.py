@@ -232,7 +232,7 @@ def search_price_plans(features: pd.DataFrame, replay: pd.DataFrame, *, labels: 
     horizon = params.horizon_minutes or labels.entry.max_hold_minutes
     cost, min_expected = costs.cost_bps, labels.entry.min_expected_net_edge_bps
     rows = grid_rows(features, replay, _price_plans(params, horizon, _stop_fills(labels)), replay_split_ids,
-                      lambda o, p: price_plan_side_rows(o, p, cost_bps=cost, min_expected_net_edge_bps=min_expected))
+                     lambda o, p: price_plan_side_rows(o, p, cost_bps=cost, min_expected_net_edge_bps=min_expected))
     summary = plan_summary(rows)
     summary["robust"] = robust_price_plans(summary)
     robust = summary[summary["robust"]]
@@ -306,7 +306,7 @@ def search_dynamic_exit_plans(features: pd.DataFrame, replay: pd.DataFrame, *, l
     labels, costs, params = labels or LabelConfig(), costs or CostConfig(), params or DynamicExitParams()
     cost, min_expected = costs.cost_bps, labels.entry.min_expected_net_edge_bps
     rows = grid_rows(features, replay, _dynamic_plans(params, _stop_fills(labels)), replay_split_ids,
-                      lambda o, p: dynamic_exit_side_rows(o, cost_bps=cost, min_expected_net_edge_bps=min_expected))
+                     lambda o, p: dynamic_exit_side_rows(o, cost_bps=cost, min_expected_net_edge_bps=min_expected))
     summary = dynamic_exit_summary(rows)
     robust_found = bool(summary["robust"].any())
     pool = summary[summary["robust"]] if robust_found else summary

@@ -110,7 +110,6 @@ class PlanParams:
         )
 
 
-
 @njit(cache=True, error_model="numpy")
 def _favourable_price(entry: float, bps: float, is_long: bool) -> float:
     return entry * (1.0 + bps / 10000.0) if is_long else entry * (1.0 - bps / 10000.0)

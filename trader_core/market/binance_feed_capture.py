@@ -39,7 +39,6 @@ class Capture:
     last_ms: int | None = None
 
 
-
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     with path.open("rb") as fh:
         is_gzip = fh.read(2) == b"\x1f\x8b"

@@ -90,10 +90,9 @@ class VisionFile:
     daily: bool
 
 
-
 # ------------------------------------------------------------------------------------------ files
 def discover_vision_files(root: Path, names: set[str], start: pd.Timestamp | None,
-              end: pd.Timestamp | None) -> tuple[list[VisionFile], list[dict[str, str]]]:
+                          end: pd.Timestamp | None) -> tuple[list[VisionFile], list[dict[str, str]]]:
     files, skipped = [], []
     for path in sorted(root.rglob("*.zip")):
         m = _NAME.match(path.name)
