@@ -14,17 +14,16 @@ from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.models import DIRECTION, ENTRY, TARGETS
 from trader_core.contracts.versions import TRAINING_SPLITS
 from trader_core.errors import ConfigError, DataContractError
-from trader_core.experiments import ofi
+from trader_core.experiments import ofi, ofi_features
 from trader_core.experiments.state_continue import (
     NOT_READY,
     PASS,
-    STATE_FEATURES,
     StateContinueParams,
     run_state_continue_experiment,
-    state_rows_for_age,
     train_side_models,
     verdict,
 )
+from trader_core.experiments.state_continue_rows import STATE_FEATURES, state_rows_for_age
 from trader_core.experiments.toolkit import DIAGNOSTIC_ONLY, write_experiment
 from trader_core.features import build_feature_frame
 from trader_core.costs import CostModel, with_trade_costs
@@ -367,7 +366,7 @@ def _hand_book() -> pd.DataFrame:
 
 
 def test_ofi_book_features_match_a_hand_computation():
-    out = ofi.book_ofi_features(_hand_book()).set_index("open_time_ms")
+    out = ofi_features.book_ofi_features(_hand_book()).set_index("open_time_ms")
     assert list(out.index) == [m * 60_000 + int(T0.value // 10**6) for m in (0, 1, 2, 3, 5, 6)]
     f = out.reset_index(drop=True)
     # level 0 OFI (the L1 example's parts): m1 202-102, m2 101-609, m3 -303+609; m6 (2-1)*100 - (1-3)*101
@@ -393,7 +392,7 @@ def test_ofi_book_features_match_a_hand_computation():
     basis = [((a * bs + b * asz) / (bs + asz) / ((b + a) / 2) - 1) * 1e4 for b, bs, a, asz in l0]
     change = [np.nan, basis[1] - basis[0], basis[2] - basis[1], basis[3] - basis[2], np.nan, basis[5] - basis[4]]
     np.testing.assert_allclose(f["microprice_basis_change_1m_bps"], change, rtol=1e-5)
-    assert f[list(ofi.BOOK_FEATURES)].dtypes.eq(np.float32).all()
+    assert f[list(ofi_features.BOOK_FEATURES)].dtypes.eq(np.float32).all()
 
 
 def test_ofi_zscore_uses_240_rows_of_one_segment():
@@ -402,7 +401,7 @@ def test_ofi_zscore_uses_240_rows_of_one_segment():
     bid0 = 100 + np.cumsum(rng.choice([-0.5, 0.0, 0.5], size=n))
     rows = [_snapshot(m, 59, (bid0[m], rng.uniform(1, 5), bid0[m] + 1, rng.uniform(1, 5)),
                       (rng.uniform(1, 3), rng.uniform(1, 3))) for m in range(n)]
-    f = ofi.book_ofi_features(pd.DataFrame(rows))
+    f = ofi_features.book_ofi_features(pd.DataFrame(rows))
     x = f["ofi_l1_5m"].to_numpy(dtype=np.float64)
     assert np.isnan(x[:5]).all() and np.isfinite(x[5:]).all()
     z = f["ofi_l1_5m_zscore_240m"].to_numpy()
@@ -414,7 +413,7 @@ def test_ofi_zscore_uses_240_rows_of_one_segment():
 def test_ofi_needs_twenty_book_levels():
     book = pd.DataFrame([_snapshot(0, 59, (100.0, 1.0, 101.0, 1.0))]).drop(columns=["bid_19_price"])
     with pytest.raises(DataContractError, match="20 levels"):
-        ofi.book_ofi_features(book)
+        ofi_features.book_ofi_features(book)
 
 
 def test_ofi_params_are_validated():
@@ -437,11 +436,11 @@ def test_ofi_experiment_on_a_small_run(ofi_run, tmp_path):
     res, delta, pred = out.result, out.tables["feature_delta_parquet"], out.tables["predictions_parquet"]
     assert res["diagnostic_only"] is True and res["status"] == DIAGNOSTIC_ONLY
     assert res["ofi_method"] == "SNAPSHOT_DIFF_V1" and res["uses_event_stream_ofi"] is False
-    assert [e["name"] for e in res["ofi_feature_schema"]] == list(ofi.OFI_FEATURES)
+    assert [e["name"] for e in res["ofi_feature_schema"]] == list(ofi_features.OFI_FEATURES)
     assert [e["order"] for e in res["ofi_feature_schema"]] == list(range(1, 17))
-    assert len(ofi.OFI_FEATURES) == 16 and not res["formal_model_contract_changed"]
-    assert delta[list(ofi.OFI_FEATURES)].dtypes.eq(np.float32).all()
-    assert np.isfinite(delta[list(ofi.OFI_FEATURES)].to_numpy()).all()
+    assert len(ofi_features.OFI_FEATURES) == 16 and not res["formal_model_contract_changed"]
+    assert delta[list(ofi_features.OFI_FEATURES)].dtypes.eq(np.float32).all()
+    assert np.isfinite(delta[list(ofi_features.OFI_FEATURES)].to_numpy()).all()
     assert max(res["split_counts"].values()) <= 2000 and res["delta_row_count"] == len(delta)
     assert res["verdict"]["status"] == _expected_ofi_status(res["metrics"])
     assert set(pred.groupby(["model", "feature_set"]).groups) == {
@@ -451,9 +450,10 @@ def test_ofi_experiment_on_a_small_run(ofi_run, tmp_path):
         assert res["metrics"][fs]["feature_count"] == n
         assert set(res["metrics"][fs]["direction"]) == set(TRAINING_SPLITS)
     stats = {s["feature"]: s for s in res["feature_stats"]}
-    _, joined, _ = ofi.ofi_feature_frame(run["features"], run["raw"]["book_depth"])  # the rows before the NaN drop
+    # the rows before the NaN drop
+    _, joined, _ = ofi_features.ofi_feature_frame(run["features"], run["raw"]["book_depth"])
     assert res["trainable_row_count"] == len(joined)
-    for name in ofi.OFI_FEATURES:
+    for name in ofi_features.OFI_FEATURES:
         values = joined[name].to_numpy(dtype=np.float64)
         assert stats[name]["rows"] == len(values) and stats[name]["null_count"] == int(np.isnan(values).sum()), name
         assert stats[name]["p99"] == pytest.approx(np.nanquantile(values, 0.99), rel=1e-9, abs=1e-12), name
@@ -481,7 +481,7 @@ def _expected_ofi_status(metrics: dict) -> str:
 def test_planted_book_flow_signal_is_adopted(ofi_run):
     """Labels driven by the deep-book flow (invisible to FEATURE_ORDER): market_plus_ofi must win both splits."""
     run = ofi_run
-    book = ofi.book_ofi_features(run["raw"]["book_depth"])
+    book = ofi_features.book_ofi_features(run["raw"]["book_depth"])
     base = run["direction_labels"][["sample_id", "symbol", "open_time_ms"]].merge(
         book[["symbol", "open_time_ms", "mlofi_l20_5m", "ofi_l1_15m"]], on=["symbol", "open_time_ms"])
     base = base.dropna().reset_index(drop=True)
@@ -532,18 +532,18 @@ def test_ofi_missing_book_days_warn_and_drop_their_rows(ofi_run):
     book = run["raw"]["book_depth"]
     day = pd.Timestamp("2026-01-05", tz="UTC")
     gone = (book["symbol"] == "ETH-USDT-PERP") & (book["ts"] >= day) & (book["ts"] < day + pd.Timedelta(days=1))
-    frame, joined, warnings = ofi.ofi_feature_frame(run["features"], book[~gone])
+    frame, joined, warnings = ofi_features.ofi_feature_frame(run["features"], book[~gone])
     assert warnings == ["book_depth: no snapshot for ETH-USDT-PERP on 2026-01-05"]
     eth_day = (frame["symbol"] == "ETH-USDT-PERP") & (frame["event_time"] >= day) & (
         frame["event_time"] < day + pd.Timedelta(days=1, hours=4))
     assert not eth_day.any()  # the missing day and the 240-minute z-score warm-up after it
-    assert joined[list(ofi.OFI_FEATURES)].isna().any(axis=1).sum() > 1440
+    assert joined[list(ofi_features.OFI_FEATURES)].isna().any(axis=1).sum() > 1440
     out = ofi.run_ofi_experiment(run["features"], book[~gone], run["direction_labels"], run["entry_train"],
                                  ofi.OfiParams(max_rows_per_split=2000))
     assert out.result["warnings"] == warnings
     stats = {s["feature"]: s for s in out.result["feature_stats"]}
-    nulls = {name: int(joined[name].isna().sum()) for name in ofi.OFI_FEATURES}
+    nulls = {name: int(joined[name].isna().sum()) for name in ofi_features.OFI_FEATURES}
     assert min(nulls.values()) > 0  # the missing day leaves a hole in every OFI feature
-    assert {name: stats[name]["null_count"] for name in ofi.OFI_FEATURES} == nulls
+    assert {name: stats[name]["null_count"] for name in ofi_features.OFI_FEATURES} == nulls
     with pytest.raises(DataContractError, match="no snapshot for any feature symbol"):
-        ofi.ofi_feature_frame(run["features"], book.assign(symbol="XRP-USDT-PERP"))
+        ofi_features.ofi_feature_frame(run["features"], book.assign(symbol="XRP-USDT-PERP"))

@@ -18,7 +18,7 @@ from trader_core.contracts.replay import REPLAY
 from trader_core.contracts.versions import FEATURE_VERSION
 from trader_core.errors import DataContractError
 from trader_core.features import build_feature_frame, feature_quality_report
-from trader_core.features import kernels
+from trader_core.features import rolling as rolling_kernels
 
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 HYPOTHESIS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -270,9 +270,9 @@ values_with_ties = st.lists(
 def test_rank_and_median_match_pandas(values: list[float], window: int) -> None:
     x = np.array(values)
     rolling = pd.Series(x).rolling(window, min_periods=window)
-    np.testing.assert_array_equal(kernels.rolling_rank_last(x, window),
+    np.testing.assert_array_equal(rolling_kernels.rolling_rank_last(x, window),
                                   rolling.rank(method="max", pct=True).to_numpy())
-    np.testing.assert_array_equal(kernels.rolling_median(x, window), rolling.median().to_numpy())
+    np.testing.assert_array_equal(rolling_kernels.rolling_median(x, window), rolling.median().to_numpy())
 
 
 @HYPOTHESIS
@@ -282,20 +282,20 @@ def test_rolling_moments_match_pandas(values: list[float], window: int, min_peri
     minp = min(min_periods, window)
     rolling = pd.Series(x).rolling(window, min_periods=minp)
     # same algorithms as pandas (Kahan sums, Welford with recompute), so bit-for-bit equal
-    np.testing.assert_array_equal(kernels.rolling_sum(x, window, minp), rolling.sum().to_numpy())
-    np.testing.assert_array_equal(kernels.rolling_mean(x, window, minp), rolling.mean().to_numpy())
-    np.testing.assert_array_equal(kernels.rolling_std(x, window, minp), rolling.std().to_numpy())
+    np.testing.assert_array_equal(rolling_kernels.rolling_sum(x, window, minp), rolling.sum().to_numpy())
+    np.testing.assert_array_equal(rolling_kernels.rolling_mean(x, window, minp), rolling.mean().to_numpy())
+    np.testing.assert_array_equal(rolling_kernels.rolling_std(x, window, minp), rolling.std().to_numpy())
     full = pd.Series(x).rolling(window, min_periods=window)
-    np.testing.assert_array_equal(kernels.rolling_max(x, window), full.max().to_numpy())
-    np.testing.assert_array_equal(kernels.rolling_min(x, window), full.min().to_numpy())
+    np.testing.assert_array_equal(rolling_kernels.rolling_max(x, window), full.max().to_numpy())
+    np.testing.assert_array_equal(rolling_kernels.rolling_min(x, window), full.min().to_numpy())
 
 
 def test_constant_window_std_is_exactly_zero() -> None:
     # plain add/remove Welford leaves std ~0.0055 on the constant tail; pandas (and we) recompute to 0
     x = np.array([345584.19, 821618.14, 330437.08, -1303157.23, 905355.87] + [0.1] * 12)
-    assert (kernels.rolling_std(x, 5, 5)[-5:] == 0.0).all()
-    assert (kernels.rolling_mean(np.array([0.7] + [0.1] * 6), 3, 3)[-3:] == 0.1).all()  # not sum / n
-    assert (kernels.rolling_sum(np.array([0.1, 0.2] + [0.0] * 10), 5, 5)[-5:] == 0.0).all()
+    assert (rolling_kernels.rolling_std(x, 5, 5)[-5:] == 0.0).all()
+    assert (rolling_kernels.rolling_mean(np.array([0.7] + [0.1] * 6), 3, 3)[-3:] == 0.1).all()  # not sum / n
+    assert (rolling_kernels.rolling_sum(np.array([0.1, 0.2] + [0.0] * 10), 5, 5)[-5:] == 0.0).all()
 
 
 # ------------------------------------------------------------------------------------------------

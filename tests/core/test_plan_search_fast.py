@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 from tests.core.test_experiments_plan_screens import drift_market
 from trader_core.config import CostConfig, EntryLabelConfig, LabelConfig
 from trader_core.contracts.labels import DYNAMIC_TRAILING, SIDES
-from trader_core.experiments import plan_search
+from trader_core.experiments import plan_grid
+from trader_core.experiments.plan_grid import ROW_SPLITS, SplitSideGroups
 from trader_core.experiments.plan_search import (
-    ROW_SPLITS,
     DynamicExitParams,
-    SplitSideGroups,
     dynamic_plan_id,
     search_dynamic_exit_plans,
 )
@@ -87,13 +86,13 @@ def reference_dynamic_rows(features: pd.DataFrame, replay: pd.DataFrame, split_i
 def test_dynamic_exit_rows_equal_the_pandas_pipeline(monkeypatch):
     features, replay, split_ids = drift_market(0.3, n_per_split=300)
     params = DynamicExitParams(horizons=(5, 20), targets_bps=(6.0, 12.0), stops_bps=(4.0,), trailing_stops_bps=(3.0,))
-    prepared, prepare = [], plan_search.prepare_path_windows
+    prepared, prepare = [], plan_grid.prepare_path_windows
 
     def counting_prepare(*args, **kwargs):
         prepared.append(kwargs["horizon"])
         return prepare(*args, **kwargs)
 
-    monkeypatch.setattr(plan_search, "prepare_path_windows", counting_prepare)
+    monkeypatch.setattr(plan_grid, "prepare_path_windows", counting_prepare)
     labels, costs = LabelConfig(entry=EntryLabelConfig(min_expected_net_edge_bps=2.0)), CostConfig()
     rows = search_dynamic_exit_plans(features, replay, labels=labels, costs=costs, params=params,
                                      replay_split_ids=split_ids).tables["rows"]

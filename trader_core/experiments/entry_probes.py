@@ -21,8 +21,7 @@ Non-finite features raise DataContractError naming the feature.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -31,10 +30,10 @@ import pandas as pd
 
 from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.versions import EVAL_SPLITS, TUNE_SPLIT
-from trader_core.errors import ConfigError, DataContractError
+from trader_core.errors import DataContractError
+from trader_core.experiments.param_checks import check_count, check_families, check_fractions, check_values
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
-    FAMILIES,
     NAN_SCORE,
     ExperimentOutput,
     eval_split_frames,
@@ -61,40 +60,6 @@ CONDITIONAL_TREE_RANDOM_STATE = 31
 #: Per-split metrics carried into the candidate table as ``<split>_<metric>``.
 CARRIED = ("row_count", "positive_rate", "auc", "brier", "constant_brier", "brier_beats_constant", "top_rows",
            "top_target_rate", "all_actual_edge_bps", "top_actual_edge_bps", "top_edge_lift_bps")
-
-
-# --- parameter checks (shared with the other experiment modules) -------------------------------------------
-
-def check_values(field: str, values: Iterable[Any], *, low: float = -math.inf, high: float = math.inf,
-                 low_open: bool = False) -> tuple[float, ...]:
-    """Non-empty tuple of finite floats in [low, high] (low excluded if ``low_open``); ConfigError names ``field``."""
-    try:
-        out = tuple(float(v) for v in values)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{field}: expected a sequence of numbers, got {values!r}") from exc
-    bad = [v for v in out if not math.isfinite(v) or v > high or v < low or (low_open and v == low)]
-    if not out or bad:
-        raise ConfigError(f"{field}: expected a non-empty sequence of finite numbers in "
-                          f"{'(' if low_open else '['}{low}, {high}], got {values!r}")
-    return out
-
-
-def check_fractions(field: str, values: Iterable[Any]) -> tuple[float, ...]:
-    """Top fractions: a non-empty tuple in (0, 1]."""
-    return check_values(field, values, low=0.0, high=1.0, low_open=True)
-
-
-def check_families(field: str, values: Iterable[Any]) -> tuple[str, ...]:
-    out = tuple(str(v).strip().lower() for v in values)
-    if not out or any(v not in FAMILIES for v in out):
-        raise ConfigError(f"{field}: expected a non-empty sequence of {FAMILIES}, got {values!r}")
-    return out
-
-
-def check_count(field: str, value: Any, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(f"{field}: expected an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 # --- params --------------------------------------------------------------------------------------------------

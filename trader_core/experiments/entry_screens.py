@@ -50,7 +50,7 @@ from trader_core.contracts.versions import (
     TUNE_SPLIT,
 )
 from trader_core.errors import ConfigError
-from trader_core.experiments.plan_search import pivot_by_split
+from trader_core.experiments.plan_grid import pivot_by_split
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
     NAN_SCORE,

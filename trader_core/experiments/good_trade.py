@@ -32,7 +32,8 @@ import pandas as pd
 from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.versions import EVAL_SPLITS, TRAINING_SPLITS, TUNE_SPLIT
 from trader_core.errors import ConfigError
-from trader_core.experiments.entry_probes import SIDES, check_count, check_fractions
+from trader_core.experiments.entry_probes import SIDES
+from trader_core.experiments.param_checks import check_count, check_fractions
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
     NAN_SCORE,

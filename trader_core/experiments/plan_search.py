@@ -10,6 +10,9 @@ and quantile), pivoted to ``<metric>_<split>`` columns per (plan, side) in the *
 the gate splits (tune_inner, validation_locked, latest_stress). One summary row is one (plan, side): a plan
 may suit one side only, so ``candidate_count`` counts unique plan ids.
 
+The evaluation core (path windows per horizon, the join, group statistics) is
+``trader_core.experiments.plan_grid``.
+
 Windows and splits: ``replay_split_ids`` (one split id per replay row, e.g.
 ``trader_core.splits.assign_split(replay["event_time"], split_manifest)``) keeps every window inside one
 split, as the formal labels do; ``None`` reproduces the seed's ``_build_path_stats`` (no split restriction).
@@ -29,38 +32,26 @@ Decisions on the spec's [unknown] points (spec 12):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from trader_core.config import CostConfig, LabelConfig
-from trader_core.contracts.features import FEATURE_ORDER
-from trader_core.contracts.labels import (
-    DATASET_KEY,
-    DYNAMIC_TRAILING,
-    FIXED_TARGET_STOP,
-)
-from trader_core.contracts.versions import EVAL_SPLITS, TRAINING_SPLITS
-from trader_core.errors import ConfigError, DataContractError
-from trader_core.experiments.toolkit import (
-    DIAGNOSTIC_ONLY,
-    NAN_SCORE,
-    ExperimentOutput,
-    require_columns,
-)
-from trader_core.labels.datasets import trainable_features
-from trader_core.labels.path_stats import PathWindows, PlanParams, fill_path_stats, prepare_path_windows
+from trader_core.contracts.labels import DYNAMIC_TRAILING, FIXED_TARGET_STOP
+from trader_core.contracts.versions import EVAL_SPLITS
+from trader_core.errors import ConfigError
+from trader_core.experiments.plan_grid import GridPlan, PlanOutcomes, grid_rows, pivot_by_split
+from trader_core.experiments.toolkit import DIAGNOSTIC_ONLY, NAN_SCORE, ExperimentOutput
+from trader_core.labels.path_stats import PlanParams
 from trader_core.report import jsonable, markdown_table
 
 PRICE_PLAN_SEARCH = "price_plan_search"
 DYNAMIC_EXIT_SEARCH = "dynamic_exit_search"
 #: Splits scored by both searches (the seed's GATE_SPLITS); rows are reported for all four training splits.
 GATE_SPLITS = EVAL_SPLITS
-ROW_SPLITS = TRAINING_SPLITS
 
 # --------------------------------------------------------------------------------------------- params
 def _positive_axis(name: str, values: Sequence[float], *, allow_zero: bool = False) -> tuple[float, ...]:
@@ -120,14 +111,6 @@ class DynamicExitParams:
 
 
 # ---------------------------------------------------------------------------------------------- plans
-@dataclass(frozen=True)
-class _Plan:
-    plan_id: str
-    horizon: int
-    params: PlanParams
-    columns: dict[str, Any] = field(default_factory=dict)
-
-
 def dynamic_plan_id(h: int, t: float, s: float, tr: float, m: float, r1: float, r2: float) -> str:
     """``dyn_h{h}_t{t:g}_s{s:g}_trail{tr:g}_t2x{m:g}_p{round(r1*100)}_{round(r2*100)}`` (spec 13.3)."""
     return f"dyn_h{h}_t{t:g}_s{s:g}_trail{tr:g}_t2x{m:g}_p{round(r1 * 100)}_{round(r2 * 100)}"
@@ -139,14 +122,14 @@ def _stop_fills(labels: LabelConfig) -> dict[str, float]:
             "stop_slippage_allowance_bps": labels.entry.stop_slippage_allowance_bps}
 
 
-def _price_plans(params: PricePlanSearchParams, horizon: int, fills: dict[str, float]) -> list[_Plan]:
-    return [_Plan(f"fixed_h{horizon}_t{t:g}_s{s:g}", horizon, PlanParams(method=FIXED_TARGET_STOP, target_bps=t,
-                                                                         stop_bps=s, **fills),
-                  {"horizon_minutes": horizon, "target_bps": t, "stop_bps": s})
+def _price_plans(params: PricePlanSearchParams, horizon: int, fills: dict[str, float]) -> list[GridPlan]:
+    return [GridPlan(f"fixed_h{horizon}_t{t:g}_s{s:g}", horizon,
+                     PlanParams(method=FIXED_TARGET_STOP, target_bps=t, stop_bps=s, **fills),
+                     {"horizon_minutes": horizon, "target_bps": t, "stop_bps": s})
             for t in params.targets_bps for s in params.stops_bps]
 
 
-def _dynamic_plans(params: DynamicExitParams, fills: dict[str, float]) -> list[_Plan]:
+def _dynamic_plans(params: DynamicExitParams, fills: dict[str, float]) -> list[GridPlan]:
     plans = []
     for h in params.horizons:
         for t in params.targets_bps:
@@ -159,179 +142,11 @@ def _dynamic_plans(params: DynamicExitParams, fills: dict[str, float]) -> list[_
                                                   partial_take_1_ratio=r1, partial_take_2_ratio=r2,
                                                   second_target_bps=t * m, trailing_stop_bps=tr,
                                                   breakeven_after_first_target=True, **fills)
-                                plans.append(_Plan(dynamic_plan_id(h, t, s, tr, m, r1, r2), h, plan, {
+                                plans.append(GridPlan(dynamic_plan_id(h, t, s, tr, m, r1, r2), h, plan, {
                                     "horizon_minutes": h, "target_bps": t, "stop_bps": s, "trailing_stop_bps": tr,
                                     "second_target_multiplier": m, "second_target_bps": t * m,
                                     "take1_ratio": r1, "take2_ratio": r2}))
     return plans
-
-
-# ------------------------------------------------------------------------------------ evaluation core
-def _samples(features: pd.DataFrame) -> pd.DataFrame:
-    """Trainable rows (OK/PARTIAL_OPTIONAL, the four training splits) keyed by (symbol, open_time_ms)."""
-    require_columns(features, list(DATASET_KEY) + list(FEATURE_ORDER) + ["data_quality_flag"], "feature_frame")
-    rows = trainable_features(features)[["sample_id", "symbol", "open_time_ms", "split_id"]]
-    if rows.empty:
-        raise DataContractError("feature_frame: no trainable rows (OK/PARTIAL_OPTIONAL in the training splits)")
-    if rows.duplicated(["symbol", "open_time_ms"]).any():
-        raise DataContractError("feature_frame: duplicate (symbol, open_time_ms) among trainable rows")
-    rows = rows.copy()
-    rows["symbol"] = rows["symbol"].astype("str")
-    return rows
-
-
-@njit(cache=True, error_model="numpy")
-def _kahan_group_sums(codes: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per group and quantity: sum and count of the non-NaN values, Kahan-compensated in row order.
-
-    ``values`` holds one quantity per row and one outcome row per column, ``codes`` the group of each outcome
-    row (negative: none). The summation is the one of pandas' groupby mean (``group_mean``), so the means
-    are equal to the last bit.
-    """
-    n_values = values.shape[0]
-    sums, compensation = np.zeros((n_groups, n_values)), np.zeros((n_groups, n_values))
-    counts = np.zeros((n_groups, n_values), dtype=np.int64)
-    for i in range(values.shape[1]):
-        g = codes[i]
-        if g < 0:
-            continue
-        for j in range(n_values):
-            value = values[j, i]
-            if not math.isnan(value):
-                counts[g, j] += 1
-                y = value - compensation[g, j]
-                t = sums[g, j] + y
-                compensation[g, j] = t - sums[g, j] - y
-                if math.isnan(compensation[g, j]):  # an infinite value: keep the sum infinite
-                    compensation[g, j] = 0.0
-                sums[g, j] = t
-    return sums, counts
-
-
-@dataclass(frozen=True, eq=False)
-class SplitSideGroups:
-    """The (split_id, side) group of each outcome row, for group statistics equal to pandas' groupby.
-
-    ``codes`` = split code * len(sides) + side code (-1: no group); ``observed`` are the codes with rows
-    (ascending), ``members`` the rows of each in row order and ``index`` their (split_id, side) MultiIndex, as
-    ``groupby(["split_id", "side"], sort=True, observed=True)`` over the two categorical columns returns them.
-    """
-
-    codes: np.ndarray
-    n_groups: int
-    observed: np.ndarray
-    members: list[np.ndarray]
-    index: pd.MultiIndex
-
-    @classmethod
-    def build(cls, split_codes: np.ndarray, side_codes: np.ndarray, sides: Sequence[str]) -> SplitSideGroups:
-        """Groups of rows by ``split_codes`` (into ``ROW_SPLITS``; negative: no group) and ``side_codes``."""
-        n_sides = len(sides)
-        codes = np.where(split_codes >= 0, split_codes.astype(np.int64) * n_sides + side_codes, -1)
-        sizes = np.bincount(codes[codes >= 0], minlength=len(ROW_SPLITS) * n_sides)
-        observed = np.flatnonzero(sizes)
-        in_groups = np.argsort(codes, kind="stable")[codes.size - sizes.sum():]
-        members = np.split(in_groups, np.cumsum(sizes[observed]))[:-1]
-        index = pd.MultiIndex.from_arrays(
-            [pd.Categorical.from_codes(observed // n_sides, categories=list(ROW_SPLITS)),
-             pd.Categorical.from_codes(observed % n_sides, categories=list(sides))], names=["split_id", "side"])
-        return cls(codes, sizes.size, observed, members, index)
-
-    def means(self, values: dict[str, np.ndarray]) -> pd.DataFrame:
-        """``rows`` and the mean of each of ``values`` (output name -> one value per row) per group."""
-        stacked = np.empty((len(values), self.codes.size))
-        for line, column in zip(stacked, values.values()):
-            line[:] = column
-        sums, counts = _kahan_group_sums(self.codes, stacked, self.n_groups)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = sums[self.observed] / counts[self.observed]
-        out = pd.DataFrame(means, index=self.index, columns=list(values))
-        out.insert(0, "rows", np.array([m.size for m in self.members], dtype=np.int64))
-        return out
-
-    def quantiles(self, values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-        """pandas' groupby ``quantile(qs)`` per group ('linear', NaN skipped): one row per group, one column per q.
-
-        pandas interpolates as ``lo + (hi - lo) * frac`` (not numpy's lerp); a group without values gives NaN.
-        """
-        qs = np.asarray(qs, dtype=np.float64)
-        out = np.full((self.observed.size, qs.size), np.nan)
-        for row, members in enumerate(self.members):
-            x = np.sort(values[members])  # NaN sort last
-            size = x.size - np.count_nonzero(np.isnan(x))
-            if size:
-                position = qs * (size - 1)
-                lo, frac = position.astype(np.int64), position % 1
-                hi = np.minimum(lo + 1, size - 1)
-                out[row] = np.where(frac == 0.0, x[lo], x[lo] + (x[hi] - x[lo]) * frac)
-        return out
-
-
-@dataclass(frozen=True, eq=False)
-class PlanOutcomes:
-    """One plan's path stats (``compute_path_stats`` rows) with their groups; a row without a trainable
-    sample belongs to no group. ``outcomes[column]`` is a stat column as a numpy array."""
-
-    groups: SplitSideGroups
-    stats: pd.DataFrame
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.stats[name].to_numpy()
-
-
-class _Evaluator:
-    """Path stats of one plan with the (split, side) group of each row that joins a trainable row.
-
-    The path windows and the groups depend only on the horizon (which start rows are valid does not depend
-    on the plan), so they are cached per horizon.
-    """
-
-    def __init__(self, replay: pd.DataFrame, samples: pd.DataFrame, split_ids: np.ndarray | None) -> None:
-        self.replay, self.samples, self.split_ids = replay, samples, split_ids
-        self._split_codes = pd.Categorical(samples["split_id"], categories=list(ROW_SPLITS)).codes
-        self._horizons: dict[int, tuple[PathWindows, SplitSideGroups]] = {}
-
-    def _horizon(self, horizon: int) -> tuple[PathWindows, SplitSideGroups]:
-        if horizon not in self._horizons:
-            windows = prepare_path_windows(self.replay, horizon=horizon, split_ids=self.split_ids)
-            columns = windows.columns
-            left = pd.DataFrame({"symbol": windows.symbols.take(columns["symbol"]),
-                                 "open_time_ms": columns["open_time_ms"], "stat_row": np.arange(columns["side"].size)})
-            right = self.samples[["symbol", "open_time_ms"]].assign(sample_row=np.arange(len(self.samples)))
-            joined = left.merge(right, on=["symbol", "open_time_ms"], how="inner")
-            if joined.empty:
-                raise DataContractError(f"replay_1m: no plan window of {horizon} minutes matches a trainable "
-                                        "feature row")
-            split_codes = np.full(columns["side"].size, -1, dtype=np.int64)
-            split_codes[joined["stat_row"].to_numpy()] = self._split_codes[joined["sample_row"].to_numpy()]
-            self._horizons[horizon] = windows, SplitSideGroups.build(split_codes, columns["side"], windows.sides)
-        return self._horizons[horizon]
-
-    def outcomes(self, plan: _Plan) -> PlanOutcomes:
-        """The plan's path stats, grouped by (split_id, side) of the trainable sample of each row."""
-        windows, groups = self._horizon(plan.horizon)
-        return PlanOutcomes(groups, fill_path_stats(windows, plan.params))
-
-
-def _grid_rows(features: pd.DataFrame, replay: pd.DataFrame, plans: Sequence[_Plan],
-               split_ids: np.ndarray | None, metrics: Callable[[PlanOutcomes, _Plan], pd.DataFrame]) -> pd.DataFrame:
-    """``metrics(outcomes, plan)`` (indexed by split_id, side) for every plan, with the plan columns in front."""
-    evaluator = _Evaluator(replay, _samples(features), split_ids)
-    parts = []
-    for plan in plans:
-        table = metrics(evaluator.outcomes(plan), plan).reset_index()
-        lead = pd.DataFrame({"plan_id": plan.plan_id, **plan.columns}, index=table.index)
-        parts.append(pd.concat([lead, table], axis=1))
-    return pd.concat(parts, ignore_index=True)
-
-
-def pivot_by_split(rows: pd.DataFrame, index: Sequence[str], metrics: Sequence[str],
-                   splits: Sequence[str] = ROW_SPLITS) -> pd.DataFrame:
-    """One row per ``index`` with ``<metric>_<split>`` columns (NaN for a split without rows)."""
-    wide = rows.set_index([*index, "split_id"])[list(metrics)].unstack("split_id")
-    wide = wide.reindex(columns=pd.MultiIndex.from_product([list(metrics), list(splits)]))
-    wide.columns = [f"{m}_{s}" for m, s in wide.columns]
-    return wide.reset_index()
 
 
 def _over(frame: pd.DataFrame, metric: str, how: str, splits: Sequence[str] = GATE_SPLITS) -> pd.Series:
@@ -370,7 +185,7 @@ def _best_record(row: pd.Series) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ spec 12: price plans
-def price_plan_side_rows(outcomes: PlanOutcomes, plan: _Plan, *, cost_bps: float,
+def price_plan_side_rows(outcomes: PlanOutcomes, plan: GridPlan, *, cost_bps: float,
                          min_expected_net_edge_bps: float) -> pd.DataFrame:
     """Spec 12 ``_plan_side_rows`` per (split, side): hit rates, plan and expected edges, margin."""
     net = outcomes["gross_edge_bps"] - cost_bps
@@ -416,8 +231,8 @@ def search_price_plans(features: pd.DataFrame, replay: pd.DataFrame, *, labels: 
     labels, costs, params = labels or LabelConfig(), costs or CostConfig(), params or PricePlanSearchParams()
     horizon = params.horizon_minutes or labels.entry.max_hold_minutes
     cost, min_expected = costs.cost_bps, labels.entry.min_expected_net_edge_bps
-    rows = _grid_rows(features, replay, _price_plans(params, horizon, _stop_fills(labels)), replay_split_ids,
-                      lambda o, p: price_plan_side_rows(o, p, cost_bps=cost, min_expected_net_edge_bps=min_expected))
+    rows = grid_rows(features, replay, _price_plans(params, horizon, _stop_fills(labels)), replay_split_ids,
+                     lambda o, p: price_plan_side_rows(o, p, cost_bps=cost, min_expected_net_edge_bps=min_expected))
     summary = plan_summary(rows)
     summary["robust"] = robust_price_plans(summary)
     robust = summary[summary["robust"]]
@@ -490,8 +305,8 @@ def search_dynamic_exit_plans(features: pd.DataFrame, replay: pd.DataFrame, *, l
     """Spec 13.3: score DYNAMIC_TRAILING_V1 plans; best = top score among robust rows, else among all rows."""
     labels, costs, params = labels or LabelConfig(), costs or CostConfig(), params or DynamicExitParams()
     cost, min_expected = costs.cost_bps, labels.entry.min_expected_net_edge_bps
-    rows = _grid_rows(features, replay, _dynamic_plans(params, _stop_fills(labels)), replay_split_ids,
-                      lambda o, p: dynamic_exit_side_rows(o, cost_bps=cost, min_expected_net_edge_bps=min_expected))
+    rows = grid_rows(features, replay, _dynamic_plans(params, _stop_fills(labels)), replay_split_ids,
+                     lambda o, p: dynamic_exit_side_rows(o, cost_bps=cost, min_expected_net_edge_bps=min_expected))
     summary = dynamic_exit_summary(rows)
     robust_found = bool(summary["robust"].any())
     pool = summary[summary["robust"]] if robust_found else summary

@@ -7,8 +7,8 @@ skips NaN and needs m non-NaN values, with m = w everywhere except the liquidati
 and the 1440-row liquidation mean/std (m = 60); the rolling-240 median of range_15m_bps uses m = 240;
 ``safe_divide`` maps den == 0, +-inf and NaN to 0 (so safe-divided features never cause WARMUP);
 ``std == 0`` becomes NaN then 0 in the z-scores; comparisons with NaN are False (features 16/17 are 0 in
-warmup); ``clip`` keeps NaN. The kernels (``kernels.py``) reproduce pandas' rolling algorithms bit for
-bit, so those exact tests agree with pandas.
+warmup); ``clip`` keeps NaN. The kernels (``kernels.py``, ``rolling.py``) reproduce pandas' rolling
+algorithms bit for bit, so those exact tests agree with pandas.
 
 Decisions (docs/features.md):
 

@@ -7,7 +7,7 @@ Layouts (``detect_layout`` reads the content, never the file extension):
 * otherwise a CSV, told apart by its first line (a header starts with a letter):
 
   - ``binance-kline-csv``: the 12 data.vision kline columns, with that exact header or without one. Parsed by
-    ``binance_vision`` (ms or µs per value, never seconds) and mapped the same way:
+    ``vision_files`` (ms or µs per value, never seconds) and mapped by ``binance_vision`` the same way:
     ``taker_sell_volume = volume - taker_buy_volume``, ``trade_count = count``;
   - ``bar-csv``: a header holding ``timestamp`` (``timestamp, open, high, low, close, volume`` + optional
     ``taker_buy_volume, taker_sell_volume, trade_count``), or 6 columns without header in that order.
@@ -43,13 +43,8 @@ import pandas as pd
 
 from trader_core.contracts.raw import BARS, FUNDING
 from trader_core.errors import ConfigError, DataContractError
-from trader_core.market.binance_vision import (
-    KLINE_COLUMNS,
-    VISION_TABLES,
-    vision_funding,
-    kline_bars,
-    read_vision_csv,
-)
+from trader_core.market.binance_vision import kline_bars, vision_funding
+from trader_core.market.vision_files import KLINE_COLUMNS, VISION_TABLES, read_vision_csv
 
 OHLCV = ("open", "high", "low", "close", "volume")
 CSV_TIME = "timestamp"

@@ -1,10 +1,7 @@
 """Binance USD-M or COIN-M futures websocket capture -> raw market tables (``bars``, ``book_l1``, ``book_depth``).
 
-Input: a gzip or plain text file (detected by the gzip magic bytes), one event a line:
-``<local_timestamp_ns> <json>``. The json is a combined-stream message ``{"stream": "btcusdt@trade",
-"data": {...}}`` in Binance's field names, or a bare REST depth snapshot ``{"lastUpdateId", "E", "T",
-"bids", "asks"}`` (how the real capture stores it). Blank lines are skipped; any other line is an error
-naming its line number.
+Input: a capture file of ``<local_timestamp_ns> <json>`` lines, read by ``trader_core.market.binance_feed_capture``
+(the line format is described there).
 
 Decisions:
 
@@ -45,13 +42,8 @@ Decisions:
 
 from __future__ import annotations
 
-import gzip
 import heapq
-import json
 import warnings
-import zlib
-from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,11 +60,11 @@ from trader_core.contracts.raw import (
 )
 from trader_core.contracts.table import validate_frame
 from trader_core.errors import ConfigError, DataContractError
+from trader_core.market.binance_feed_capture import SNAPSHOT, Capture, check_capture_symbol, parse_capture
 from trader_core.market.symbols import binance_symbol, coin_m_contract_usd
 
 MINUTE_MS = 60_000
 ON_GAP = ("raise", "resync")
-SNAPSHOT = "depthSnapshot"  # event-count key of the REST depth snapshot lines
 
 
 @dataclass
@@ -107,20 +99,6 @@ class FeedResult:
     quality: FeedQuality
 
 
-@dataclass
-class _Capture:
-    trades: list[tuple[int, int, float, float, bool, int]] = field(default_factory=list)  # T, id, p, q, m, n
-    agg_trades: list[tuple[int, int, float, float, bool, int]] = field(default_factory=list)
-    tickers: list[tuple[int, int, float, float, float, float]] = field(default_factory=list)  # E, u, b, B, a, A
-    diffs: list[tuple[int, int, int, int, int, list, list]] = field(default_factory=list)  # line, E, U, u, pu, b, a
-    snapshots: list[tuple[int, int, list, list]] = field(default_factory=list)  # line, lastUpdateId, bids, asks
-    counts: Counter = field(default_factory=Counter)
-    symbols: set[str] = field(default_factory=set)
-    lines: int = 0
-    first_ms: int | None = None
-    last_ms: int | None = None
-
-
 # ------------------------------------------------------------------------------------------ public API
 def load_binance_feed(path: Path, symbol: str, *, depth_levels: int = MAX_BOOK_LEVELS,
                       on_gap: str = "raise") -> FeedResult:
@@ -133,8 +111,8 @@ def load_binance_feed(path: Path, symbol: str, *, depth_levels: int = MAX_BOOK_L
     if not path.is_file():
         raise ConfigError(f"source.path: {path} is not a file")
     exchange_name = binance_symbol(symbol)
-    cap = _parse(path)
-    _check_symbol(cap, exchange_name, path)
+    cap = parse_capture(path)
+    check_capture_symbol(cap, exchange_name, path)
     quality = FeedQuality(lines=cap.lines, contract_usd=coin_m_contract_usd(symbol), events=dict(cap.counts))
     tables = {"bars": _bars(cap, symbol, path, quality)}
     if cap.tickers:
@@ -170,82 +148,7 @@ def feed_quality(path: Path, symbol: str, *, on_gap: str = "resync") -> dict[str
     return load_binance_feed(path, symbol, on_gap=on_gap).quality.as_dict()
 
 
-# ------------------------------------------------------------------------------------------ parsing
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    with path.open("rb") as fh:
-        is_gzip = fh.read(2) == b"\x1f\x8b"
-    line_no = 0
-    try:
-        with (gzip.open(path, "rt", encoding="utf-8") if is_gzip else path.open(encoding="utf-8")) as fh:
-            for line_no, line in enumerate(fh, 1):
-                yield line_no, line
-    except (EOFError, OSError, zlib.error, UnicodeDecodeError) as exc:
-        raise DataContractError(f"{path}: corrupt or truncated {'gzip ' if is_gzip else ''}file, unreadable after "
-                                f"line {line_no} ({type(exc).__name__}: {exc})") from exc
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"field 'm' is {value!r}, expected true/false")
-    return value
-
-
-def _parse(path: Path) -> _Capture:
-    cap = _Capture()
-    for no, line in _lines(path):
-        cap.lines = no
-        if not line.strip():
-            continue
-        stamp, _, body = line.partition(" ")
-        try:
-            int(stamp)
-            obj = json.loads(body)
-            data = obj.get("data", obj)
-            if "lastUpdateId" in data:
-                cap.snapshots.append((no, int(data["lastUpdateId"]), data["bids"], data["asks"]))
-                cap.counts[SNAPSHOT] += 1
-                continue
-            kind = data["e"]
-            cap.counts[kind] += 1
-            if "stream" in obj:
-                cap.symbols.add(obj["stream"].partition("@")[0].upper())
-            if "s" in data:
-                cap.symbols.add(str(data["s"]).upper())
-            if kind == "trade":
-                cap.trades.append((int(data["T"]), int(data["t"]), float(data["p"]), float(data["q"]),
-                                   _flag(data["m"]), 1))
-                ms = cap.trades[-1][0]
-            elif kind == "aggTrade":
-                cap.agg_trades.append((int(data["T"]), int(data["a"]), float(data["p"]), float(data["q"]),
-                                       _flag(data["m"]), int(data["l"]) - int(data["f"]) + 1))
-                ms = cap.agg_trades[-1][0]
-            elif kind == "bookTicker":
-                ms = int(data["E"] if "E" in data else data["T"])
-                cap.tickers.append((ms, int(data["u"]), float(data["b"]), float(data["B"]), float(data["a"]),
-                                    float(data["A"])))
-            elif kind == "depthUpdate":
-                ms = int(data["E"])
-                cap.diffs.append((no, ms, int(data["U"]), int(data["u"]), int(data["pu"]), data["b"], data["a"]))
-            elif "E" in data:
-                ms = int(data["E"])
-            else:
-                continue
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            detail = f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
-            raise DataContractError(f"{path}: line {no} is not '<local_timestamp_ns> <json event>' ({detail}): "
-                                    f"{line[:120].rstrip()!r}") from exc
-        cap.first_ms = ms if cap.first_ms is None else min(cap.first_ms, ms)
-        cap.last_ms = ms if cap.last_ms is None else max(cap.last_ms, ms)
-    return cap
-
-
-def _check_symbol(cap: _Capture, exchange_name: str, path: Path) -> None:
-    other = sorted(cap.symbols - {exchange_name})
-    if other:
-        raise DataContractError(f"{path}: the capture holds instrument(s) {sorted(cap.symbols)}, expected only "
-                                f"{exchange_name}; this file is not a capture of the requested symbol")
-
-
+# ------------------------------------------------------------------------------------------ units and times
 def _utc(ms: np.ndarray) -> pd.DatetimeIndex:
     return pd.to_datetime(np.asarray(ms, dtype=np.int64), unit="ms", utc=True)
 
@@ -260,7 +163,7 @@ def _base_units(qty: np.ndarray, price: np.ndarray, contract_usd: float | None) 
 
 
 # ------------------------------------------------------------------------------------------ tables
-def _bars(cap: _Capture, symbol: str, path: Path, quality: FeedQuality) -> pd.DataFrame:
+def _bars(cap: Capture, symbol: str, path: Path, quality: FeedQuality) -> pd.DataFrame:
     if cap.trades:
         rows, quality.trade_source = cap.trades, "trade"
         if cap.agg_trades:
@@ -290,7 +193,7 @@ def _bars(cap: _Capture, symbol: str, path: Path, quality: FeedQuality) -> pd.Da
     return bars
 
 
-def _book_l1(cap: _Capture, symbol: str, quality: FeedQuality) -> pd.DataFrame:
+def _book_l1(cap: Capture, symbol: str, quality: FeedQuality) -> pd.DataFrame:
     t = pd.DataFrame(cap.tickers, columns=["E", "u", "bid_price", "bid_size", "ask_price", "ask_size"])
     quality.crossed_l1_events = int((t["bid_price"] >= t["ask_price"]).sum())
     t = t.sort_values(["E", "u"], kind="mergesort")
@@ -319,7 +222,7 @@ def _top(side: dict[float, float], n: int, highest: bool) -> list[tuple[float, f
     return [(p, side[p]) for p in prices]
 
 
-def _book_depth(cap: _Capture, symbol: str, levels: int, on_gap: str, path: Path,
+def _book_depth(cap: Capture, symbol: str, levels: int, on_gap: str, path: Path,
                 quality: FeedQuality) -> pd.DataFrame:
     snaps = sorted(cap.snapshots, key=lambda s: s[1])
     rows: dict[int, tuple[int, list, list]] = {}  # minute -> (E, top bids, top asks)
@@ -401,7 +304,7 @@ def _depth_frame(rows: dict[int, tuple[int, list, list]], symbol: str, levels: i
     return depth
 
 
-def _partial_minutes(bars: pd.DataFrame, cap: _Capture) -> list[str]:
+def _partial_minutes(bars: pd.DataFrame, cap: Capture) -> list[str]:
     opens = (bars["open_time"].iloc[[0, -1]] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)
     first_open, last_open = (int(v) for v in opens)
     partial = []

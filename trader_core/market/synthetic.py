@@ -131,20 +131,26 @@ Each random component has its own ``numpy.random.Generator(PCG64(SeedSequence(se
 market (regimes, crash time, common factor) uses keys ``(0, component)``, a symbol uses
 ``(1, len(name), *utf8(name), component)``. A symbol's data therefore depends only on the seed, its name, the
 window and the knob, not on which other symbols are generated nor on their order.
+
+Code
+----
+``synthetic_config`` (the config), ``synthetic_schedule`` (regimes, crash minute, volatility),
+``synthetic_prices`` (scales, latent state, returns, bars), ``synthetic_book`` (``book_l1``, ``book_depth``),
+``synthetic_derivatives`` (mark/index, funding, open interest, liquidations) and ``synthetic_streams``
+(seeding, filters); this module puts them together.
 """
 
 from __future__ import annotations
 
-import math
-import zlib
-from dataclasses import dataclass, fields
-
-import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
-from trader_core.contracts.raw import MAX_BOOK_LEVELS, RAW_TABLES
+from trader_core.contracts.raw import RAW_TABLES
 from trader_core.errors import ConfigError
+from trader_core.market.synthetic_book import book_tables
+from trader_core.market.synthetic_config import SyntheticMarketConfig
+from trader_core.market.synthetic_derivatives import liquidation_table, mark_index_and_funding, open_interest_table
+from trader_core.market.synthetic_prices import BETA, Z_PHI, symbol_bars, symbol_scales
+from trader_core.market.synthetic_schedule import REGIME_SIGMA_BPS, REGIMES, MarketPath, market_path, regime_schedule
 
 __all__ = [
     "SyntheticMarketConfig",
@@ -156,429 +162,18 @@ __all__ = [
     "Z_PHI",
 ]
 
-MINUTES_PER_DAY = 1440
-BPS = 1e-4
-
-REGIMES: tuple[str, ...] = ("calm", "trending", "volatile")
-REGIME_SIGMA_BPS: dict[str, float] = {"calm": 4.0, "trending": 6.0, "volatile": 12.0}
-SIGMA_CALM = REGIME_SIGMA_BPS["calm"] * BPS
-FLAT_SIGMA_BPS = REGIME_SIGMA_BPS["trending"]  # every regime's level when volatility_regimes is False
-_CALM, _TRENDING, _VOLATILE = 0, 1, 2
-_FIRST_REGIME_P = np.array([0.5, 0.3, 0.2])
-_TRANSITION_P = np.array([[0.0, 0.6, 0.4],
-                          [0.6, 0.0, 0.4],
-                          [0.7, 0.3, 0.0]])
-SEGMENT_HOURS = (24, 96)
-SIGMA_SMOOTH_MINUTES = 30.0
-
-Z_PERSISTENCE_MINUTES = 30.0
-Z_PHI = math.exp(-1.0 / Z_PERSISTENCE_MINUTES)
-BETA = 0.1
-TREND_DRIFT = 0.015
-MARKET_FACTOR_SHARE = 0.6  # correlation between symbols' return shocks
-
-TAKER_Z_GAIN = 0.2
-TAKER_RET_GAIN = 0.05
-TAKER_NOISE = 0.08
-BOOK_Z_GAIN = 0.3
-BOOK_SIZE_NOISE = 0.25
-
-CRASH_WINDOW_FRACTION = 0.125
-CRASH_DROP = (0.05, 0.08)
-CRASH_WICK = (0.2, 0.6)
-CRASH_GAP = (0.3, 0.7)  # share of the crash jump that happens between bars (the crash bar's open)
-CRASH_VOLATILE_MINUTES = 1440
-STRESS_SIGMA_BOOST, STRESS_SIGMA_TAU = 1.5, 240.0
-STRESS_SPREAD_BOOST, STRESS_SPREAD_TAU = 4.0, 30.0
-STRESS_VOLUME_BOOST, STRESS_VOLUME_TAU = 9.0, 30.0
-CRASH_LIQ_RATE, CRASH_LIQ_TAU, CRASH_LIQ_SELL_P = 150.0, 20.0, 0.95
-CRASH_OI_DROP, CRASH_OI_TAU = (0.08, 0.18), 15.0
-CRASH_BASIS_KICK, CRASH_BASIS_TAU = -20 * BPS, 60.0
-
-BASIS_MEAN, BASIS_SD, BASIS_TAU = 0.5 * BPS, 2.0 * BPS, 240.0
-FUNDING_HOURS = 8
-FUNDING_BASE, FUNDING_BASIS_GAIN, FUNDING_NOISE = 1e-4, 0.25, 1e-5
-OI_SD, OI_TAU = 0.05, 2.0 * MINUTES_PER_DAY
-OI_EVERY_MINUTES = 5
 SNAPSHOT_OFFSET = pd.Timedelta(seconds=59)
 
-# Component ids of the random streams (never renumber: it would change every generated market).
-_M_REGIME, _M_FACTOR = 0, 1
-(_S_EPS, _S_Z, _S_TAKER, _S_BARS, _S_BOOK, _S_MARK, _S_OI, _S_LIQ, _S_CRASH, _S_GAPS) = range(10)
 
-
-@dataclass(frozen=True)
-class SyntheticMarketConfig:
-    """Configuration of :func:`generate_synthetic_market` (validated on construction)."""
-
-    symbols: tuple[str, ...] = ("BTC-USDT-PERP", "ETH-USDT-PERP")
-    start: str = "2026-01-01"  # UTC date, inclusive
-    days: int = 60
-    seed: int = 7
-    signal: float = 1.0  # the signal knob s >= 0
-    depth_levels: int = 10  # 1..20
-    #: False: every regime has the same volatility (6 bps/min), so before the crash nothing about the size
-    #: of future moves is predictable either (the "structure-free" market of the honesty tests).
-    volatility_regimes: bool = True
-
-    def __post_init__(self) -> None:
-        symbols = self.symbols
-        if isinstance(symbols, str) or not isinstance(symbols, (tuple, list)):
-            raise ConfigError(f"symbols: expected a tuple of symbol names, got {type(symbols).__name__}")
-        symbols = tuple(symbols)
-        if not symbols:
-            raise ConfigError("symbols: at least one symbol is required")
-        bad = [s for s in symbols if not isinstance(s, str) or not s.strip()]
-        if bad:
-            raise ConfigError(f"symbols: every symbol must be a non-empty string, got {bad!r}")
-        dup = sorted({s for s in symbols if symbols.count(s) > 1})
-        if dup:
-            raise ConfigError(f"symbols: duplicate symbol(s) {dup}")
-        object.__setattr__(self, "symbols", symbols)
-        _start_timestamp(self.start)
-        _check_int("days", self.days, 1)
-        _check_int("seed", self.seed, 0)
-        _check_int("depth_levels", self.depth_levels, 1, MAX_BOOK_LEVELS)
-        sig = self.signal
-        if isinstance(sig, bool) or not isinstance(sig, (int, float, np.integer, np.floating)):
-            raise ConfigError(f"signal: expected a number >= 0, got {sig!r}")
-        if not math.isfinite(float(sig)) or float(sig) < 0:
-            raise ConfigError(f"signal: must be a finite number >= 0, got {sig!r}")
-        object.__setattr__(self, "signal", float(sig))
-        if not isinstance(self.volatility_regimes, (bool, np.bool_)):
-            raise ConfigError(f"volatility_regimes: expected true or false, got {self.volatility_regimes!r}")
-
-    @property
-    def minutes(self) -> int:
-        return self.days * MINUTES_PER_DAY
-
-    @property
-    def start_ts(self) -> pd.Timestamp:
-        return _start_timestamp(self.start)
-
-    def as_dict(self) -> dict:
-        return {f.name: (list(getattr(self, f.name)) if f.name == "symbols" else getattr(self, f.name))
-                for f in fields(self)}
-
-
-def _check_int(name: str, value: object, lo: int, hi: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{name}: expected an integer, got {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        rng = f">= {lo}" if hi is None else f"in {lo}..{hi}"
-        raise ConfigError(f"{name}: must be {rng}, got {value}")
-
-
-def _start_timestamp(start: object) -> pd.Timestamp:
-    if not isinstance(start, (str, pd.Timestamp)):
-        raise ConfigError(f"start: expected a UTC date string like '2026-01-01', got {start!r}")
-    try:
-        ts = pd.Timestamp(start)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"start: not a parseable date: {start!r} ({exc})") from None
-    if ts is pd.NaT or pd.isna(ts):
-        raise ConfigError(f"start: not a parseable date: {start!r}")
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    if ts != ts.normalize():
-        raise ConfigError(f"start: must be a UTC date (00:00), got {start!r}")
-    return ts
-
-
-# --------------------------------------------------------------------------------------------------------
-# random streams and small kernels
-
-
-def _stream(seed: int, *key: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=tuple(key))))
-
-
-def _symbol_stream(seed: int, symbol: str, component: int) -> np.random.Generator:
-    raw = symbol.encode("utf-8")
-    return _stream(seed, 1, len(raw), *raw, component)
-
-
-def _ema(x: np.ndarray, tau: float, initial: float | None = None) -> np.ndarray:
-    """Causal exponential moving average ``y_t = a x_t + (1 - a) y_{t-1}``, ``a = 1 - exp(-1/tau)``."""
-    a = 1.0 - math.exp(-1.0 / tau)
-    y0 = x[0] if initial is None else initial
-    y, _ = lfilter([a], [1.0, -(1.0 - a)], x, zi=[(1.0 - a) * y0])
-    return y
-
-
-def _ar1(shocks: np.ndarray, phi: float) -> np.ndarray:
-    """Unit-variance stationary AR(1) from iid N(0,1) shocks (the first shock is the stationary start)."""
-    u = shocks * math.sqrt(1.0 - phi * phi)
-    u[0] = shocks[0]
-    return lfilter([1.0], [1.0, -phi], u)
-
-
-def _decay_after(n: int, t0: int, tau: float) -> np.ndarray:
-    """``exp(-(t - t0)/tau)`` for ``t >= t0``, 0 before."""
-    t = np.arange(n, dtype=np.float64) - t0
-    out = np.zeros(n)
-    on = t >= 0
-    out[on] = np.exp(-t[on] / tau)
-    return out
-
-
-# --------------------------------------------------------------------------------------------------------
-# the shared market path
-
-
-@dataclass(frozen=True)
-class _MarketPath:
-    regime: np.ndarray  # int codes per minute
-    trend_dir: np.ndarray  # +-1 on trending minutes, 0 elsewhere
-    sigma: np.ndarray  # per-minute return volatility (fraction)
-    crash_minute: int
-    factor: np.ndarray | None  # common market shock m_t
-
-
-def _market_path(config: SyntheticMarketConfig, with_factor: bool = True) -> _MarketPath:
-    n = config.minutes
-    rng = _stream(config.seed, 0, _M_REGIME)
-    max_segments = config.days + 2  # each segment lasts >= 1 day
-    hours = rng.integers(SEGMENT_HOURS[0], SEGMENT_HOURS[1] + 1, size=max_segments)
-    u = rng.random(max_segments)
-    dirs = rng.choice(np.array([-1, 1]), size=max_segments)
-    codes = np.empty(max_segments, dtype=np.int64)
-    codes[0] = int(np.searchsorted(np.cumsum(_FIRST_REGIME_P), u[0], side="right"))
-    for i in range(1, max_segments):  # a loop over segments (<= days + 2), not rows
-        codes[i] = int(np.searchsorted(np.cumsum(_TRANSITION_P[codes[i - 1]]), u[i], side="right"))
-    lengths = hours * 60
-    regime = np.repeat(codes, lengths)[:n]
-    trend_dir = np.repeat(np.where(codes == _TRENDING, dirs, 0), lengths)[:n]
-
-    span = int(n * CRASH_WINDOW_FRACTION)  # n is a multiple of 1440, so this is exactly n / 8
-    crash = int(rng.integers(n - span + span // 10, n - span // 2 + 1))
-    regime = regime.copy()
-    trend_dir = trend_dir.copy()
-    after = slice(crash, min(n, crash + CRASH_VOLATILE_MINUTES))
-    regime[after] = _VOLATILE
-    trend_dir[after] = 0
-
-    levels = np.array([REGIME_SIGMA_BPS[r] if config.volatility_regimes else FLAT_SIGMA_BPS for r in REGIMES]) * BPS
-    sigma = _ema(levels[regime], SIGMA_SMOOTH_MINUTES)
-    sigma = sigma * (1.0 + STRESS_SIGMA_BOOST * _decay_after(n, crash, STRESS_SIGMA_TAU))
-    factor = _stream(config.seed, 0, _M_FACTOR).standard_normal(n) if with_factor else None
-    return _MarketPath(regime=regime, trend_dir=trend_dir, sigma=sigma, crash_minute=crash, factor=factor)
-
-
-def regime_schedule(config: SyntheticMarketConfig) -> pd.DataFrame:
-    """The shared regime path: one row per minute.
-
-    Columns: ``minute`` (0..n-1), ``open_time`` (UTC), ``regime`` (calm/trending/volatile),
-    ``sigma_bps`` (per-minute return volatility, after smoothing and crash stress), ``trend_direction``
-    (+1/-1 on trending minutes: the drift direction at s > 0, else 0) and ``crash`` (True on the crash
-    minute only). Not a raw table: for documentation and tests.
-    """
-    path = _market_path(config, with_factor=False)
-    n = config.minutes
-    crash = np.zeros(n, dtype=bool)
-    crash[path.crash_minute] = True
-    return pd.DataFrame({
-        "minute": np.arange(n, dtype=np.int64),
-        "open_time": pd.date_range(config.start_ts, periods=n, freq="min"),
-        "regime": np.array(REGIMES, dtype=object)[path.regime],
-        "sigma_bps": path.sigma / BPS,
-        "trend_direction": path.trend_dir.astype(np.int64),
-        "crash": crash,
-    })
-
-
-# --------------------------------------------------------------------------------------------------------
-# per-symbol scales
-
-
-@dataclass(frozen=True)
-class _SymbolScales:
-    p0: float
-    tick_exp: int  # tick = 10 ** tick_exp
-    volume_notional: float
-    trade_notional: float
-    book_notional: float
-    oi_notional: float
-    liq_notional: float
-
-    def to_ticks(self, price: np.ndarray) -> np.ndarray:
-        return price * 10.0 ** (-self.tick_exp) if self.tick_exp < 0 else price / 10.0 ** self.tick_exp
-
-    def from_ticks(self, k: np.ndarray) -> np.ndarray:
-        # Dividing an integer by a power of ten gives the correctly rounded decimal price.
-        return k / 10.0 ** (-self.tick_exp) if self.tick_exp < 0 else k * 10.0 ** self.tick_exp
-
-    @property
-    def tick(self) -> float:
-        return 10.0 ** self.tick_exp
-
-
-def _scales(symbol: str) -> _SymbolScales:
-    base = symbol.upper().replace("/", "-").split("-")[0]
-    if base in ("BTC", "XBT") or base.startswith("BTC"):
-        p0, tier = 60000.0, (3e6, 2000.0, 4e5, 6e9, 5000.0)
-    elif base.startswith("ETH"):
-        p0, tier = 3000.0, (1.5e6, 1500.0, 2e5, 3e9, 3000.0)
-    else:
-        u = zlib.crc32(symbol.encode("utf-8")) / 2.0 ** 32
-        p0, tier = round(100.0 * math.exp(0.5 * (u - 0.5)), 2), (1.5e5, 500.0, 2e4, 1e8, 1000.0)
-    tick_exp = math.floor(math.log10(p0)) - 5
-    return _SymbolScales(p0, tick_exp, *tier)
-
-
-# --------------------------------------------------------------------------------------------------------
-# generation
-
-
-def _symbol_tables(config: SyntheticMarketConfig, symbol: str, path: _MarketPath,
+def _symbol_tables(config: SyntheticMarketConfig, symbol: str, path: MarketPath,
                    times: pd.DatetimeIndex) -> dict[str, pd.DataFrame]:
-    n = config.minutes
-    s = config.signal
-    seed = config.seed
-    sc = _scales(symbol)
-    sigma = path.sigma
-    tc = path.crash_minute
-    vol_ratio = sigma / SIGMA_CALM
+    scales = symbol_scales(symbol)
     snap = times + SNAPSHOT_OFFSET
-
-    # latent state and returns --------------------------------------------------------------------------
-    rng = _symbol_stream(seed, symbol, _S_Z)
-    zz = _ar1(rng.standard_normal(n + 1), Z_PHI)  # zz[0] is the state before the window
-    z_prev, z = zz[:-1], zz[1:]
-    rng = _symbol_stream(seed, symbol, _S_EPS)
-    eps = math.sqrt(MARKET_FACTOR_SHARE) * path.factor + math.sqrt(1 - MARKET_FACTOR_SHARE) * rng.standard_normal(n)
-    rng = _symbol_stream(seed, symbol, _S_CRASH)
-    drop = rng.uniform(*CRASH_DROP)
-    wick = rng.uniform(*CRASH_WICK)
-    oi_drop = rng.uniform(*CRASH_OI_DROP)
-    gap = rng.uniform(*CRASH_GAP)  # drawn last: the earlier draws of the stream stay as they were
-    jump = math.log(1.0 - drop)
-
-    r = sigma * eps + s * BETA * sigma * z_prev + s * TREND_DRIFT * sigma * path.trend_dir
-    r[tc] += jump
-    log_close = math.log(sc.p0) + np.cumsum(r)
-    log_open = np.concatenate(([math.log(sc.p0)], log_close[:-1]))
-    log_open[tc] += gap * jump
-    close = np.exp(log_close)
-    open_ = np.exp(log_open)
-
-    # bars ----------------------------------------------------------------------------------------------
-    rng = _symbol_stream(seed, symbol, _S_BARS)
-    up = np.abs(rng.standard_normal(n))
-    down = np.abs(rng.standard_normal(n))
-    vol_noise = rng.standard_normal(n)
-    count_noise = rng.standard_normal(n)
-    log_low = np.minimum(log_open, log_close) - 0.7 * sigma * down
-    log_low[tc] -= wick * abs(jump)
-    high = np.exp(np.maximum(log_open, log_close) + 0.7 * sigma * up)
-    low = np.exp(log_low)
-    notional = (sc.volume_notional * vol_ratio * np.exp(0.35 * vol_noise - 0.35 ** 2 / 2)
-                * (0.75 + 0.25 * np.abs(eps))
-                * (1.0 + STRESS_VOLUME_BOOST * _decay_after(n, tc, STRESS_VOLUME_TAU)))
-    volume = notional / close
-    trade_count = np.maximum(1.0, np.round(notional / sc.trade_notional * np.exp(0.2 * count_noise)))
-    rng = _symbol_stream(seed, symbol, _S_TAKER)
-    share = 0.5 + TAKER_Z_GAIN * np.tanh(z) + TAKER_RET_GAIN * np.clip(eps, -3, 3) + TAKER_NOISE * rng.standard_normal(n)
-    share[tc] -= 0.3
-    share = np.clip(share, 0.02, 0.98)
-    buy = share * volume
-    bars = pd.DataFrame({
-        "symbol": symbol, "open_time": times, "open": open_, "high": high, "low": low, "close": close,
-        "volume": volume, "taker_buy_volume": buy, "taker_sell_volume": volume - buy, "trade_count": trade_count,
-    })
-
-    # books ---------------------------------------------------------------------------------------------
-    # Level i's noise is drawn after level i-1's from its stream, so fewer levels are a prefix of more levels.
-    levels = config.depth_levels
-    rng = _symbol_stream(seed, symbol, _S_BOOK)
-    spread_noise = rng.standard_normal(n)
-    size_noise = np.empty((levels, 2, n))
-    for i in range(levels):  # a loop over book levels, not rows
-        size_noise[i] = rng.standard_normal((2, n))
-    gap_rng = _symbol_stream(seed, symbol, _S_GAPS)
-    gap_lambda = max(0.15 * BPS * sc.p0 / sc.tick - 1.0, 0.0)
-    offsets = np.zeros((levels, 2, n))
-    for i in range(1, levels):
-        offsets[i] = offsets[i - 1] + 1.0 + gap_rng.poisson(gap_lambda, size=(2, n))
-    spread_bps = (np.maximum(0.5 + 0.3 * vol_ratio + 0.1 * spread_noise, 0.2)
-                  * (1.0 + STRESS_SPREAD_BOOST * _decay_after(n, tc, STRESS_SPREAD_TAU)))
-    half = spread_bps / 2e4
-    k_bid = np.floor(sc.to_ticks(close * (1.0 - half)))
-    k_ask = np.maximum(np.ceil(sc.to_ticks(close * (1.0 + half))), k_bid + 1)
-    base_size = sc.book_notional / sc.p0
-    tilt = BOOK_Z_GAIN * np.tanh(z)
-    thin = np.sqrt(1.0 / vol_ratio)  # books thin out when volatility is high
-    depth_cols: dict[str, object] = {"symbol": symbol, "ts": snap}
-    for side, sign, k0 in (("bid", -1.0, k_bid), ("ask", 1.0, k_ask)):
-        j = 0 if side == "bid" else 1
-        for i in range(levels):
-            depth_cols[f"{side}_{i}_price"] = sc.from_ticks(k0 + sign * offsets[i, j])
-            noise = np.exp(BOOK_SIZE_NOISE * size_noise[i, j] - BOOK_SIZE_NOISE ** 2 / 2)
-            depth_cols[f"{side}_{i}_size"] = base_size * (1.0 + 0.6 * i) * thin * noise * (1.0 - sign * tilt)
-    book_depth = pd.DataFrame(depth_cols)
-    book_l1 = pd.DataFrame({
-        "symbol": symbol, "ts": snap, "bid_price": depth_cols["bid_0_price"], "bid_size": depth_cols["bid_0_size"],
-        "ask_price": depth_cols["ask_0_price"], "ask_size": depth_cols["ask_0_size"],
-    })
-
-    # mark / index / funding ------------------------------------------------------------------------------
-    rng = _symbol_stream(seed, symbol, _S_MARK)
-    burn = FUNDING_HOURS * 60
-    basis_phi = math.exp(-1.0 / BASIS_TAU)
-    basis = BASIS_MEAN + BASIS_SD * _ar1(rng.standard_normal(n + burn), basis_phi)
-    basis[burn:] += CRASH_BASIS_KICK * _decay_after(n, tc, CRASH_BASIS_TAU)
-    index_noise = rng.standard_normal(n)
-    index = close * np.exp(0.5 * BPS * index_noise)
-    mark_index = pd.DataFrame({"symbol": symbol, "ts": snap, "mark_price": index * (1.0 + basis[burn:]),
-                               "index_price": index})
-    every = FUNDING_HOURS * 60
-    f_minutes = np.arange(0, n, every)  # funding times relative to start (start is 00:00 UTC)
-    csum = np.concatenate(([0.0], np.cumsum(basis)))
-    # minutes [m - 480, m - 1] of the window are indices [m, m + 480) of the burn-in-extended basis.
-    mean_basis = (csum[f_minutes + burn] - csum[f_minutes]) / burn
-    rate = FUNDING_BASE + FUNDING_BASIS_GAIN * mean_basis + FUNDING_NOISE * rng.standard_normal(len(f_minutes))
-    f_ts = times[f_minutes]
-    funding = pd.DataFrame({"symbol": symbol, "ts": f_ts, "funding_rate": rate,
-                            "next_funding_time": f_ts + pd.Timedelta(hours=FUNDING_HOURS)})
-
-    # open interest ---------------------------------------------------------------------------------------
-    rng = _symbol_stream(seed, symbol, _S_OI)
-    # the drop is oi_drop * (1 - exp(-(t - t_c + 1)/tau)) from the crash minute on, 0 before
-    crash_drop = oi_drop * (1.0 - _decay_after(n, tc - 1, CRASH_OI_TAU)) * (np.arange(n) >= tc)
-    log_oi = (math.log(sc.oi_notional / sc.p0) + OI_SD * _ar1(rng.standard_normal(n), math.exp(-1.0 / OI_TAU))
-              - crash_drop)
-    ends = np.arange(OI_EVERY_MINUTES, n + 1, OI_EVERY_MINUTES)  # snapshot at start + end min holds minute end-1
-    open_interest = pd.DataFrame({"symbol": symbol,
-                                  "ts": times[0] + pd.to_timedelta(ends, unit="min"),
-                                  "open_interest": np.exp(log_oi[ends - 1])})
-
-    # liquidations ----------------------------------------------------------------------------------------
-    rng = _symbol_stream(seed, symbol, _S_LIQ)
-    x = r / sigma
-    excite = _ema(np.minimum(np.maximum(np.abs(x) - 2.5, 0.0), 10.0) ** 2, 10.0, initial=0.0)
-    direction = _ema(np.clip(x, -10.0, 10.0), 5.0, initial=0.0)
-    lam_normal = 0.03 * vol_ratio + 0.8 * excite
-    lam_crash = CRASH_LIQ_RATE * _decay_after(n, tc, CRASH_LIQ_TAU)
-    lam = lam_normal + lam_crash
-    p_sell = (lam_normal / (1.0 + np.exp(2.0 * direction)) + lam_crash * CRASH_LIQ_SELL_P) / lam
-    counts = rng.poisson(lam)
-    minute = np.repeat(np.arange(n), counts)
-    m = len(minute)
-    offset_ms = rng.integers(0, 60_000, size=m)
-    order = np.lexsort((offset_ms, minute))
-    minute, offset_ms = minute[order], offset_ms[order]
-    is_sell = rng.random(m) < p_sell[minute]
-    where = rng.random(m)
-    price = low[minute] + where * (high[minute] - low[minute])
-    crash_share = lam_crash[minute] / lam[minute]
-    liq_notional = sc.liq_notional * np.exp(1.3 * rng.standard_normal(m)) * (1.0 + 2.0 * crash_share)
-    liquidations = pd.DataFrame({
-        "symbol": pd.Series([symbol] * m, dtype="str"),
-        "ts": times[minute] + pd.to_timedelta(offset_ms, unit="ms"),
-        "side": pd.Series(np.where(is_sell, "SELL", "BUY").astype(object), dtype="str"),
-        "price": price,
-        "quantity": liq_notional / price,
-    })
-
+    bars, prices = symbol_bars(config, symbol, path=path, scales=scales, times=times)
+    book_l1, book_depth = book_tables(config, symbol, path=path, scales=scales, prices=prices, snap=snap)
+    mark_index, funding = mark_index_and_funding(config, symbol, path=path, prices=prices, times=times, snap=snap)
+    open_interest = open_interest_table(config, symbol, path=path, scales=scales, prices=prices, times=times)
+    liquidations = liquidation_table(config, symbol, path=path, scales=scales, prices=prices, times=times)
     return {"bars": bars, "book_l1": book_l1, "book_depth": book_depth, "funding": funding,
             "mark_index": mark_index, "open_interest": open_interest, "liquidations": liquidations}
 
@@ -591,7 +186,7 @@ def generate_synthetic_market(config: SyntheticMarketConfig) -> dict[str, pd.Dat
     """
     if not isinstance(config, SyntheticMarketConfig):
         raise ConfigError(f"config: expected SyntheticMarketConfig, got {type(config).__name__}")
-    path = _market_path(config)
+    path = market_path(config)
     times = pd.date_range(config.start_ts, periods=config.minutes, freq="min")
     per_symbol = [_symbol_tables(config, sym, path, times) for sym in sorted(config.symbols)]
     out: dict[str, pd.DataFrame] = {}

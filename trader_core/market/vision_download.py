@@ -24,7 +24,7 @@ import pandas as pd
 
 from trader_core import io
 from trader_core.errors import ArtifactError, ConfigError
-from trader_core.market.binance_vision import INTERVAL, KLINE_TABLES, VISION_TABLES
+from trader_core.market.vision_files import INTERVAL, KLINE_TABLES, VISION_TABLES
 from trader_core.market.landing import parse_month
 from trader_core.market.symbols import binance_symbol
 
