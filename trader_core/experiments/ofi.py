@@ -27,7 +27,6 @@ from trader_core.contracts.features import FEATURE_ORDER, sha256_json
 from trader_core.contracts.versions import FIT_SPLIT, SEALED_SPLITS, TRAINING_SPLITS
 from trader_core.errors import ConfigError, DataContractError
 from trader_core.experiments.ofi_features import (
-    BOOK_LEVELS,  # re-exported: the ofi_experiment asset checks the run's book against ofi.BOOK_LEVELS
     NORMALIZATION,
     OFI_FEATURES,
     OFI_METHOD,

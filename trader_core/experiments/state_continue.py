@@ -12,7 +12,7 @@ fit target. ``verdict`` applies the spec's acceptance rule.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trader_core.config import ContinueLabelConfig
 from trader_core.contracts.features import FEATURE_ORDER, sha256_json
 from trader_core.contracts.versions import FIT_SPLIT, SEALED_SPLITS, TRAINING_SPLITS
-from trader_core.errors import ConfigError, DataContractError
+from trader_core.errors import DataContractError
+from trader_core.experiments.state_continue_params import StateContinueParams, check_regressor
 from trader_core.experiments.state_continue_rows import EDGE, STATE_FEATURES, STATE_SCHEMA, TARGET, build_state_frame
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
@@ -40,7 +40,6 @@ from trader_core.report import fmt, jsonable, markdown_table
 PASS, NOT_READY = "PASS_TO_FORMAL_CHAIN", "NOT_READY_FOR_FORMAL_CHAIN"
 MIN_CONTINUE_AUC = 0.60
 MAX_EDGE_MAE_RATIO = 0.97
-REGRESSOR_KINDS = ("huber", "ridge")
 FEATURE_SETS = {"market_only": FEATURE_ORDER, "market_plus_state": FEATURE_ORDER + STATE_FEATURES}
 ACCEPTANCE_RULE = (f"for long and short on validation_locked and latest_stress: market_plus_state continue_auc >= "
                    f"{MIN_CONTINUE_AUC:.2f} and > market_only (passes when market_only has none), "
@@ -48,59 +47,6 @@ ACCEPTANCE_RULE = (f"for long and short on validation_locked and latest_stress: 
                    "market_plus_state regressor converged")
 
 
-def parse_ages(value: str | Sequence[int]) -> tuple[int, ...]:
-    """Sorted unique positive ages from ``"5,15,30"`` or a sequence; anything else raises ConfigError."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    ages = []
-    for item in items:
-        try:
-            age = int(str(item).strip()) if not isinstance(item, (bool, float)) else None
-        except ValueError:
-            age = None
-        if age is None or age <= 0:
-            raise ConfigError(f"state_continue.ages_minutes: expected positive integers, got {value!r}")
-        ages.append(age)
-    if not ages:
-        raise ConfigError("state_continue.ages_minutes: at least one age is required")
-    return tuple(sorted(set(ages)))
-
-
-@dataclass(frozen=True)
-class StateContinueParams:
-    """Spec 13.2 arguments with their defaults; ``ages_minutes`` accepts ``"5,15,30"`` or a sequence."""
-
-    ages_minutes: str | tuple[int, ...] = (5, 15, 30)
-    max_rows_per_split: int = 0  # 0 = all rows; else the last N rows of each split by event_time
-    regressor_kind: str = "huber"
-    ridge_alpha: float = 10.0
-    huber_alpha: float = 0.001
-    huber_epsilon: float = 1.35
-    huber_max_iter: int = 1000
-    regression_target_clip_bps: float = 0.0  # 0 = off
-    continue_horizon_minutes: int = ContinueLabelConfig.horizon_minutes
-    min_continue_edge_bps: float = ContinueLabelConfig.min_expected_continue_edge_bps
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ages_minutes", parse_ages(self.ages_minutes))
-        _check_regressor(self.regressor_kind)
-        for name in ("max_rows_per_split", "huber_max_iter", "continue_horizon_minutes"):
-            value, low = getattr(self, name), 0 if name == "max_rows_per_split" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigError(f"state_continue.{name}: expected an integer >= {low}, got {value!r}")
-        for name, ok in (("ridge_alpha", self.ridge_alpha > 0), ("huber_alpha", self.huber_alpha >= 0),
-                         ("huber_epsilon", self.huber_epsilon > 1.0),
-                         ("regression_target_clip_bps", self.regression_target_clip_bps >= 0),
-                         ("min_continue_edge_bps", math.isfinite(self.min_continue_edge_bps))):
-            if not ok:
-                raise ConfigError(f"state_continue.{name}: out of range: {getattr(self, name)!r}")
-
-
-def _check_regressor(kind: str) -> None:
-    if kind not in REGRESSOR_KINDS:
-        raise ConfigError(f"state_continue.regressor_kind: must be one of {REGRESSOR_KINDS}, got {kind!r}")
-
-
-# ------------------------------------------------------------------------------------------- state rows
 # --------------------------------------------------------------------------------------------- models
 def _ratio(num: float, den: float) -> float | None:
     return float(num / den) if den else None
@@ -122,7 +68,7 @@ def train_side_models(frame: pd.DataFrame, side: str, cols: Sequence[str], regre
                       ridge_alpha: float = 10.0, huber_alpha: float = 0.001, huber_epsilon: float = 1.35,
                       huber_max_iter: int = 1000, clip_bps: float = 0.0) -> tuple[dict[str, Any], pd.DataFrame]:
     """Continue classifier + edge regressor of one side on fit_inner; (metrics, predictions on every row)."""
-    _check_regressor(regressor_kind)
+    check_regressor(regressor_kind)
     require_columns(frame, ["sample_id", "split_id", "position_side", "time_in_position_minutes", TARGET, EDGE],
                     "state_continue frame")
     rows = frame[(frame["position_side"].astype(str) == side.upper()).to_numpy()].reset_index(drop=True)

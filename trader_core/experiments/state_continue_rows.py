@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,14 +33,13 @@ from trader_core.contracts.labels import FIXED_TARGET_STOP, LONG, SHORT
 from trader_core.contracts.models import DIRECTION, ENTRY, TARGETS
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.errors import DataContractError
+from trader_core.experiments.state_continue_params import StateContinueParams
 from trader_core.experiments.toolkit import require_columns
 from trader_core.labels.datasets import trainable_features
 from trader_core.labels.path_stats import PlanParams, compute_path_stats
 from trader_core.models.frozen import predict_frozen
 from trader_core.splits import to_epoch_ms
 
-if TYPE_CHECKING:
-    from trader_core.experiments.state_continue import StateContinueParams
 
 NO_ADD_MINUTES = 9999
 SIDE_SOURCE = ("ret_1m_bps", "ret_5m_bps", "taker_imbalance_1m", "taker_imbalance_5m", "book_microprice_basis_bps",

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from trader_core.config import LabelConfig
-from trader_core.contracts.invariants import rates_by_split  # noqa: F401  (label_summary reads it from here)
 from trader_core.contracts.labels import SAMPLE_KEY
 from trader_core.contracts.versions import TRAINING_SPLITS
 from trader_core.errors import DataContractError

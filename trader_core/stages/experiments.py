@@ -13,6 +13,7 @@ from trader_core import layout, sealed_ledger
 from trader_core.contracts.models import DIRECTION, ENTRY
 from trader_core.experiments import entry_probes, entry_screens, good_trade, nonlinear_pm, ofi, plan_search
 from trader_core.experiments import state_continue
+from trader_core.experiments.ofi_features import BOOK_LEVELS
 from trader_core.experiments.toolkit import DIAGNOSTIC_ONLY, ExperimentOutput, write_experiment
 from trader_core.report import jsonable
 from trader_core.run_context import RunContext
@@ -49,9 +50,9 @@ def ofi_stage(*, ctx: RunContext, params: ofi.OfiParams, features: pd.DataFrame,
     """The OFI experiment, or its skipped result when the run's source records fewer book levels than it needs."""
     book = raw_market.get("book_depth")
     levels = 0 if book is None else sum(f"bid_{i}_price" in book.columns and bool(book[f"bid_{i}_price"].notna().any())
-                                        for i in range(ofi.BOOK_LEVELS))
-    if levels < ofi.BOOK_LEVELS:
-        reason = (f"the OFI experiment needs {ofi.BOOK_LEVELS} book levels (mlofi_l20); this run's source records "
+                                        for i in range(BOOK_LEVELS))
+    if levels < BOOK_LEVELS:
+        reason = (f"the OFI experiment needs {BOOK_LEVELS} book levels (mlofi_l20); this run's source records "
                   f"{levels} (synthetic: set source.depth_levels to 20)")
         return _record(ctx, "ofi_experiment", skipped_output("ofi", reason))
     return _record(ctx, "ofi_experiment", ofi.run_ofi_experiment(features, book, direction_labels, entry_train, params))

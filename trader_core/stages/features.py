@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from trader_core import io, layout
-from trader_core.contracts.features import FEATURE_ORDER, TRAINABLE_QUALITY, feature_order_hash, feature_schema
+from trader_core.contracts.features import FEATURE_ORDER, feature_order_hash, feature_schema
 from trader_core.contracts.versions import TRAINING_SPLITS
 from trader_core.errors import ArtifactError
 from trader_core.fanout import in_symbol_order, merge_symbol_frames
@@ -50,7 +49,3 @@ def feature_frame_stage(*, ctx: RunContext, parts: Sequence[pd.DataFrame]) -> St
         reports={"quality_report": report, "preview": frame_preview(frame)},
         paths={"quality_report_path": report_path})
 
-
-def trainable_split_counts(frame: pd.DataFrame) -> dict[str, int]:
-    trainable = frame["data_quality_flag"].isin(list(TRAINABLE_QUALITY)).to_numpy()
-    return {s: int(np.sum(trainable & (frame["split_id"] == s).to_numpy())) for s in TRAINING_SPLITS}

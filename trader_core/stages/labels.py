@@ -12,7 +12,8 @@ from trader_core import io, layout
 from trader_core.contracts.labels import DATASET_LABELS, RISK_PROB_LABELS, RISK_TARGETS
 from trader_core.costs import CostModel, with_trade_costs
 from trader_core.fanout import in_symbol_order, merge_path_stats
-from trader_core.labels.base import compute_label_path_stats, label_horizons, rates_by_split
+from trader_core.contracts.invariants import rates_by_split
+from trader_core.labels.base import compute_label_path_stats, label_horizons
 from trader_core.labels.datasets import build_train_dataset, direction_opportunity_dataset
 from trader_core.labels.direction import build_direction_labels
 from trader_core.labels.entry import build_entry_labels
