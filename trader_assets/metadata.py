@@ -46,8 +46,7 @@ def stage_metadata(result: StageResult) -> dict[str, Any]:
             **{k: dg.MetadataValue.path(str(path)) for k, path in result.paths.items()}}
 
 
-def stage_output(result: StageResult, *, column_schema: dg.TableSchema | None = None, output_name: str = "result",
-                 log: Any = None) -> dg.Output:
+def stage_output(result: StageResult, *, output_name: str = "result", log: Any = None) -> dg.Output:
     """The asset's (or op's) Dagster output: the stage's value with its metadata; the stage's notes and warnings
     go to ``log`` (the step's ``context.log``) when given."""
     if log is not None:
@@ -55,10 +54,7 @@ def stage_output(result: StageResult, *, column_schema: dg.TableSchema | None = 
             log.info(line)
         for line in result.warnings:
             log.warning(line)
-    metadata = stage_metadata(result)
-    if column_schema is not None:
-        metadata["dagster/column_schema"] = column_schema
-    return dg.Output(result.value, output_name=output_name, metadata=metadata)
+    return dg.Output(result.value, output_name=output_name, metadata=stage_metadata(result))
 
 
 def stage_outputs(result: StageResult) -> Iterator[dg.Output]:

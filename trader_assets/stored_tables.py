@@ -19,6 +19,7 @@ from trader_core.contracts.labels import (
     PATH_STATS,
     RISK_LABELS,
 )
+from trader_core.contracts.pm_frame import PM_FRAME
 from trader_core.contracts.replay import REPLAY
 from trader_core.contracts.table import TableContract
 
@@ -40,4 +41,5 @@ STORED_TABLES: dict[str, StoredTable] = {
     "risk_labels": StoredTable(RISK_LABELS, "risk"),
     **{contract.name: StoredTable(contract, contract.name) for contract in DATASETS.values()},
     "direction_opportunity_train": StoredTable(DIRECTION_OPPORTUNITY_TRAIN, "direction_opportunity_train"),
+    "pm_frame": StoredTable(PM_FRAME, "pm_frame"),
 }

@@ -8,7 +8,7 @@ from trader_assets.stored_tables import STORED_TABLES
 #: The perp graph's stored tables (parquet frames written by the IO manager).
 TABLE_ASSETS = {"replay_1m", "feature_frame", "path_stats", "direction_labels", "entry_labels", "continue_labels",
                 "exit_labels", "risk_labels", "direction_train", "entry_train", "continue_train", "risk_train",
-                "direction_opportunity_train"}
+                "direction_opportunity_train", "pm_frame"}
 
 
 def test_every_stored_table_asset_has_its_contract_columns_as_column_schema():

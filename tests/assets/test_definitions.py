@@ -22,7 +22,8 @@ BLOCKING = {"replay_unique_sorted_minutes", "replay_ohlc_sane", "split_order_and
             *(f"{f}_windows_inside_splits" for f in (*MODELS, "exit"))}
 #: Generated from the stored tables' contracts: each table's declared columns, and its key and row order (replay's
 #: key rule is replay_unique_sorted_minutes above).
-TABLES = ("replay", "feature", "path_stats", *MODELS, "exit", *(f"{d}_train" for d in (*MODELS, "direction_opportunity")))
+TABLES = ("replay", "feature", "path_stats", *MODELS, "exit", *(f"{d}_train" for d in (*MODELS, "direction_opportunity")),
+          "pm_frame")
 BLOCKING |= {f"{t}_matches_contract" for t in TABLES} | {f"{t}_unique_sorted_keys" for t in TABLES if t != "replay"}
 #: Diagnostics that warn: the run goes on and the UI shows them.
 WARNING = {"challenger_not_worse_than_champion", "feature_drift_psi", "label_rate_drift",

@@ -46,12 +46,10 @@ def test_figures_reports_images_and_paths_become_their_metadata_values(tmp_path)
     assert set(meta) == {"rows", "status", "rates", "warn", "report", "equity_tune", "folder"}
 
 
-def test_column_schema_notes_and_warnings():
-    schema = dg.TableSchema(columns=[dg.TableColumn("symbol", "string")])
+def test_notes_and_warnings_go_to_the_step_log():
     log = _Log()
     result = StageResult(value=None, notes=("built",), warnings=("a gap", "another gap"))
-    output = stage_output(result, column_schema=schema, log=log)
-    assert output.metadata["dagster/column_schema"].schema == schema
+    stage_output(result, log=log)
     assert log.lines == [("info", "built"), ("warning", "a gap"), ("warning", "another gap")]
 
 

@@ -1,4 +1,4 @@
-"""Features group: the feature frame (spec 6) with its order, schema and quality report."""
+"""Features group: the feature frame (docs/features.md) with its order, schema and quality report."""
 
 
 import dagster as dg
@@ -10,14 +10,7 @@ from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core import stages
-from trader_core.contracts.features import FEATURE_ORDER, FEATURES, META_COLUMNS
-
-
-def _feature_schema() -> dg.TableSchema:
-    meta = [dg.TableColumn(name, "string" if name not in ("open_time_ms", "event_time") else "int") for name in META_COLUMNS]
-    feats = [dg.TableColumn(f.name, "float32", description=f"[{f.unit}] {f.formula} (source: {f.source})")
-             for f in FEATURES]
-    return dg.TableSchema(columns=meta + feats)
+from trader_core.contracts.features import FEATURE_ORDER
 
 
 @dg.op(out=dg.Out(io_manager_key=FANOUT_IO), description="The feature frame of one symbol's replay rows.")
@@ -31,7 +24,7 @@ def merge_features(context: dg.OpExecutionContext, trader_home: TraderHome,
                    parts: list[pd.DataFrame]) -> dg.Output[pd.DataFrame]:
     result = stages.feature_frame_stage(ctx=trader_home.context(context.partition_key), parts=parts)
     clear_fanout(context.run_id, "feature_frame", trader_home.home)
-    return stage_output(result, column_schema=_feature_schema())
+    return stage_output(result)
 
 
 @dg.graph_asset(partitions_def=runs_partitions, group_name="features", owners=["team:research"],

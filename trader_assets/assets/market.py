@@ -4,11 +4,10 @@
 import dagster as dg
 import pandas as pd
 
-from trader_assets.metadata import stage_output, table_schema
+from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core import stages
-from trader_core.contracts.replay import REPLAY
 from trader_core.contracts.versions import RAW_MARKET_VERSION, REPLAY_VERSION, SPLIT_VERSION
 
 COMMON = dict(partitions_def=runs_partitions, group_name="market", owners=["team:research"])
@@ -27,7 +26,7 @@ def raw_market(context: dg.AssetExecutionContext, trader_home: TraderHome) -> dg
 def replay_1m(context: dg.AssetExecutionContext, trader_home: TraderHome,
               raw_market: dict[str, pd.DataFrame]) -> dg.Output[pd.DataFrame]:
     result = stages.replay_stage(ctx=trader_home.context(context.partition_key), raw=raw_market)
-    return stage_output(result, column_schema=table_schema(REPLAY).value, log=context.log)
+    return stage_output(result, log=context.log)
 
 
 @dg.asset(**COMMON, kinds={"python", "json"}, code_version=SPLIT_VERSION,
