@@ -42,6 +42,7 @@ from trader_core import layout, release, runs
 from trader_core.config import SOURCE_KINDS, STRATEGIES, RunSpec, merge_sections, read_json_object
 from trader_core.errors import ConfigError, TraderError
 from trader_core.registration import default_sections, new_spec, register_run, stored_sections
+from trader_core.strategies import strategy_named
 
 DEMO_DAYS = 60
 #: First line of the repository's dagster.yaml: an instance file starting with it is ours to keep up to date.
@@ -83,11 +84,11 @@ def sections_from_args(args: argparse.Namespace, stored: Mapping[str, Any] | Non
         flags["strategy"] = args.strategy
     knobs = {flag: getattr(args, flag) for flag in ("signal", "seed") if getattr(args, flag) is not None}
     source: dict[str, Any] = {}
-    if flags.get("strategy", view["strategy"]) == "butterfly":  # the synthetic knobs live in the butterfly section
-        if knobs:
-            flags["butterfly"] = {"synthetic": knobs}
-    else:
-        source.update(knobs)
+    if knobs:  # --signal/--seed go to the strategy's synthetic section
+        for key in reversed(strategy_named(flags.get("strategy", view["strategy"])).synthetic_section):
+            knobs = {key: knobs}
+        flags = merge_sections(flags, knobs)
+        source = dict(flags.pop("source", {}))
     if args.source is not None:
         source["kind"] = args.source
         if args.source != "synthetic" and stored is None:
@@ -135,9 +136,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     home = layout.trader_home()
     stored = stored_sections(args.run_id, home=home)
     sections = sections_from_args(args, stored)
-    strategy = merge_sections(stored or default_sections(args.run_id), sections)["strategy"]
-    job = defs.resolve_job_def("butterfly_job" if strategy == "butterfly" else "retrain_job" if args.no_experiments
-                               else "everything_job")
+    strategy = strategy_named(merge_sections(stored or default_sections(args.run_id), sections)["strategy"])
+    job = defs.resolve_job_def(strategy.job if args.no_experiments else strategy.job_with_experiments)
     selection = None
     if args.select:
         known = {k.to_user_string(): k for k in job.asset_layer.executable_asset_keys}
@@ -150,13 +150,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     dagster_home()
     instance = dg.DagsterInstance.get()
     ensure_run_partition(instance, spec.run_id)
-    if spec.strategy == "butterfly":
-        universe = ("synthetic: " + f"{len(spec.butterfly.synthetic.symbols)} underlyings x "
-                    f"{spec.butterfly.synthetic.trading_days} trading days") if spec.source.kind == "synthetic" else spec.source.path
-        print(f"materializing butterfly run {spec.run_id} ({universe}) into {layout.run_root(spec.run_id, home)}")
-    else:
-        print(f"materializing run {spec.run_id} ({spec.source.kind}, symbols {','.join(spec.symbols)}, "
-              f"{spec.start or 'first bar'} .. {spec.end or 'last bar'}) into {layout.run_root(spec.run_id, home)}")
+    print(f"materializing {strategy.name} run {spec.run_id} ({strategy.describe(spec)}) into "
+          f"{layout.run_root(spec.run_id, home)}")
     result = job.execute_in_process(
         instance=instance, partition_key=spec.run_id, asset_selection=selection, raise_on_error=False,
         run_config={"loggers": {"progress": {}}},

@@ -15,7 +15,8 @@ butterfly_job = dg.define_asset_job("butterfly_job", selection=BUTTERFLY,
                                     description="The butterfly strategy (runs with strategy: butterfly): daily market "
                                                 "to release.")
 experiments_job = dg.define_asset_job("experiments_job", selection=EXPERIMENTS,
-                                      description="Diagnostics and experiments of a run (spec 12-13; needs the "
+                                      description="Diagnostics and experiments of a run (docs/experiments.md; needs "
+                                                  "the "
                                                   "models group and pm_search). Never gates the release chain.")
 market_job = dg.define_asset_job("market_job", selection=dg.AssetSelection.groups("market"),
                                  description="Raw market, replay and split manifest.")

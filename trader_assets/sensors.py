@@ -10,9 +10,8 @@ from trader_core.errors import ConfigError
 from trader_core.layout import trader_home
 from trader_core.market.landing import complete_months
 from trader_core.registration import register_run, spec_sections
-from trader_core.retrain import BUTTERFLY_RUN_PREFIX, retrain_spec
-
-RETRAIN_PREFIX = "retrain-"
+from trader_core.retrain import retrain_spec
+from trader_core.strategies import PERP, strategy_of, strategy_of_retrain_run
 
 
 @dg.sensor(jobs=[retrain_job, butterfly_job], minimum_interval_seconds=60,
@@ -37,8 +36,7 @@ def landed_month_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
             continue
         if not context.instance.has_dynamic_partition(RUNS_PARTITION_NAME, spec.run_id) and spec.run_id not in partitions:
             partitions.append(spec.run_id)
-        job = butterfly_job if spec.strategy == "butterfly" else retrain_job
-        requests.append(dg.RunRequest(partition_key=spec.run_id, run_key=spec.run_id, job_name=job.name,
+        requests.append(dg.RunRequest(partition_key=spec.run_id, run_key=spec.run_id, job_name=strategy_of(spec).job,
                                       tags={"trader/trigger": "landed-month", "trader/strategy": spec.strategy}))
         seen.add(f"{marker['source']}/{marker['month']}")
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(sorted(seen)),
@@ -51,7 +49,7 @@ def landed_month_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
                          "when it has no successful run (schedules cannot add partitions; the sensor creates them).")
 def monthly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     keys = sorted(k for k in context.instance.get_dynamic_partitions(RUNS_PARTITION_NAME)
-                  if k.startswith(RETRAIN_PREFIX) and not k.startswith(BUTTERFLY_RUN_PREFIX))
+                  if strategy_of_retrain_run(k) is PERP)
     if not keys:
         return dg.SkipReason("no retrain partition yet: nothing has landed")
     latest = keys[-1]

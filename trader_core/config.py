@@ -3,7 +3,7 @@
 ``from_mapping(cls, data)`` builds a (nested) frozen dataclass from JSON-like data. Unknown keys are
 rejected with the full dotted key path; missing keys take the defaults, so a file that only sets
 ``{"labels": {"entry": {"min_expected_net_edge_bps": 3.0}}}`` still yields every default section
-(spec 7.1: merged section by section). ``config_hash`` is the sha256 of the canonical JSON.
+(docs/labels.md, "Label config": merged section by section). ``config_hash`` is the sha256 of the canonical JSON.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class RiskLabelConfig:
 
 @dataclass(frozen=True)
 class LabelConfig:
-    """DEFAULT_LABEL_CONFIG of spec 7.1."""
+    """Label config defaults (docs/labels.md, "Label config")."""
 
     direction: DirectionLabelConfig = field(default_factory=DirectionLabelConfig)
     entry: EntryLabelConfig = field(default_factory=EntryLabelConfig)
@@ -137,9 +137,9 @@ class LabelConfig:
 
 @dataclass(frozen=True)
 class CostConfig:
-    """DEFAULT_COST_CONFIG: total 6.5 bps per round trip (spec 7.1), the flat reference of the cost model.
+    """DEFAULT_COST_CONFIG: total 6.5 bps per round trip (docs/labels.md, "Label config"), the flat reference of the cost model.
 
-    The spec fixes only the total and funding (0.5); the fee/slippage split is our decision: 4.0 bps of
+    The original design fixed only the total and funding (0.5); the fee/slippage split is our decision: 4.0 bps of
     taker fees for entry + exit and 2.0 bps of slippage. Labels, the PM search and the backtest charge the
     cost model (trader_core/costs.py, docs/trading.md "Cost model"): the fee always, slippage_bps / 2 only for
     a leg without a quoted spread, funding_cost_bps only for a trade without a funding table. ``cost_bps`` is
@@ -165,7 +165,7 @@ CONDITIONAL_ENTRY_SOURCES = ("none", "direction_label", "side_opportunity")
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Head training (spec 9.2-9.3): logistic / Huber settings and the conditional ENTRY fit filter."""
+    """Head training (docs/models.md, "Training"): logistic / Huber settings and the conditional ENTRY fit filter."""
 
     logistic_max_iter: int = 500
     logistic_c: float = 1.0

@@ -43,7 +43,6 @@ from trader_core.contracts.versions import CALIBRATION_BUNDLE_VERSION, MODEL_BUN
 from trader_core.errors import ArtifactError, TraderError
 from trader_core.release_manifest import MANIFEST, verify_release
 from trader_core.strategies import strategy_of
-from trader_core.strategies.perp import model_files
 
 CHAMPIONS_DIR = "champions"
 DEFAULT_STRATEGY = "perp"
@@ -92,11 +91,6 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
     return f"{__version__}+{commit}"
-
-
-def bundle_files(run_dir: Path, files: Mapping[str, Path]) -> dict[str, Path]:
-    """Release-relative path -> source file, for the models of a run plus the given extra files."""
-    return _complete({**model_files(run_dir), **files})
 
 
 def release_files(spec: RunSpec, run_dir: Path) -> dict[str, Path]:

@@ -12,11 +12,8 @@ from typing import Any, Mapping
 
 from trader_core.config import RunSpec
 from trader_core.strategies import strategy_of_marker
-from trader_core.strategies.butterfly import BUTTERFLY
 from trader_core.strategies.perp import RETRAIN_CONFIG
 
-#: Run ids of butterfly retrains (the monthly schedule re-requests perp retrains only).
-BUTTERFLY_RUN_PREFIX = BUTTERFLY.retrain_prefix
 
 
 def retrain_spec(marker: Mapping[str, Any], *, home: Path | None = None, months: int | None = None,

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from trader_core import release
+from trader_core.config import RunSpec
 from trader_core.errors import ArtifactError
 
 PASS = {"status": "PASS", "status_reasons": [], "metrics": {}}
@@ -72,7 +73,7 @@ def test_tampered_release_is_detected_and_cannot_become_champion(tmp_path):
 
 def test_incomplete_bundle_is_refused(tmp_path):
     with pytest.raises(release.ReleaseRefused, match="missing"):
-        release.bundle_files(tmp_path, {})
+        release.release_files(RunSpec(run_id="empty"), tmp_path)
 
 
 

@@ -127,8 +127,10 @@ def test_a_retrain_never_touches_another_lines_champion(tmp_path):
 
 def test_a_named_line_holds_one_strategy(tmp_path):
     promote(tmp_path, spec("perp", release={"line": "shared"}))
+    fly = spec("fly", strategy="butterfly", release={"line": "shared"})
     with pytest.raises(release.ReleaseRefused, match="line 'shared'"):
-        promote(tmp_path, spec("fly", strategy="butterfly", release={"line": "shared"}))
+        release.promote({}, run_id=fly.run_id, spec_hash=fly.spec_hash, backtest=PASS, line=release.model_line(fly),
+                        home=tmp_path)
     assert release.champion(tmp_path, "shared")["version"] == "r0001-perp"
 
 

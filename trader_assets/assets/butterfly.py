@@ -1,4 +1,4 @@
-"""Butterfly group: the ButterQuant strategy (spec 16) on the same run partitions, IO manager, checks, ONNX
+"""Butterfly group: the ButterQuant strategy (docs/butterfly.md) on the same run partitions, IO manager, checks, ONNX
 exporter, release store and champion/challenger rule as the perp chain (``trader_core.stages.butterfly``).
 
 Materialized by ``butterfly_job`` for runs whose spec says ``strategy: butterfly``.
@@ -10,7 +10,7 @@ import pandas as pd
 from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
-from trader_core.butterfly.contracts import BUTTERFLY_MODEL_VERSION
+from trader_core.contracts.butterfly import BUTTERFLY_MODEL_VERSION
 from trader_core.stages import butterfly as stage
 
 BUTTERFLY = dict(partitions_def=runs_partitions, group_name="butterfly", owners=["team:research"],

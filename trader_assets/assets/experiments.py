@@ -1,4 +1,4 @@
-"""Experiments group (spec 12-13): screens, probes and searches on a run's artifacts. Diagnostic only.
+"""Experiments group (docs/experiments.md): screens, probes and searches on a run's artifacts. Diagnostic only.
 
 Every asset is configurable from the launchpad: its config class is generated from the experiment's
 params dataclass (same field names and defaults, tuples as lists), and the dataclass validates the values.
@@ -66,7 +66,8 @@ NonlinearPmConfig = launchpad_config(nonlinear_pm.NonlinearPmParams)
 GoodTradeConfig = launchpad_config(good_trade.GoodTradeParams)
 
 
-@dg.asset(**EXPERIMENTS, description="Spec 13.1: L1 and multi-level snapshot-diff OFI, microprice basis change, "
+@dg.asset(**EXPERIMENTS, description="OFI experiment (docs/experiments.md): L1 and multi-level snapshot-diff OFI, "
+                                     "microprice basis change, "
                                      "z-scores and cross features; market_only vs market_plus_ofi. Needs 20 book "
                                      "levels (source.depth_levels = 20).")
 def ofi_experiment(context: dg.AssetExecutionContext, trader_home: TraderHome, config: OfiConfig,
@@ -78,7 +79,8 @@ def ofi_experiment(context: dg.AssetExecutionContext, trader_home: TraderHome, c
 
 
 @dg.asset(**EXPERIMENTS, deps=["direction_model", "entry_model"],
-          description="Spec 13.2: position-state rows by age, frozen scores from the run's ONNX models, "
+          description="State-aware continue experiment (docs/experiments.md): position-state rows by age, frozen "
+                      "scores from the run's ONNX models, "
                       "market_only vs market_plus_state continue models and the formal-chain verdict.")
 def state_continue_experiment(context: dg.AssetExecutionContext, trader_home: TraderHome,
                               config: StateContinueConfig, feature_frame: pd.DataFrame,
@@ -89,7 +91,8 @@ def state_continue_experiment(context: dg.AssetExecutionContext, trader_home: Tr
         features=feature_frame, entry_labels=entry_labels, replay=replay_1m, plan=price_plan))
 
 
-@dg.asset(**EXPERIMENTS, description="Spec 12: a (target, stop) grid of fixed price plans scored on the eval splits; "
+@dg.asset(**EXPERIMENTS, description="Price-plan search (docs/experiments.md): a (target, stop) grid of fixed price "
+                                     "plans scored on the eval splits; "
                                      "the best robust plan is a candidate for the next experiment, not a go-live "
                                      "decision.")
 def price_plan_search(context: dg.AssetExecutionContext, trader_home: TraderHome, config: PricePlanConfig,
@@ -100,7 +103,8 @@ def price_plan_search(context: dg.AssetExecutionContext, trader_home: TraderHome
         manifest=split_manifest))
 
 
-@dg.asset(**EXPERIMENTS, description="Spec 13.3: DYNAMIC_TRAILING_V1 exit plans (default grid of 81), per split and "
+@dg.asset(**EXPERIMENTS, description="Dynamic exit search (docs/experiments.md): DYNAMIC_TRAILING_V1 exit plans "
+                                     "(default grid of 81), per split and "
                                      "side, with the robust filter and the best plan.")
 def dynamic_exit_search(context: dg.AssetExecutionContext, trader_home: TraderHome, config: DynamicExitConfig,
                         feature_frame: pd.DataFrame, replay_1m: pd.DataFrame, split_manifest: dict) -> dg.Output[dict]:
@@ -110,7 +114,8 @@ def dynamic_exit_search(context: dg.AssetExecutionContext, trader_home: TraderHo
         manifest=split_manifest))
 
 
-@dg.asset(**EXPERIMENTS, description="Spec 13.4: per feature bucket (edges learned on fit_inner) actual-plan entry "
+@dg.asset(**EXPERIMENTS, description="Entry feature screen (docs/experiments.md): per feature bucket (edges learned on "
+                                     "fit_inner) actual-plan entry "
                                      "edge; candidates picked on tune_inner, checked on the sealed splits.")
 def entry_feature_screen(context: dg.AssetExecutionContext, trader_home: TraderHome, config: FeatureScreenConfig,
                          entry_train: pd.DataFrame) -> dg.Output[dict]:
@@ -119,7 +124,8 @@ def entry_feature_screen(context: dg.AssetExecutionContext, trader_home: TraderH
         params=to_params(entry_screens.FeatureScreenParams, config), entry_train=entry_train))
 
 
-@dg.asset(**EXPERIMENTS, description="Spec 13.5: pairs of tune-selected bucket conditions; stable candidates have a "
+@dg.asset(**EXPERIMENTS, description="Entry condition-pair screen (docs/experiments.md): pairs of tune-selected bucket "
+                                     "conditions; stable candidates have a "
                                      "positive edge and lift on tune, validation_locked and latest_stress.")
 def entry_condition_pair_screen(context: dg.AssetExecutionContext, trader_home: TraderHome, config: PairScreenConfig,
                                 entry_train: pd.DataFrame) -> dg.Output[dict]:
@@ -128,7 +134,8 @@ def entry_condition_pair_screen(context: dg.AssetExecutionContext, trader_home: 
         params=to_params(entry_screens.PairScreenParams, config), entry_train=entry_train))
 
 
-@dg.asset(**EXPERIMENTS, description="Spec 13.6: can the features rank low-drawdown, enough-room entries first? "
+@dg.asset(**EXPERIMENTS, description="Entry MAE diagnostic (docs/experiments.md): can the features rank low-drawdown, "
+                                     "enough-room entries first? "
                                      "(MAE x opportunity target grid, top-fraction metrics).")
 def entry_mae_label_diagnostic(context: dg.AssetExecutionContext, trader_home: TraderHome, config: EntryMaeConfig,
                                entry_train: pd.DataFrame) -> dg.Output[dict]:
@@ -137,7 +144,8 @@ def entry_mae_label_diagnostic(context: dg.AssetExecutionContext, trader_home: T
         params=to_params(entry_probes.EntryMaeParams, config), entry_train=entry_train))
 
 
-@dg.asset(**EXPERIMENTS, description="Spec 13.7: entry classifiers trained inside an oracle opportunity filter "
+@dg.asset(**EXPERIMENTS, description="Conditional entry probe (docs/experiments.md): entry classifiers trained inside "
+                                     "an oracle opportunity filter "
                                      "(diagnostic: the filter uses the future).")
 def conditional_entry_probe(context: dg.AssetExecutionContext, trader_home: TraderHome,
                             config: ConditionalEntryConfig, entry_train: pd.DataFrame) -> dg.Output[dict]:
@@ -147,7 +155,8 @@ def conditional_entry_probe(context: dg.AssetExecutionContext, trader_home: Trad
 
 
 @dg.asset(**EXPERIMENTS, deps=["direction_model", "risk_model", "entry_labels"],
-          description="Spec 13.8: gradient-boosted Direction/Entry outputs in the PM frame and the expanded 17280-"
+          description="Nonlinear PM probe (docs/experiments.md): gradient-boosted Direction/Entry outputs in the PM "
+                      "frame and the expanded 17280-"
                       "candidate threshold grid on tune_inner, re-simulated on the sealed splits.")
 def nonlinear_pm_probe(context: dg.AssetExecutionContext, trader_home: TraderHome, config: NonlinearPmConfig,
                        direction_train: pd.DataFrame, entry_train: pd.DataFrame, pm_frame: pd.DataFrame,
@@ -157,7 +166,8 @@ def nonlinear_pm_probe(context: dg.AssetExecutionContext, trader_home: TraderHom
         direction_train=direction_train, entry_train=entry_train, frame=pm_frame, plan=price_plan))
 
 
-@dg.asset(**EXPERIMENTS, description="Spec 13.9: what separates good from bad trades: single-feature AUCs and a "
+@dg.asset(**EXPERIMENTS, description="Good-trade structure (docs/experiments.md): what separates good from bad trades: "
+                                     "single-feature AUCs and a "
                                      "tree, judged on top fractions of the eval splits.")
 def good_trade_structure(context: dg.AssetExecutionContext, trader_home: TraderHome, config: GoodTradeConfig,
                          entry_train: pd.DataFrame) -> dg.Output[dict]:

@@ -16,7 +16,7 @@ COMMON = dict(partitions_def=runs_partitions, group_name="labels", owners=["team
 
 @dg.asset(**COMMON, kinds={"python", "json"},
           description="The entry price plan (target, stop, hold, cost, plan and target methods) with a stable id "
-                      "and config hash (spec 7.3); also written as a one-row parquet.")
+                      "and config hash (docs/labels.md, 'Price plan'); also written as a one-row parquet.")
 def price_plan(context: dg.AssetExecutionContext, trader_home: TraderHome, split_manifest: dict) -> dg.Output[dict]:
     return stage_output(stages.price_plan_stage(ctx=trader_home.context(context.partition_key)))
 
@@ -94,7 +94,8 @@ risk_train = _dataset_asset("risk", "risk_labels")
 
 
 @dg.asset(**COMMON, kinds={"python", "parquet"},
-          description="Direction relabelled by which side had a tradable path opportunity (spec 13.10); a new "
+          description="Direction relabelled by which side had a tradable path opportunity (docs/labels.md, "
+                      "'Datasets'); a new "
                       "dataset that never overwrites direction_train.")
 def direction_opportunity_train(context: dg.AssetExecutionContext, trader_home: TraderHome,
                                 direction_train: pd.DataFrame, entry_train: pd.DataFrame) -> dg.Output[pd.DataFrame]:

@@ -21,7 +21,8 @@ def raw_market(context: dg.AssetExecutionContext, trader_home: TraderHome) -> dg
 
 
 @dg.asset(**COMMON, kinds={"python", "parquet"}, code_version=REPLAY_VERSION,
-          description="One row per symbol-minute (spec 5.2): bars, book, funding, mark/index, OI, liquidations "
+          description="One row per symbol-minute (docs/data.md, 'Replay rules'): bars, book, funding, mark/index, OI, "
+                      "liquidations "
                       "as of each bar close; gaps visible, never filled.")
 def replay_1m(context: dg.AssetExecutionContext, trader_home: TraderHome,
               raw_market: dict[str, pd.DataFrame]) -> dg.Output[pd.DataFrame]:

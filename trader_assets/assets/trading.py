@@ -61,7 +61,8 @@ def release(context: dg.AssetExecutionContext, trader_home: TraderHome, backtest
 
 @dg.asset(partitions_def=runs_partitions, group_name="experiments", owners=["team:research"], kinds={"python", "json"},
           code_version=PM_CONFIG_VERSION, deps=["entry_labels"],
-          description="Training diagnostics (spec 13.11): label summary from the datasets, PM gate funnel with the "
+          description="Training diagnostics (docs/experiments.md): label summary from the datasets, PM gate funnel "
+                      "with the "
                       "active thresholds, relaxed variants, top-bucket edge and a plain-language conclusion. "
                       "Diagnostic only: nothing depends on it.")
 def training_diagnostics(context: dg.AssetExecutionContext, trader_home: TraderHome, pm_frame: pd.DataFrame,

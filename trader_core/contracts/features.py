@@ -1,10 +1,10 @@
 """Feature contract: FEATURE_ORDER, the feature schema, META columns and quality flags.
 
-Formulas 1-33 are spec section 6.2 verbatim; windows count rows of one symbol, not wall time. The
-pass-through and book features (34-41) are defined here (spec 6.3 leaves them open). Every book
+Formulas 1-33 are the original formulas verbatim (docs/features.md); windows count rows of one symbol, not wall time. The
+pass-through and book features (34-41) are our definitions (docs/features.md). Every book
 feature uses only the bar-close snapshot of its own row or earlier rows, so it is look-ahead free.
 When the optional source a feature depends on is unavailable the feature is 0 (a neutral value, the
-same convention as the spec's ``safe_divide``) and the row is flagged PARTIAL_OPTIONAL.
+same convention as ``safe_divide`` (docs/features.md)``) and the row is flagged PARTIAL_OPTIONAL.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def sha256_json(obj: object) -> str:
 
 
 def feature_order_hash() -> str:
-    """sha256 of the canonical JSON of FEATURE_ORDER (spec 6.1 step 8)."""
+    """sha256 of the canonical JSON of FEATURE_ORDER (docs/features.md)."""
     return sha256_json(list(FEATURE_ORDER))
 
 

@@ -1,4 +1,4 @@
-"""Model contracts: the four models, their heads, output fields and the ONNX output mapping (spec 9.1, 10).
+"""Model contracts: the four models, their heads, output fields and the ONNX output mapping (docs/models.md, "Heads" and "ONNX contract").
 
 Every model is a set of linear heads on the raw FEATURE_ORDER vector. A head is ``multiclass`` (softmax),
 ``binary`` (sigmoid) or ``regression`` (identity). The exported ONNX graph has one input and one output

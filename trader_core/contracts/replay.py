@@ -1,4 +1,4 @@
-"""The replay contract: one row per symbol-minute (spec 5.2, plus book and availability columns).
+"""The replay contract: one row per symbol-minute (docs/data.md, "Replay rules"; with book and availability columns).
 
 ``event_time`` equals the bar open on a 1-minute UTC grid, ``open_time_ms`` is the same instant in epoch
 milliseconds. Snapshot values (book, mark/index, funding, open interest) are taken *as of the bar close*
@@ -70,8 +70,10 @@ REPLAY = TableContract(
         Column("best_bid_size", "float", "base", nullable=True),
         Column("best_ask_price", "float", "quote", nullable=True),
         Column("best_ask_size", "float", "base", nullable=True),
-        Column("depth_bid_notional_5", "float", "quote", nullable=True, description="sum price x size, 5 best bid levels"),
-        Column("depth_ask_notional_5", "float", "quote", nullable=True, description="sum price x size, 5 best ask levels"),
+        Column("depth_bid_notional_5", "float", "quote", nullable=True, description="sum price x size, 5 best bid "
+                                                                                    "levels"),
+        Column("depth_ask_notional_5", "float", "quote", nullable=True, description="sum price x size, 5 best ask "
+                                                                                    "levels"),
         Column("liquidation_buy_notional_1m", "float", "quote", nullable=True,
                description="notional of BUY liquidation orders (shorts liquidated) in the minute"),
         Column("liquidation_sell_notional_1m", "float", "quote", nullable=True,

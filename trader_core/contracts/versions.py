@@ -1,4 +1,4 @@
-"""Versions and split ids (spec section 2). Declared once; everything else imports them."""
+"""Versions and split ids (docs/splits.md). Declared once; everything else imports them."""
 
 FEATURE_VERSION = "feature-v4-p3-gap-flags"
 LABEL_VERSION = "label-v4-p5-entry-quality"

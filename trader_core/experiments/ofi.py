@@ -1,4 +1,4 @@
-"""OFI experiment (spec 13.1): do multi-level order-flow-imbalance features add to the market features?
+"""OFI experiment (docs/experiments.md, "OFI experiment"): do multi-level order-flow-imbalance features add to the market features?
 
 Diagnostic only: nothing here changes FEATURE_ORDER, the labels, the models or the PM thresholds.
 
@@ -55,7 +55,7 @@ ENTRY_COLUMNS = ("long_entry_target", "short_entry_target", "long_actual_plan_ne
 
 @dataclass(frozen=True)
 class OfiParams:
-    """Spec 13.1 defaults: LogisticRegression(max_iter=500), HuberRegressor(0.001, 1.35, 500), no row cap."""
+    """Defaults (docs/experiments.md, "OFI experiment"): LogisticRegression(max_iter=500), HuberRegressor(0.001, 1.35, 500), no row cap."""
 
     max_rows_per_split: int = 0  # 0 = all rows; else the last N rows of each split by event_time
     logistic_max_iter: int = 500
@@ -83,7 +83,7 @@ def direction_dataset(frame: pd.DataFrame, direction_labels: pd.DataFrame) -> pd
 
 
 def entry_dataset(frame: pd.DataFrame, entry_train: pd.DataFrame) -> pd.DataFrame:
-    """OFI frame inner-joined with the entry targets and the ACTUAL plan net edges (spec case 31)."""
+    """OFI frame inner-joined with the entry targets and the ACTUAL plan net edges (tests/core/test_experiments_ofi_state.py::test_case_31_ofi_entry_dataset_uses_actual_plan_edge)` or drop the parenthesis."""
     require_columns(entry_train, ["sample_id", *ENTRY_COLUMNS], "entry_train")
     return frame.merge(entry_train[["sample_id", *ENTRY_COLUMNS]], on="sample_id", how="inner", validate="one_to_one")
 
@@ -182,7 +182,7 @@ def ofi_verdict(metrics: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------- runner
 def run_ofi_experiment(features: pd.DataFrame, book_depth: pd.DataFrame, direction_labels: pd.DataFrame,
                        entry_train: pd.DataFrame, params: OfiParams = OfiParams()) -> ExperimentOutput:
-    """Spec 13.1 on in-memory frames: OFI features, the two datasets, the model comparison and the verdict."""
+    """The OFI experiment on in-memory frames: OFI features, the two datasets, the model comparison and the verdict."""
     frame, joined, warnings = ofi_feature_frame(features, book_depth, params.max_rows_per_split)
     direction, entry = direction_dataset(frame, direction_labels), entry_dataset(frame, entry_train)
     for name, data in (("direction", direction), ("entry", entry)):

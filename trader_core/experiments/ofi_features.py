@@ -1,4 +1,4 @@
-"""The OFI experiment's book features (spec 13.1): order-flow imbalance from ``book_depth`` snapshots.
+"""The OFI experiment's book features (docs/experiments.md, "OFI experiment"): order-flow imbalance from ``book_depth`` snapshots.
 
 Book features come from the run's raw ``book_depth`` table (in-memory; the original read a Crypto Lake
 partition per symbol and date):

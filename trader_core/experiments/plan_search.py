@@ -1,4 +1,4 @@
-"""Price-plan search (spec 12) and dynamic exit search (spec 13.3): grids of plans scored by path stats.
+"""Price-plan search and dynamic exit search (docs/experiments.md, "Price-plan search" and "Dynamic exit search"): grids of plans scored by path stats.
 
 Both searches share one evaluation core: for each plan of the grid, the path stats of ``compute_path_stats``
 (never re-implemented here) are joined to the trainable feature rows on (symbol, open_time_ms). Everything
@@ -17,7 +17,7 @@ Windows and splits: ``replay_split_ids`` (one split id per replay row, e.g.
 ``trader_core.splits.assign_split(replay["event_time"], split_manifest)``) keeps every window inside one
 split, as the formal labels do; ``None`` reproduces the seed's ``_build_path_stats`` (no split restriction).
 
-Decisions on the spec's [unknown] points (spec 12):
+Decisions (docs/experiments.md, "Price-plan search"):
 
 * default grid: targets (20, 30, 40, 60, 80) x stops (10, 15, 20, 30, 40) bps, FIXED_TARGET_STOP_V1, one
   horizon = the label config's entry ``max_hold_minutes``; plan ids ``fixed_h{h}_t{t:g}_s{s:g}``;
@@ -74,7 +74,7 @@ def _horizon_axis(name: str, values: Sequence[int]) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class PricePlanSearchParams:
-    """Spec 12 grid ([unknown] in the spec; see the module docstring). ``horizon_minutes`` None = max hold."""
+    """The price-plan grid (docs/experiments.md, "Price-plan search"). ``horizon_minutes`` None = max hold."""
 
     targets_bps: tuple[float, ...] = (20.0, 30.0, 40.0, 60.0, 80.0)
     stops_bps: tuple[float, ...] = (10.0, 15.0, 20.0, 30.0, 40.0)
@@ -89,7 +89,7 @@ class PricePlanSearchParams:
 
 @dataclass(frozen=True)
 class DynamicExitParams:
-    """Spec 13.3 default grid: 3 horizons x 3 targets x 3 stops x 3 trails x 1 x 1 x 1 = 81 plans."""
+    """Dynamic exit default grid (docs/experiments.md, "Dynamic exit search"): 3 horizons x 3 targets x 3 stops x 3 trails x 1 x 1 x 1 = 81 plans."""
 
     horizons: tuple[int, ...] = (30, 45, 60)
     targets_bps: tuple[float, ...] = (8.0, 12.0, 16.0)
@@ -112,7 +112,8 @@ class DynamicExitParams:
 
 # ---------------------------------------------------------------------------------------------- plans
 def dynamic_plan_id(h: int, t: float, s: float, tr: float, m: float, r1: float, r2: float) -> str:
-    """``dyn_h{h}_t{t:g}_s{s:g}_trail{tr:g}_t2x{m:g}_p{round(r1*100)}_{round(r2*100)}`` (spec 13.3)."""
+    """``dyn_h{h}_t{t:g}_s{s:g}_trail{tr:g}_t2x{m:g}_p{round(r1*100)}_{round(r2*100)}``
+    (docs/experiments.md, "Dynamic exit search")."""
     return f"dyn_h{h}_t{t:g}_s{s:g}_trail{tr:g}_t2x{m:g}_p{round(r1 * 100)}_{round(r2 * 100)}"
 
 
@@ -184,10 +185,10 @@ def _best_record(row: pd.Series) -> dict[str, Any]:
     return {k: jsonable(v) for k, v in row.to_dict().items()}
 
 
-# ------------------------------------------------------------------------------ spec 12: price plans
+# ------------------------------------------------------------------------------ price plans (docs/experiments.md)
 def price_plan_side_rows(outcomes: PlanOutcomes, plan: GridPlan, *, cost_bps: float,
                          min_expected_net_edge_bps: float) -> pd.DataFrame:
-    """Spec 12 ``_plan_side_rows`` per (split, side): hit rates, plan and expected edges, margin."""
+    """Price-plan rows per (split, side): hit rates, plan and expected edges, margin."""
     net = outcomes["gross_edge_bps"] - cost_bps
     out = outcomes.groups.means({
         "target_hit_rate": outcomes["target_hit"], "stop_hit_rate": outcomes["stop_hit"],
@@ -205,7 +206,7 @@ _PRICE_METRICS = ("rows", "target_hit_rate", "stop_hit_rate", "avg_price_plan_ne
 
 
 def plan_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Spec 12 ``_plan_summary``: per (plan, side) eval aggregates, penalty, spread bonus and score."""
+    """Price-plan summary: per (plan, side) eval aggregates, penalty, spread bonus and score."""
     s = pivot_by_split(rows, ["plan_id", "horizon_minutes", "target_bps", "stop_bps", "side"], _PRICE_METRICS)
     _add_eval_aggregates(s, _PRICE_AGGREGATES)
     s["penalty"] = ((0.03 - s["min_positive_label_rate_eval"]).clip(lower=0) * 120
@@ -218,7 +219,7 @@ def plan_summary(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def robust_price_plans(summary: pd.DataFrame) -> pd.Series:
-    """Spec 12 ``_select_best_plan`` filter (NaN fails every comparison)."""
+    """The robust filter (docs/experiments.md, "Price-plan search") (NaN fails every comparison)."""
     return ((summary["min_positive_label_rate_eval"] >= 0.03) & (summary["max_positive_label_rate_eval"] <= 0.55)
             & (summary["avg_price_plan_edge_eval"] > 0) & (summary["min_price_plan_edge_eval"] > -1)
             & (summary["target_bps"] > summary["stop_bps"]))
@@ -227,7 +228,7 @@ def robust_price_plans(summary: pd.DataFrame) -> pd.Series:
 def search_price_plans(features: pd.DataFrame, replay: pd.DataFrame, *, labels: LabelConfig | None = None,
                        costs: CostConfig | None = None, params: PricePlanSearchParams | None = None,
                        replay_split_ids: np.ndarray | None = None, run_id: str | None = None) -> ExperimentOutput:
-    """Spec 12: score FIXED_TARGET_STOP_V1 (target, stop) plans; the best robust plan is a candidate only."""
+    """Score FIXED_TARGET_STOP_V1 (target, stop) plans; the best robust plan is a candidate only."""
     labels, costs, params = labels or LabelConfig(), costs or CostConfig(), params or PricePlanSearchParams()
     horizon = params.horizon_minutes or labels.entry.max_hold_minutes
     cost, min_expected = costs.cost_bps, labels.entry.min_expected_net_edge_bps
@@ -263,10 +264,10 @@ def search_price_plans(features: pd.DataFrame, replay: pd.DataFrame, *, labels: 
     return ExperimentOutput(PRICE_PLAN_SEARCH, result, report, {"rows": rows, "summary": summary})
 
 
-# --------------------------------------------------------------------------- spec 13.3: dynamic exits
+# --------------------------------------------------------------------------- dynamic exits (docs/experiments.md)
 def dynamic_exit_side_rows(outcomes: PlanOutcomes, *, cost_bps: float,
                            min_expected_net_edge_bps: float) -> pd.DataFrame:
-    """Spec 13.3 rows per (split, side) of one plan; actual net = gross - cost."""
+    """Dynamic-exit rows per (split, side) of one plan; actual net = gross - cost."""
     net = outcomes["gross_edge_bps"] - cost_bps
     out = outcomes.groups.means({
         "avg_actual_net_edge_bps": net, "positive_label_rate": net >= min_expected_net_edge_bps,
@@ -286,7 +287,7 @@ _DYNAMIC_PLAN_COLUMNS = ("plan_id", "horizon_minutes", "target_bps", "stop_bps",
 
 
 def dynamic_exit_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Spec 13.3 summary per (plan, side): gate-split aggregates, score and the robust flag."""
+    """Dynamic-exit summary per (plan, side): gate-split aggregates, score and the robust flag."""
     s = pivot_by_split(rows, [*_DYNAMIC_PLAN_COLUMNS, "side"], _DYNAMIC_METRICS)
     _add_eval_aggregates(s, _DYNAMIC_AGGREGATES)
     s["score"] = (8 * s["avg_actual_edge_eval"].fillna(NAN_SCORE) + 4 * s["min_actual_edge_eval"].fillna(NAN_SCORE)
@@ -302,7 +303,7 @@ def search_dynamic_exit_plans(features: pd.DataFrame, replay: pd.DataFrame, *, l
                               costs: CostConfig | None = None, params: DynamicExitParams | None = None,
                               replay_split_ids: np.ndarray | None = None,
                               run_id: str | None = None) -> ExperimentOutput:
-    """Spec 13.3: score DYNAMIC_TRAILING_V1 plans; best = top score among robust rows, else among all rows."""
+    """Score DYNAMIC_TRAILING_V1 plans (docs/experiments.md, "Dynamic exit search"); best = top score among robust rows, else among all rows."""
     labels, costs, params = labels or LabelConfig(), costs or CostConfig(), params or DynamicExitParams()
     cost, min_expected = costs.cost_bps, labels.entry.min_expected_net_edge_bps
     rows = grid_rows(features, replay, _dynamic_plans(params, _stop_fills(labels)), replay_split_ids,

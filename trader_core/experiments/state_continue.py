@@ -1,4 +1,4 @@
-"""State-aware Continue experiment (spec 13.2): does the state of an open position help predict Continue?
+"""State-aware Continue experiment (docs/experiments.md, "State-aware continue experiment"): does the state of an open position help predict Continue?
 
 Diagnostic only. The state rows (positions, their state, frozen scores and future stats) are built in
 ``trader_core.experiments.state_continue_rows``.
@@ -6,7 +6,7 @@ Diagnostic only. The state rows (positions, their state, frozen scores and futur
 Per side and feature set (market_only = FEATURE_ORDER, market_plus_state = FEATURE_ORDER + STATE_FEATURES)
 ``train_side_models`` fits a StandardScaler + LogisticRegression and a Huber or Ridge regressor on fit_inner.
 The edge MAE is measured against the raw edge; its constant baseline is the median of the (possibly clipped)
-fit target. ``verdict`` applies the spec's acceptance rule.
+fit target. ``verdict`` applies the acceptance rule of docs/experiments.md.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ LEAKAGE_POLICY = {
 def run_state_continue_experiment(features: pd.DataFrame, entry_labels: pd.DataFrame, replay: pd.DataFrame,
                                   price_plan: Mapping[str, Any], direction_onnx: Path, entry_onnx: Path,
                                   params: StateContinueParams = StateContinueParams()) -> ExperimentOutput:
-    """Spec 13.2: build the state rows, train per side and feature set, apply the verdict."""
+    """Build the state rows, train per side and feature set, apply the verdict."""
     frame, counts = build_state_frame(features, entry_labels, replay, price_plan, direction_onnx, entry_onnx, params)
     results: dict[str, dict[str, Any]] = {}
     predictions = []

@@ -1,4 +1,4 @@
-"""The state-aware Continue experiment's rows (spec 13.2): one row per open position and age.
+"""The state-aware Continue experiment's rows (docs/experiments.md, "State-aware continue experiment"): one row per open position and age.
 
 Diagnostic only. A position is opened at every baseline entry label with ``entry_target == 1`` (LONG or
 SHORT) and observed ``a`` minutes later for each age ``a`` of ``ages_minutes``; the state row joins:
@@ -11,7 +11,7 @@ SHORT) and observed ``a`` minutes later for each age ``a`` of ``ages_minutes``; 
   entry_predicted_edge_bps / entry_direction_prob = that side's expected edge / direction probability.
 * **current features** (FEATURE_ORDER of the trainable feature row at the current minute) and the
   **future stats** at the Continue horizon (45) starting at the current bar close: ``compute_path_stats``
-  with a FIXED_TARGET_STOP_V1 plan of the run plan's target and stop (the spec's "fixed plan", whatever the
+  with a FIXED_TARGET_STOP_V1 plan of the run plan's target and stop (the experiment's "fixed plan", whatever the
   run's plan method). add_count = 0 and minutes_since_last_add = 9999.
 
 ``state_rows_for_age`` turns that into STATE_FEATURES, ``expected_continue_edge_bps = gross - cost`` and
@@ -165,7 +165,7 @@ def entry_positions(features: pd.DataFrame, entry_labels: pd.DataFrame, directio
 
 
 def continue_plan(price_plan: Mapping[str, Any]) -> PlanParams:
-    """The fixed target/stop plan of the Continue outcome: the run plan's target and stop (spec: fixed plan)."""
+    """The fixed target/stop plan of the Continue outcome: the run plan's target and stop (docs/experiments.md, "State-aware continue experiment")."""
     return PlanParams(method=FIXED_TARGET_STOP, target_bps=float(price_plan["targetDistanceBps"]),
                       stop_bps=float(price_plan["stopDistanceBps"]),
                       stop_fill_excess_share=float(price_plan["stopFillExcessShare"]),

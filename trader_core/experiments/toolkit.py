@@ -1,4 +1,4 @@
-"""The evaluation toolkit every experiment shares (spec 13): diagnostic only, never part of the formal chain.
+"""The evaluation toolkit every experiment shares (docs/experiments.md, "Shared toolkit"): diagnostic only, never part of the formal chain.
 
 An experiment is a pure function from in-memory frames (a run's datasets, labels, predictions) to an
 ``ExperimentOutput``: a result dict (JSON), named tables (CSV or parquet) and a markdown report. Writing
@@ -8,7 +8,7 @@ exists is complete.
 Shared pieces:
 * ``fit_classifier`` / ``fit_regressor``: the linear and tree model families of the original modules,
   with the StandardScaler fitted on the training rows only;
-* ``bucket_edges``: fit_inner-learned bucket edges with the zero-inflated fallback (spec 13.4);
+* ``bucket_edges``: fit_inner-learned bucket edges with the zero-inflated fallback (docs/experiments.md, "Shared toolkit");
 * ``top_fraction_metrics`` and ``eval_split_frames``: top-scored-rows metrics and the eval splits;
 * ``stable_across``: the "holds on tune_inner, validation_locked and latest_stress" verdict helper.
 """
@@ -36,7 +36,7 @@ DIAGNOSTIC_ONLY = "diagnostic_only_not_exported"
 NAN_SCORE = -999.0
 FAMILIES = ("linear", "tree")
 
-#: Tree settings of the original modules (spec 13.6); ``random_state`` varies per use.
+#: Tree settings of the original modules (docs/experiments.md, "Shared toolkit"); ``random_state`` varies per use.
 TREE_CLASSIFIER = dict(max_iter=120, learning_rate=0.04, max_leaf_nodes=31, l2_regularization=0.02,
                        early_stopping=True)
 
@@ -113,8 +113,8 @@ def fit_classifier(family: str, x: np.ndarray, y: np.ndarray, *, random_state: i
                    balanced: bool = True, max_iter: int | None = None) -> Pipeline | HistGradientBoostingClassifier:
     """Fit ``linear`` (StandardScaler + logistic regression) or ``tree`` (histogram gradient boosting).
 
-    The logistic regression is solved by Newton-Cholesky: the same convex optimum as lbfgs (the spec's
-    ``LogisticRegression(max_iter=500)``), reached in a handful of iterations instead of 40-100, and closer to
+    The logistic regression is solved by Newton-Cholesky: the same convex optimum as lbfgs (``LogisticRegression(max_iter=500)``,
+    docs/experiments.md "Shared toolkit"), reached in a handful of iterations instead of 40-100, and closer to
     it than lbfgs at its default tolerance (predicted probabilities differ by < 0.005 on the demo run).
     """
     if family == "linear":
@@ -161,7 +161,7 @@ def top_indices(score: np.ndarray, fraction: float) -> np.ndarray:
 
 def top_fraction_metrics(frame: pd.DataFrame, score: np.ndarray, fraction: float, *, edge: str,
                          good: str | None = None) -> dict[str, Any]:
-    """Rows, good rate and avg/p50/p90 ``edge`` of the top ``fraction`` of ``frame`` by ``score`` (spec 13.9)."""
+    """Rows, good rate and avg/p50/p90 ``edge`` of the top ``fraction`` of ``frame`` by ``score`` (docs/experiments.md, "Good-trade structure")."""
     idx = top_indices(score, fraction)
     top = frame.iloc[idx]
     values = top[edge].to_numpy(dtype="float64")
@@ -178,7 +178,7 @@ def _stat(values: np.ndarray, fn: Callable[[np.ndarray], Any]) -> float | None:
 
 
 def bucket_edges(values: Any, *, min_nonzero_rows: int = 300) -> np.ndarray:
-    """Bucket edges learned on fit rows (spec 13.4).
+    """Bucket edges learned on fit rows (docs/experiments.md, "Shared toolkit").
 
     Normal case: unique deciles (0, 0.1, ..., 1 — the quantile set is [inferred]); with >= 3 edges the
     outer ones become -inf/+inf. Zero-inflated fallback (< 3 unique deciles): with fewer than

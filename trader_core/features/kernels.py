@@ -30,7 +30,7 @@ BPS = 10000.0
 
 @njit(cache=True, error_model="numpy")
 def _safe_div(num: float, den: float) -> float:
-    """Spec ``safe_divide``: den == 0 -> NaN, +-inf -> NaN, then NaN -> 0."""
+    """safe_divide`` (docs/features.md): den == 0 -> NaN, +-inf -> NaN, then NaN -> 0."""
     r = num / den if den != 0 else np.nan
     return r if np.isfinite(r) else 0.0
 
@@ -79,7 +79,7 @@ BOOK_FEATURES: tuple[str, ...] = (
 
 @njit(cache=True, error_model="numpy")
 def price_features(c: np.ndarray, h: np.ndarray, lo: np.ndarray, v: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Write PRICE_FEATURES (spec features 1-19) to ``out``; return range_15m_bps in float64."""
+    """Write PRICE_FEATURES (features 1-19 of FEATURE_ORDER, docs/features.md) to ``out``; return range_15m_bps in float64."""
     n = c.size
     log_ret = np.empty(n)
     sign_ret = np.empty(n)
@@ -153,7 +153,8 @@ def _flow_kernel(buy: np.ndarray, sell: np.ndarray, spread_rank: np.ndarray, oi:
 
 def flow_features(buy: np.ndarray, sell: np.ndarray, spread: np.ndarray, oi: np.ndarray, mark: np.ndarray,
                   index: np.ndarray, liq_buy: np.ndarray, liq_sell: np.ndarray, out: np.ndarray) -> None:
-    """Write FLOW_FEATURES (spec features 22-30: taker flow, spread rank, open interest, basis, liquidations)."""
+    """Write FLOW_FEATURES (features 22-30 of docs/features.md: taker flow, spread rank, open interest, basis,
+    liquidations)."""
     _flow_kernel(buy, sell, rolling_rank_last(spread, 1440), oi, mark, index, liq_buy, liq_sell, out)
 
 

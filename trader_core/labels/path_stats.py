@@ -1,4 +1,4 @@
-"""Path statistics of a trade opened at a bar close and held for a fixed horizon (spec 7.2).
+"""Path statistics of a trade opened at a bar close and held for a fixed horizon (docs/labels.md, "Path statistics").
 
 For a start row ``t`` of a symbol: entry = ``close[t]``, the future window is rows ``t+1 .. t+h`` and
 the exit price is ``close[t+h]``. A start row is **valid**, and only valid rows are returned, when

@@ -1,4 +1,4 @@
-"""Head metrics against constant baselines (spec 9.4).
+"""Head metrics against constant baselines (docs/models.md, "Training").
 
 * multiclass (0 = long, 1 = short, 2 = neutral): logloss and Brier against the train prior, one-vs-rest
   AUCs when a class has >= 200 positives and >= 200 negatives, hit rate of the top 10 % by max probability.

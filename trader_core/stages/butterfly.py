@@ -33,9 +33,8 @@ from trader_core.run_context import RunContext
 from trader_core.splits import check_locked, lock_payload
 from trader_core.stages.monitoring import incumbent_path
 from trader_core.stages.result import StageResult
+from trader_core.strategies.butterfly import BUTTERFLY, FOLDER, ONNX_FILE
 
-FOLDER = "butterfly"
-ONNX_FILE = f"{FOLDER}/model/butterfly.onnx"
 PREDICTIONS_FILE = f"{FOLDER}/model/predictions.parquet"
 LOCK_FILE = f"{FOLDER}/validation_lock.json"
 REPORT_FILE = f"{FOLDER}/model/butterfly_report.md"
@@ -44,10 +43,7 @@ DRAWDOWN_SLACK_ROI = 0.25
 
 def _spec(ctx: RunContext) -> RunSpec:
     """The run's spec, refused unless the run is a butterfly run."""
-    if ctx.spec.strategy != "butterfly":
-        raise ValueError(f"run {ctx.run_id!r} is a {ctx.spec.strategy!r} run; the butterfly assets need "
-                         "strategy: butterfly")
-    return ctx.spec
+    return BUTTERFLY.require(ctx.spec)
 
 
 def market_stage(*, ctx: RunContext) -> StageResult:
@@ -175,8 +171,7 @@ def release_stage(*, ctx: RunContext, backtest: dict[str, Any], decision: dict[s
     spec, run_dir, home = _spec(ctx), ctx.run_dir, ctx.home
     if not cc.allows_promotion(decision):
         raise release.ReleaseRefused(f"run {spec.run_id!r}: {decision['decision']} ({'; '.join(decision['reasons'])})")
-    files = {ONNX_FILE: run_dir / ONNX_FILE, "run_spec.json": run_dir / "run_spec.json",
-             f"{FOLDER}/backtest_result.json": run_dir / f"{FOLDER}/backtest.json"}
+    files = release.release_files(spec, run_dir)
     line = release.model_line(spec)
     promoted = release.promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, line=line,
                                home=home)

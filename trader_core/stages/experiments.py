@@ -1,6 +1,6 @@
 """Experiment stages: run an experiment, write its output under ``experiments/<asset>/`` and summarize it.
 
-Experiments are diagnostic only (spec 13): nothing in the formal chain reads their outputs.
+Experiments are diagnostic only (docs/experiments.md): nothing in the formal chain reads their outputs.
 """
 
 from __future__ import annotations

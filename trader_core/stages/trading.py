@@ -17,7 +17,7 @@ from trader_core.pm.frame import edge_mode, pm_frame
 from trader_core.pm.metrics import jsonable_metrics
 from trader_core.pm.search import search_thresholds
 from trader_core.monitoring.challenger import allows_promotion
-from trader_core.release import ReleaseRefused, bundle_files, model_line, promote
+from trader_core.release import ReleaseRefused, model_line, promote, release_files
 from trader_core.report import markdown_table
 from trader_core.run_context import RunContext
 from trader_core.stages.result import StageResult
@@ -27,7 +27,7 @@ PM_SPLITS = (TUNE_SPLIT, *SEALED_SPLITS)
 
 def pm_frame_stage(*, ctx: RunContext, entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
                    plan: dict[str, Any]) -> StageResult:
-    """The PM frame (spec 11.1) of tune_inner and the sealed splits, from the run's model predictions: built once
+    """The PM frame (docs/trading.md, "PM frame and edge mode") of tune_inner and the sealed splits, from the run's model predictions: built once
     and stored, so the search, the backtest and the diagnostics read the same rows."""
     preds = {m: pd.concat([io.read_parquet(layout.model_predictions_path(ctx.run_dir, m, s), verify=False)
                            for s in PM_SPLITS], ignore_index=True) for m in (DIRECTION, ENTRY, RISK)}
@@ -150,16 +150,7 @@ def release_stage(*, ctx: RunContext, backtest: dict[str, Any],
     spec, run_dir = ctx.spec, ctx.run_dir
     if challenger is not None and not allows_promotion(challenger):
         raise ReleaseRefused(f"run {spec.run_id!r}: {challenger['decision']} ({'; '.join(challenger['reasons'])})")
-    files = bundle_files(run_dir, {
-        "model/feature_order.json": run_dir / layout.FEATURE_ORDER_FILE,
-        "model/model_train_manifest.json": run_dir / layout.ARTIFACT_PATHS["model_train_manifest"],
-        "feature/feature_schema.json": run_dir / layout.FEATURE_SCHEMA_FILE,
-        "label/price_plan_context.json": run_dir / layout.ARTIFACT_PATHS["price_plan"],
-        "pm/position_manager_config.json": run_dir / layout.ARTIFACT_PATHS["pm_search"],
-        "backtest/backtest_result.json": run_dir / layout.ARTIFACT_PATHS["backtest"],
-        "run_spec.json": run_dir / layout.RUN_SPEC_FILE,
-        "monitoring/reference_profile.json": run_dir / layout.ARTIFACT_PATHS["reference_profile"],
-    })
+    files = release_files(spec, run_dir)
     line = model_line(spec)
     release = promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, line=line,
                       home=ctx.home, plan_change_accepted=bool(challenger and challenger["plan_change_accepted"]))
@@ -175,7 +166,8 @@ def release_stage(*, ctx: RunContext, backtest: dict[str, Any],
 
 def diagnostics_stage(*, ctx: RunContext, frame: pd.DataFrame, direction_train: pd.DataFrame,
                       entry_train: pd.DataFrame, plan: dict[str, Any], pm_doc: dict[str, Any]) -> StageResult:
-    """Training diagnostics (spec 13.11): JSON stored by the caller, markdown written here."""
+    """Training diagnostics (docs/experiments.md, "Training diagnostics"): JSON stored by the caller, markdown
+    written here."""
     candidates = io.read_parquet(ctx.run_dir / layout.PM_CANDIDATES_FILE, verify=False)
     labels = diagnostics.label_summary(direction_train, entry_train)
     pm = diagnostics.pm_summary(pm_split_frames(frame), pm_doc["config"], plan, candidates)
