@@ -6,15 +6,12 @@ Outputs go to ``experiments/<asset>/`` (result JSON last); the asset value is a 
 the release chain depends on this group, so an experiment can never gate a promotion.
 """
 
-import dataclasses
-import types
-import typing
-from typing import Any, Optional
+from typing import Any
 
 import dagster as dg
 import pandas as pd
-import pydantic
 
+from trader_assets.launchpad import launchpad_config
 from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
@@ -24,29 +21,6 @@ from trader_core.stages import experiments as stages
 
 EXPERIMENTS = dict(partitions_def=runs_partitions, group_name="experiments", owners=["team:research"],
                    kinds={"python", "markdown"})
-
-
-def _config_type(tp: Any) -> Any:
-    """Launchpad type of a params field: tuples become lists, ``X | None`` stays optional."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is tuple:
-        return list[args[0]]
-    if origin in (typing.Union, types.UnionType):
-        arms = [a for a in args if a is not type(None)]
-        tuple_arm = next((a for a in arms if typing.get_origin(a) is tuple), None)
-        chosen = _config_type(tuple_arm or arms[0])
-        return Optional[chosen] if type(None) in args else chosen
-    return tp
-
-
-def launchpad_config(params_cls: type) -> type[dg.Config]:
-    """A dg.Config class mirroring ``params_cls`` (a frozen dataclass with defaults)."""
-    hints = typing.get_type_hints(params_cls)
-    fields = {}
-    for f in dataclasses.fields(params_cls):
-        default = list(f.default) if isinstance(f.default, tuple) else f.default
-        fields[f.name] = (_config_type(hints[f.name]), default)
-    return pydantic.create_model(f"{params_cls.__name__}Config", __base__=dg.Config, **fields)
 
 
 def to_params(params_cls: type, config: dg.Config) -> Any:
