@@ -39,7 +39,8 @@ import pandas as pd
 
 from trader_assets.run_summary import print_summary, refusal_lines
 from trader_core import layout, release, runs
-from trader_core.config import SOURCE_KINDS, STRATEGIES, RunSpec, merge_sections, read_json_object
+from trader_core.config import SOURCE_KINDS, STRATEGIES, RunSpec
+from trader_core.config_mapping import merge_sections, read_json_object
 from trader_core.errors import ConfigError, TraderError
 from trader_core.registration import default_sections, new_spec, register_run, stored_sections
 from trader_core.strategies import strategy_named

@@ -3,7 +3,7 @@
 ``launchpad_config(cls)`` mirrors a dataclass as a ``dg.Config``: the same keys (a field's ``metadata["key"]``
 becomes its alias, e.g. ``labels.continue``), types (tuples as lists, nested dataclasses as nested config
 classes, ``X | None`` optional) and defaults, which the launchpad shows. The dataclass stays the validator:
-the config's values go through ``trader_core.config.from_mapping``. With ``allow_unknown`` every level
+the config's values go through ``trader_core.config_mapping.from_mapping``. With ``allow_unknown`` every level
 accepts keys it does not declare, so an unknown key reaches ``from_mapping`` and is refused with the same
 message the CLI prints for it instead of Dagster's own.
 """
@@ -18,7 +18,7 @@ from typing import Any, Optional
 import dagster as dg
 import pydantic
 
-from trader_core.config import to_mapping
+from trader_core.config_mapping import to_mapping
 
 
 def launchpad_config(cls: type, *, exclude: tuple[str, ...] = (), allow_unknown: bool = False) -> type[dg.Config]:

@@ -3,7 +3,7 @@
 Sections: ``synthetic`` (the synthetic market), ``pricing`` (strikes, DTE, Black-Scholes), ``sampling``
 (volatility-regime stratified sample dates), ``model`` (logistic regression), ``decision`` (trade rule and
 the backtest's PASS rule) and ``split`` (the project's SplitPlan, with a 45-day embargo by default).
-Load from JSON-like data with ``trader_core.config.from_mapping(ButterflyConfig, data)`` (unknown keys are
+Load from JSON-like data with ``trader_core.config_mapping.from_mapping(ButterflyConfig, data)`` (unknown keys are
 rejected with their dotted path); every invalid value raises ConfigError naming ``butterfly.<section>.<field>``.
 """
 

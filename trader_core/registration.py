@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from trader_core import runs
-from trader_core.config import RunSpec, from_mapping, merge_sections, to_mapping
+from trader_core.config import RunSpec
+from trader_core.config_mapping import from_mapping, merge_sections, to_mapping
 from trader_core.errors import ConfigError
 from trader_core.market.sources import SOURCES
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from trader_core import io, layout
-from trader_core.config import RunSpec, from_mapping, read_json_object, to_mapping
+from trader_core.config import RunSpec
+from trader_core.config_mapping import from_mapping, read_json_object, to_mapping
 from trader_core.errors import ConfigError
 
 RUN_LOCK_FILE = "run_lock.json"

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from trader_core import io, layout
-from trader_core.config import RunSpec, to_mapping
+from trader_core.config import RunSpec
+from trader_core.config_mapping import to_mapping
 from trader_core.contracts.features import canonical_json, sha256_json
 from trader_core.errors import ArtifactError
 

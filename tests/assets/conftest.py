@@ -10,7 +10,8 @@ import dagster as dg
 
 from trader_assets.definitions import defs
 from trader_core import io, layout
-from trader_core.config import RunSpec, from_mapping
+from trader_core.config import RunSpec
+from trader_core.config_mapping import from_mapping
 
 
 def write_spec(home: Path, data: dict) -> RunSpec:

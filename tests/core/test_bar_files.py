@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import FTX_CSV, require_real
-from trader_core.config import BAR_LAYOUTS, ReplayConfig, RunSpec, from_mapping
+from trader_core.config import BAR_LAYOUTS, ReplayConfig, RunSpec
+from trader_core.config_mapping import from_mapping
 from trader_core.errors import ConfigError, DataContractError
 from trader_core.market.bar_files import (
     READERS,

@@ -33,7 +33,8 @@ from trader_core.butterfly.pipeline import (
     sample_and_label,
     split,
 )
-from trader_core.config import SplitPlan, from_mapping
+from trader_core.config import SplitPlan
+from trader_core.config_mapping import from_mapping
 from trader_core.errors import ConfigError, DataContractError
 
 SMALL = ButterflyConfig(synthetic=SyntheticSection(trading_days=700, symbols=("AAA", "BBB", "CCC", "DDD")),

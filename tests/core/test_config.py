@@ -1,6 +1,7 @@
 import pytest
 
-from trader_core.config import CostConfig, LabelConfig, RunSpec, from_mapping, load_run_spec, to_mapping
+from trader_core.config import CostConfig, LabelConfig, RunSpec, load_run_spec
+from trader_core.config_mapping import from_mapping, to_mapping
 from trader_core.errors import ConfigError
 
 

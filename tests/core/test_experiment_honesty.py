@@ -6,7 +6,8 @@ import pytest
 
 from tests.pipeline import run_pipeline
 from trader_core import layout
-from trader_core.config import LabelConfig, from_mapping, read_json_object
+from trader_core.config import LabelConfig
+from trader_core.config_mapping import from_mapping, read_json_object
 from trader_core.experiments.entry_screens import screen_entry_condition_pairs, screen_entry_features
 
 #: The observables of the latent state (trader_core.market.synthetic docstring).

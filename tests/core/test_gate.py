@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from trader_core import io, layout
-from trader_core.config import RunSpec, from_mapping
+from trader_core.config import RunSpec
+from trader_core.config_mapping import from_mapping
 from trader_core.pm.gate import PASS, backtest_status, explain
 from trader_core.pm.significance import edge_significance, required_statistic
 from trader_core.sealed_ledger import record_run_look

@@ -3,7 +3,8 @@
 import pytest
 
 from trader_core import layout, runs
-from trader_core.config import RunSpec, to_mapping
+from trader_core.config import RunSpec
+from trader_core.config_mapping import to_mapping
 from trader_core.errors import ConfigError
 from trader_core.registration import default_sections, new_spec, register_run, spec_sections
 

@@ -6,7 +6,8 @@ import pytest
 
 from trader_assets import cli
 from trader_core import layout, release
-from trader_core.config import RunSpec, from_mapping, to_mapping
+from trader_core.config import RunSpec
+from trader_core.config_mapping import from_mapping, to_mapping
 from trader_core.contracts.models import MODELS
 from trader_core.errors import ConfigError
 from trader_core.monitoring import challenger as cc

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import FTX_CSV, require_real
-from trader_core.config import ReplayConfig, from_mapping, RunSpec
+from trader_core.config import ReplayConfig, RunSpec
+from trader_core.config_mapping import from_mapping
 from trader_core.contracts.replay import REPLAY_COLUMNS
 from trader_core.errors import DataContractError
 from trader_core.market.sources import load_raw_market, read_bar_csv

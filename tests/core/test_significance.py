@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from trader_core.config import RunSpec, from_mapping
+from trader_core.config import RunSpec
+from trader_core.config_mapping import from_mapping
 from trader_core.errors import ArtifactError
 from trader_core.pm.significance import deflate, edge_significance, required_statistic
 from trader_core.sealed_ledger import config_key, ledger_path, read_looks, record_look, window_key

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from trader_core import layout, release
-from trader_core.config import STRATEGY_SPECS, RunSpec, from_mapping
+from trader_core.config import STRATEGY_SPECS, RunSpec
+from trader_core.config_mapping import from_mapping
 from trader_core.contracts.models import MODELS
 from trader_core.errors import ConfigError
 from trader_core.market.landing import write_month

@@ -8,7 +8,8 @@ import pytest
 from trader_assets import cli
 from trader_assets.definitions import defs
 from trader_core import layout, runs
-from trader_core.config import EntryLabelConfig, RunSpec, SourceSpec, to_mapping
+from trader_core.config import EntryLabelConfig, RunSpec, SourceSpec
+from trader_core.config_mapping import to_mapping
 
 
 def launch(instance: dg.DagsterInstance, config: dict) -> dg.ExecuteInProcessResult:

@@ -26,7 +26,8 @@ import pandas as pd
 import pytest
 
 from trader_core import io, layout, release, runs
-from trader_core.config import ReplayConfig, RunSpec, from_mapping, merge_sections
+from trader_core.config import ReplayConfig, RunSpec
+from trader_core.config_mapping import from_mapping, merge_sections
 from trader_core.contracts.features import FEATURE_COUNT, FEATURE_ORDER
 from trader_core.contracts.models import (
     ACTIVATION,

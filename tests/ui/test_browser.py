@@ -26,7 +26,8 @@ import yaml
 from tests.ui.cdp import Browser
 from trader_assets import cli
 from trader_core import layout
-from trader_core.config import RunSpec, to_mapping
+from trader_core.config import RunSpec
+from trader_core.config_mapping import to_mapping
 from trader_core.runs import load_spec
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

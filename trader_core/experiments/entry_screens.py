@@ -1,5 +1,4 @@
-"""Entry feature screen and entry condition-pair screen on the entry dataset (docs/experiments.md, "Entry
-feature screen" and "Entry condition-pair screen").
+"""Entry feature and condition-pair screens on the entry dataset (docs/experiments.md, both "Entry ... screen").
 
 Both screens cut every FEATURE_ORDER feature into buckets whose edges are learned on fit_inner only
 (``toolkit.bucket_edges``; a feature with fewer than 3 edges is skipped) and assigned to all rows with

@@ -13,7 +13,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from trader_core.config import RunSpec, from_mapping, to_mapping
+from trader_core.config import RunSpec
+from trader_core.config_mapping import from_mapping, to_mapping
 from trader_core.contracts.butterfly import STRATEGY
 from trader_core.market.landing import landing_root, parse_month
 from trader_core.strategies.base import Strategy, source_identity
