@@ -400,3 +400,33 @@ def test_momentum_test_has_power_with_signal(honest_pair):
     assert acs.sum() > 3 * np.sqrt(HORIZON / n)
     expected = BETA ** 2 * (1 - Z_PHI ** HORIZON) / (1 - Z_PHI)
     assert 0.3 * expected < acs.sum() < 3 * expected
+
+
+# ------------------------------------------------------------------------------------------ signal schedule
+def test_signal_schedule_flips_the_relation_from_its_date_on():
+    """From the change date the same observable predicts the opposite direction; before it nothing differs."""
+    flip_day = "2026-01-11"
+    base = SyntheticMarketConfig(symbols=SYMBOLS, days=20, seed=7, signal=1.0, depth_levels=5)
+    flipped = SyntheticMarketConfig(symbols=SYMBOLS, days=20, seed=7, signal=1.0, depth_levels=5,
+                                    signal_changes=[[flip_day, -1.0]])
+    t_base, t_flip = generate_synthetic_market(base)["bars"], generate_synthetic_market(flipped)["bars"]
+    before = t_base["open_time"] < pd.Timestamp(flip_day, tz="UTC")
+    pd.testing.assert_frame_equal(t_base[before], t_flip[before])
+    x, y = _imbalance_vs_forward(flipped, t_flip)  # non-overlapping windows, symbol after symbol, in time order
+    position = np.arange(len(x)) % (len(x) // len(SYMBOLS))  # share of its symbol's 20 days (+-1 crash window)
+    early, late = position < len(x) // len(SYMBOLS) * 9 // 20, position > len(x) // len(SYMBOLS) * 11 // 20
+    assert early.sum() > 500 and late.sum() > 500
+    assert np.corrcoef(x[early], y[early])[0, 1] > 0.1
+    assert np.corrcoef(x[late], y[late])[0, 1] < -0.1
+
+
+def test_signal_schedule_off_is_the_plain_knob_and_bad_schedules_are_refused():
+    plain = SyntheticMarketConfig(symbols=SYMBOLS[:1], days=2, seed=3, signal=2.0, depth_levels=2)
+    same = SyntheticMarketConfig(symbols=SYMBOLS[:1], days=2, seed=3, signal=1.0, depth_levels=2,
+                                 signal_changes=(("2026-01-01", 2.0),))
+    pd.testing.assert_frame_equal(generate_synthetic_market(plain)["bars"], generate_synthetic_market(same)["bars"])
+    for bad, match in ((["2026-01-05", 1.0], "pairs"), ([["2026-01-05", float("nan")]], "finite"),
+                       ([["2026-01-05", 1.0], ["2026-01-03", 0.0]], "strictly increasing"),
+                       ([["soon", 1.0]], "start")):
+        with pytest.raises(ConfigError, match=match):
+            SyntheticMarketConfig(signal_changes=bad)

@@ -9,6 +9,7 @@ market; the real-data adapters write the same layout).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from collections.abc import Collection
 from typing import Any
@@ -63,26 +64,43 @@ def land_synthetic_month(month: str, config: SyntheticMarketConfig, home: Path |
 def land_synthetic_months(months: list[str], config: SyntheticMarketConfig,
                           home: Path | None = None) -> list[dict[str, Any]]:
     """Land several months of one synthetic series (generated once); returns their markers in order."""
-    anchor = pd.Timestamp(SYNTHETIC_ANCHOR, tz="UTC")
-    bounds = []
     for month in months:
-        start = parse_month(month)
-        end = start + pd.offsets.MonthBegin(1)
-        if start < anchor or end > anchor + pd.Timedelta(days=SYNTHETIC_SERIES_DAYS):
-            raise ConfigError(f"month {month}: the landable synthetic series starts at {SYNTHETIC_ANCHOR} and spans "
-                              f"{SYNTHETIC_SERIES_DAYS} days")
-        bounds.append((month, int(to_epoch_ms(start)), int(to_epoch_ms(end))))
-    full = generate_synthetic_market(SyntheticMarketConfig(
-        symbols=config.symbols, start=SYNTHETIC_ANCHOR, days=SYNTHETIC_SERIES_DAYS, seed=config.seed,
-        signal=config.signal, depth_levels=config.depth_levels, volatility_regimes=config.volatility_regimes))
-    times = {name: to_epoch_ms(df["open_time" if name == "bars" else "ts"]).to_numpy() for name, df in full.items()}
-    markers = []
-    for month, lo, hi in bounds:
-        tables = {name: df[(times[name] >= lo) & (times[name] < hi)].reset_index(drop=True)
-                  for name, df in full.items()}
-        markers.append(write_month(landing_root(home) / "synthetic" / month, tables, source="synthetic", month=month,
-                                   symbols=list(config.symbols)))
-    return markers
+        _series_bounds(month)  # refuse before generating
+    series = SyntheticSeries(config)
+    return [series.land(month, home) for month in months]
+
+
+class SyntheticSeries:
+    """The landable synthetic series of one config (SYNTHETIC_ANCHOR + SYNTHETIC_SERIES_DAYS), generated once, so
+    that its months can be landed one at a time (the walk-forward lands a month, retrains, lands the next)."""
+
+    def __init__(self, config: SyntheticMarketConfig):
+        self.config = config
+        self.tables = generate_synthetic_market(dataclasses.replace(config, start=SYNTHETIC_ANCHOR,
+                                                                    days=SYNTHETIC_SERIES_DAYS))
+        self._times = {name: to_epoch_ms(df["open_time" if name == "bars" else "ts"]).to_numpy()
+                       for name, df in self.tables.items()}
+
+    def month_tables(self, month: str) -> dict[str, pd.DataFrame]:
+        lo, hi = _series_bounds(month)
+        return {name: df[(self._times[name] >= lo) & (self._times[name] < hi)].reset_index(drop=True)
+                for name, df in self.tables.items()}
+
+    def land(self, month: str, home: Path | None = None) -> dict[str, Any]:
+        """Write ``month`` to the landing folder (marker last); returns its marker."""
+        return write_month(landing_root(home) / "synthetic" / month, self.month_tables(month), source="synthetic",
+                           month=month, symbols=list(self.config.symbols))
+
+
+def _series_bounds(month: str) -> tuple[int, int]:
+    """[start, end) of ``month`` in epoch ms, refused outside the landable series."""
+    anchor = pd.Timestamp(SYNTHETIC_ANCHOR, tz="UTC")
+    start = parse_month(month)
+    end = start + pd.offsets.MonthBegin(1)
+    if start < anchor or end > anchor + pd.Timedelta(days=SYNTHETIC_SERIES_DAYS):
+        raise ConfigError(f"month {month}: the landable synthetic series starts at {SYNTHETIC_ANCHOR} and spans "
+                          f"{SYNTHETIC_SERIES_DAYS} days")
+    return int(to_epoch_ms(start)), int(to_epoch_ms(end))
 
 
 def complete_months(home: Path | None = None) -> list[dict[str, Any]]:

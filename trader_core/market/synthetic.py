@@ -52,11 +52,12 @@ Returns (per symbol ``k``)
 
     eps_{k,t} = sqrt(0.6) m_t + sqrt(0.4) e_{k,t}                 m, e iid N(0,1): corr(eps_j, eps_k) = 0.6
     r_{k,t}   = sigma_t eps_{k,t}                                   (noise, the only term at s = 0)
-              + s * BETA * sigma_t * z_{k,t-1}                      (the signal: drift from the previous state)
-              + s * TREND_DRIFT * sigma_t * dir_seg * 1[trending]   (trend drift, only at s > 0)
+              + s_t * BETA * sigma_t * z_{k,t-1}                    (the signal: drift from the previous state)
+              + |s_t| * TREND_DRIFT * sigma_t * dir_seg * 1[trending]  (trend drift, only at s_t != 0)
               + J_k * 1[t = t_c]                                    (the crash jump, unpredictable)
 
-``BETA = 0.1`` and ``TREND_DRIFT = 0.015``. With ``phi = exp(-1/30)``,
+``s_t = s`` (the knob) unless the config's ``signal_changes`` schedule sets another value (possibly
+negative: the same observables then predict the opposite direction) from a date on. ``BETA = 0.1`` and ``TREND_DRIFT = 0.015``. With ``phi = exp(-1/30)``,
 ``E[sum_{h=1..45} r_{t+h} | z_t] = s BETA sigma z_t (1 - phi^45)/(1 - phi) = 23.70 s BETA sigma z_t``, i.e. at
 ``s = 1, |z_t| = 1`` the expected 45-minute return is +-9.5 bps in calm (sigma = 4 bps), +-14.2 bps trending,
 +-28.4 bps volatile, against a 45-minute noise of 27 / 40 / 80 bps. The trend direction ``dir_seg = +-1`` is

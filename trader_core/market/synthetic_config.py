@@ -28,6 +28,10 @@ class SyntheticMarketConfig:
     #: False: every regime has the same volatility (6 bps/min), so before the crash nothing about the size
     #: of future moves is predictable either (the "structure-free" market of the honesty tests).
     volatility_regimes: bool = True
+    #: Signal schedule over time: ``((date, s), ...)``, each UTC date (strictly increasing) from which the signal is
+    #: ``s`` instead of ``signal``. ``s`` may be negative: the same observables then predict the opposite
+    #: direction (a regime in which the learned relation flips; docs/synthetic-market.md, "Signal schedule").
+    signal_changes: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         symbols = self.symbols
@@ -55,6 +59,7 @@ class SyntheticMarketConfig:
         object.__setattr__(self, "signal", float(sig))
         if not isinstance(self.volatility_regimes, (bool, np.bool_)):
             raise ConfigError(f"volatility_regimes: expected true or false, got {self.volatility_regimes!r}")
+        object.__setattr__(self, "signal_changes", _signal_changes(self.signal_changes))
 
     @property
     def minutes(self) -> int:
@@ -63,6 +68,15 @@ class SyntheticMarketConfig:
     @property
     def start_ts(self) -> pd.Timestamp:
         return _start_timestamp(self.start)
+
+    def signal_path(self, times: pd.DatetimeIndex) -> float | np.ndarray:
+        """The signal ``s`` of each bar at ``times``: ``signal`` (a scalar) without a schedule."""
+        if not self.signal_changes:
+            return self.signal
+        s = np.full(len(times), self.signal)
+        for day, value in self.signal_changes:
+            s[times >= _start_timestamp(day)] = value
+        return s
 
     def as_dict(self) -> dict:
         return {f.name: (list(getattr(self, f.name)) if f.name == "symbols" else getattr(self, f.name))
@@ -75,6 +89,25 @@ def _check_int(name: str, value: object, lo: int, hi: int | None = None) -> None
     if value < lo or (hi is not None and value > hi):
         rng = f">= {lo}" if hi is None else f"in {lo}..{hi}"
         raise ConfigError(f"{name}: must be {rng}, got {value}")
+
+
+def _signal_changes(changes: object) -> tuple[tuple[str, float], ...]:
+    """The validated schedule as a tuple of (date, float); JSON lists of pairs are accepted."""
+    if isinstance(changes, (str, bytes)) or not isinstance(changes, (tuple, list)):
+        raise ConfigError(f"signal_changes: expected a list of [date, signal] pairs, got {changes!r}")
+    out: list[tuple[str, float]] = []
+    for pair in changes:
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ConfigError(f"signal_changes: expected [date, signal] pairs, got {pair!r}")
+        day, value = pair
+        _start_timestamp(day)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(float(value)):
+            raise ConfigError(f"signal_changes: the signal from {day} must be a finite number, got {value!r}")
+        if out and _start_timestamp(day) <= _start_timestamp(out[-1][0]):
+            raise ConfigError(f"signal_changes: dates must be strictly increasing, got {out[-1][0]} then {day}")
+        out.append((str(day), float(value)))
+    return tuple(out)
 
 
 def _start_timestamp(start: object) -> pd.Timestamp:

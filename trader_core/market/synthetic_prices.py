@@ -92,7 +92,7 @@ def symbol_bars(config: SyntheticMarketConfig, symbol: str, *, path: MarketPath,
                 times: pd.DatetimeIndex) -> tuple[pd.DataFrame, SymbolPath]:
     """The ``bars`` of ``symbol`` and its :class:`SymbolPath`."""
     n = config.minutes
-    s = config.signal
+    s = config.signal_path(times)
     seed = config.seed
     sc = scales
     sigma = path.sigma
@@ -112,7 +112,7 @@ def symbol_bars(config: SyntheticMarketConfig, symbol: str, *, path: MarketPath,
     gap = rng.uniform(*CRASH_GAP)  # drawn last: the earlier draws of the stream stay as they were
     jump = math.log(1.0 - drop)
 
-    r = sigma * eps + s * BETA * sigma * z_prev + s * TREND_DRIFT * sigma * path.trend_dir
+    r = sigma * eps + s * BETA * sigma * z_prev + np.abs(s) * TREND_DRIFT * sigma * path.trend_dir
     r[tc] += jump
     log_close = math.log(sc.p0) + np.cumsum(r)
     log_open = np.concatenate(([math.log(sc.p0)], log_close[:-1]))
