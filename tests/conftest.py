@@ -38,3 +38,23 @@ def instance():
 
     with dg.instance_for_test() as inst:
         yield inst
+
+
+#: The stable-signal walk-forward (scenario (a) of docs/retraining.md, "Walk-forward"): 2 symbols, one-month
+#: retrain window, two months; shared by its end-to-end test and the browser test of its report.
+STABLE_WALK = ["walk-forward", "--from", "2026-01", "--to", "2026-02", "--retrain-months", "1", "--signal", "2"]
+
+
+@pytest.fixture(scope="session")
+def stable_walk_forward(tmp_path_factory) -> tuple[Path, str]:
+    """The home of the stable walk-forward, walked once per session through the CLI, and what it printed."""
+    import contextlib
+    import io as _io
+
+    from trader_assets import cli
+
+    home = tmp_path_factory.mktemp("walk-forward-stable") / "home"
+    out = _io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main([*STABLE_WALK, "--home", str(home)]) == 0
+    return home, out.getvalue()

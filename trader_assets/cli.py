@@ -11,6 +11,9 @@
     trader land synthetic --month YYYY-MM [--symbols A,B] [--seed N] [--signal S]
     trader land binance-vision --month YYYY-MM --path DIR [--symbols A,B]
                                 land a month (synthetic, or from data.vision zips) for the retraining sensor
+    trader walk-forward --from YYYY-MM --to YYYY-MM [--source synthetic|binance-vision|landed] [--path P]
+                        [--symbols A,B] [--signal S] [--signal-change DATE=S ...] [--retrain-months N] [--home DIR]
+                                backtest the monthly retraining loop month by month through the graph
     trader download binance-vision --month YYYY-MM [--symbols A,B] [--daily] [--dest DIR]
                                 fetch data.vision zips (network needed; tests never call it)
     trader releases             promoted releases with their model line, and each line's champion
@@ -272,6 +275,40 @@ def cmd_land(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_walk_forward(args: argparse.Namespace) -> int:
+    """Land the months one at a time in a walk-forward home and retrain each through the graph, then report."""
+    from trader_assets.walk_forward import walk_forward
+    from trader_core.strategies.perp import trailing_months
+    from trader_core.walk_forward.plan import WalkForwardPlan, default_home
+
+    plan = WalkForwardPlan(
+        start=args.start_month, end=args.end_month, source=args.source, path=args.path,
+        symbols=_symbols(args, WalkForwardPlan.__dataclass_fields__["symbols"].default),
+        seed=7 if args.seed is None else args.seed,
+        signal=RunSpec(run_id="x").source.signal if args.signal is None else args.signal,
+        signal_changes=tuple(_signal_change(text) for text in args.signal_change or ()),
+        retrain_months=args.retrain_months or trailing_months())
+    home = Path(args.home).resolve() if args.home else default_home(layout.trader_home(), plan)
+    print(f"walk-forward {plan.start} to {plan.end} in {home}")
+    outcome = walk_forward(plan, home)
+    if not outcome.launched:
+        print("nothing new: every month of the plan has its retrain run already")
+    if outcome.report is not None:
+        print(f"report: {outcome.report}")
+    print(f"open it in the UI: TRADER_HOME={home} trader ui")
+    return 0
+
+
+def _signal_change(text: str) -> tuple[str, float]:
+    day, sep, value = text.partition("=")
+    try:
+        if not sep:
+            raise ValueError
+        return day.strip(), float(value)
+    except ValueError:
+        raise ConfigError(f"--signal-change: expected DATE=S like 2026-07-01=-2, got {text!r}") from None
+
+
 def cmd_download(args: argparse.Namespace) -> int:
     """Fetch a month of data.vision zips (needs network access); then ``trader land binance-vision``."""
     from trader_core.market.symbols import binance_symbol
@@ -339,6 +376,21 @@ def build_parser() -> argparse.ArgumentParser:
     land.add_argument("--seed", type=int, help="synthetic only")
     land.add_argument("--signal", type=float, help="synthetic only")
     land.set_defaults(func=cmd_land)
+    walk = sub.add_parser("walk-forward", help="backtest the monthly retraining loop: land months one at a time in a "
+                                               "dedicated home, retrain each through the graph, report")
+    walk.add_argument("--from", dest="start_month", required=True, help="first month, YYYY-MM")
+    walk.add_argument("--to", dest="end_month", required=True, help="last month, YYYY-MM (inclusive)")
+    walk.add_argument("--source", choices=["synthetic", "binance-vision", "landed"], default="synthetic")
+    walk.add_argument("--path", help="binance-vision: the zips folder; landed: a landing source folder")
+    walk.add_argument("--symbols", help="comma-separated symbols")
+    walk.add_argument("--signal", type=float, help="synthetic signal s >= 0 (default 2.0)")
+    walk.add_argument("--signal-change", action="append", metavar="DATE=S",
+                      help="synthetic: the signal is S from DATE on (S < 0 flips it); repeatable")
+    walk.add_argument("--seed", type=int, help="synthetic market seed (default 7)")
+    walk.add_argument("--retrain-months", type=int, help="trailing window of each retrain (default "
+                                                         "$TRADER_RETRAIN_MONTHS or 6)")
+    walk.add_argument("--home", help="the walk-forward home (default <TRADER_HOME>/walk-forward/<source>-<from>-<hash>)")
+    walk.set_defaults(func=cmd_walk_forward)
     download = sub.add_parser("download", help="fetch a month of Binance data.vision USD-M zips (needs network)")
     download.add_argument("source", choices=["binance-vision"])
     download.add_argument("--month", required=True, help="YYYY-MM")

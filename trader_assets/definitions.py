@@ -10,6 +10,7 @@ from trader_assets.assets.models import MODEL_GROUP_ASSETS
 from trader_assets.assets.monitoring import MONITORING_ASSETS
 from trader_assets.assets.trading import TRADING_ASSETS
 from trader_assets.assets.market import raw_market, replay_1m, split_manifest
+from trader_assets.assets.walk_forward import WALK_FORWARD_ASSETS
 from trader_assets.checks import CHECKS
 from trader_assets.executors import executor_from_env
 from trader_assets.io_manager import FanoutIOManager, RunArtifactIOManager
@@ -32,7 +33,7 @@ def with_column_schema(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 ASSETS = dg.map_asset_specs(with_column_schema, [
     raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS, *TRADING_ASSETS,
-    *MONITORING_ASSETS, *EXPERIMENT_ASSETS, *BUTTERFLY_ASSETS])
+    *MONITORING_ASSETS, *EXPERIMENT_ASSETS, *BUTTERFLY_ASSETS, *WALK_FORWARD_ASSETS])
 
 # Both read $TRADER_HOME (default: data/ in the checkout) when they are used, not at import.
 RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager(), "fanout_io_manager": FanoutIOManager()}

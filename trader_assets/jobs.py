@@ -4,7 +4,8 @@ import dagster as dg
 
 EXPERIMENTS = dg.AssetSelection.groups("experiments")
 BUTTERFLY = dg.AssetSelection.groups("butterfly")
-PERP = dg.AssetSelection.all() - BUTTERFLY
+WALK_FORWARD = dg.AssetSelection.groups("walk_forward")
+PERP = dg.AssetSelection.all() - BUTTERFLY - WALK_FORWARD
 
 retrain_job = dg.define_asset_job("retrain_job", selection=PERP - EXPERIMENTS,
                                   description="Perp strategy, market data to release: everything except the "
@@ -37,5 +38,9 @@ monitoring_job = dg.define_asset_job("monitoring_job", selection=dg.AssetSelecti
                                      description="Shadow scoring, drift and champion vs challenger of a run (needs "
                                                  "the models group and pm_search).")
 
-JOBS = [retrain_job, everything_job, experiments_job, butterfly_job, market_job, features_job, labels_job, models_job, trading_job,
+walk_forward_job = dg.define_asset_job("walk_forward_job", selection=WALK_FORWARD,
+                                      description="The walk-forward report of the home's retrain runs (run by "
+                                                  "`trader walk-forward` after each walk).")
+
+JOBS = [walk_forward_job, retrain_job, everything_job, experiments_job, butterfly_job, market_job, features_job, labels_job, models_job, trading_job,
         monitoring_job]

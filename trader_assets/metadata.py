@@ -57,6 +57,11 @@ def stage_output(result: StageResult, *, output_name: str = "result", log: Any =
     return dg.Output(result.value, output_name=output_name, metadata=stage_metadata(result))
 
 
+def stage_materialization(result: StageResult) -> dg.MaterializeResult:
+    """The result of an asset that writes its own files (no IO manager): the stage's metadata only."""
+    return dg.MaterializeResult(metadata=stage_metadata(result))
+
+
 def stage_outputs(result: StageResult) -> Iterator[dg.Output]:
     """One output per entry of ``result.outputs``, for a multi-asset fed by one stage."""
     for name, part in result.outputs.items():

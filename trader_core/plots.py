@@ -68,3 +68,21 @@ def psi_bar_png(path: Path, drift: pd.DataFrame, title: str, warn: float, top: i
     ax.set_title(title)
     ax.tick_params(axis="y", labelsize=7)
     return save_figure(fig, path)
+
+
+def walk_forward_png(path: Path, trades: pd.DataFrame, arms: dict[str, str], title: str) -> str:
+    """Cumulative weighted edge (bps) of each arm over trade time, with the no-trading line at 0."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.axhline(0, color="grey", lw=1.0, label="no trading")
+    for arm, label in arms.items():
+        part = trades[trades["arm"] == arm]
+        if len(part):
+            ax.plot(pd.to_datetime(part["event_time"]), np.cumsum(part["weighted_edge_bps"].to_numpy(dtype=float)),
+                    lw=1.2, label=f"{label} ({len(part)} trades)")
+        else:
+            ax.plot([], [], lw=1.2, label=f"{label} (no trades)")
+    ax.set_ylabel("stitched net edge (weighted bps)")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize=8)
+    fig.autofmt_xdate()
+    return save_figure(fig, path)

@@ -42,6 +42,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_ui(port: int, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+            return
+        except OSError:
+            time.sleep(1)
+    pytest.fail(f"the Dagster UI did not start within {timeout:.0f} s")
+
+
 def graphql(port: int, query: str) -> dict:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
                                      headers={"Content-Type": "application/json"})
@@ -119,15 +130,7 @@ def test_ui_shows_assets_and_check_results(tmp_path, monkeypatch):
     ui = subprocess.Popen([sys.executable, "-m", "trader_assets.cli", "ui", "--port", str(port)], env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                time.sleep(1)
-        else:
-            pytest.fail("the Dagster UI did not start within 120 s")
+        wait_for_ui(port)
         assets = {tuple(n["assetKey"]["path"]) for n in graphql(port, "{ assetNodes { assetKey { path } } }")["assetNodes"]}
         assert {("replay_1m",), ("feature_frame",), ("release",)} <= assets
         runs = graphql(port, '{ runsOrError(limit: 1) { ... on Runs { results { runId status tags { key value } } } } }')

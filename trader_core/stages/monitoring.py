@@ -5,8 +5,7 @@ Definitions used by every stage here:
 * **incumbent**: the champion of the run's model line (``release.model_line``) at the time this run is judged,
   never this run's own release (on a re-run after promotion the previous champion is the incumbent again),
   so re-runs decide the same way; a champion of another line is never compared with.
-* **newest window**: the last calendar month of the run's rows when it holds at least ``MIN_NEWEST_DAYS``
-  days (a retrain run's newly landed month), else the run's latest_stress split.
+* **newest window**: ``trader_core.monitoring.window.newest_window`` (a retrain run's newly landed month).
 """
 
 from __future__ import annotations
@@ -24,12 +23,12 @@ from trader_core.monitoring import challenger as cc
 from trader_core.monitoring import drift as dr
 from trader_core.monitoring.drift import reference_profile
 from trader_core.monitoring.shadow import Bundle, claimed, decay, evaluate_bundle
+from trader_core.monitoring.window import newest_window
 from trader_core.plots import psi_bar_png, reliability_png
 from trader_core.report import markdown_table, png_markdown
 from trader_core.run_context import RunContext
 from trader_core.stages.result import StageResult
 
-MIN_NEWEST_DAYS = 7
 PROFILE_FILE = layout.ARTIFACT_PATHS["reference_profile"]
 SHADOW_DIR = "monitoring/shadow"
 DRIFT_DIR = "monitoring/drift"
@@ -50,18 +49,6 @@ def incumbent_path(home: Path, run_id: str, line: str) -> Path | None:
         if io.read_json(root / version / release.MANIFEST)["run_id"] != run_id:
             return root / version
     return None
-
-
-def newest_window(features: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Trainable rows of the newest window (see module docstring) and its description."""
-    rows = trainable_features(features)
-    times = pd.to_datetime(rows["event_time"], utc=True)
-    month = times.max().tz_localize(None).to_period("M").start_time.tz_localize("UTC")
-    recent = rows[times >= month]
-    if (times.max() - month) >= pd.Timedelta(days=MIN_NEWEST_DAYS):
-        return recent.reset_index(drop=True), f"calendar month {month:%Y-%m}"
-    stress = rows[rows["split_id"] == LATEST_STRESS_SPLIT].reset_index(drop=True)
-    return stress, f"{LATEST_STRESS_SPLIT} (the last calendar month has < {MIN_NEWEST_DAYS} days)"
 
 
 def run_bundle(run_dir: Path, pm_doc: dict[str, Any], price_plan: dict[str, Any]) -> Bundle:
