@@ -267,9 +267,9 @@ def vectorbt_inputs(market: Market) -> dict:
     """vectorbt's inputs, its fastest call: ``close`` as a DataFrame with a symbol per column on a naive (UTC)
     1-minute DatetimeIndex, the other arrays as numpy arrays of the same shape.
 
-    A tz-aware index costs vectorbt 1.2.0 seconds per call on pandas 3 (its shape checks turn the index into
-    an object array of a million Timestamps: 2.2-4.2 s per call here instead of 0.2-0.3 s), and DataFrames for
-    the other inputs cost it their alignment.
+    A tz-aware index costs vectorbt 1.2.0 seconds on pandas 3: its shape checks turn the index into an object
+    array of Timestamps (docs/trading.md, "Side by side with vectorbt"). DataFrames for the other inputs cost it
+    their alignment.
     """
     import pandas as pd
 
