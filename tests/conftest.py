@@ -41,8 +41,8 @@ def instance():
 
 
 #: The stable-signal walk-forward (scenario (a) of docs/retraining.md, "Walk-forward"): 2 symbols, one-month
-#: retrain window, two months; shared by its end-to-end test and the browser test of its report.
-STABLE_WALK = ["walk-forward", "--from", "2026-01", "--to", "2026-02", "--retrain-months", "1", "--signal", "2"]
+#: retrain window, three months; shared by its end-to-end test and the browser test of its report.
+STABLE_WALK = ["walk-forward", "--from", "2026-01", "--to", "2026-03", "--retrain-months", "1", "--signal", "2"]
 
 
 @pytest.fixture(scope="session")

@@ -35,18 +35,22 @@ def outputs(home) -> tuple[pd.DataFrame, pd.DataFrame, dict, str]:
 def test_a_stable_signal_is_promoted_and_earns(stable_walk_forward):
     home, printed = stable_walk_forward
     months, trades, summary, report = outputs(home)
-    assert list(months["month"]) == ["2026-01", "2026-02"]
-    jan, feb = months.iloc[0], months.iloc[1]
-    assert jan["promoted"] == "r0001-retrain-2026-01" and jan["loop_trades"] == 0  # nothing to trade yet
-    assert feb["champion_at_start"] == "r0001-retrain-2026-01"  # the champion left by January trades February
-    assert feb["loop_trades"] > 0 and feb["loop_edge_bps"] > 0
-    # the train-once arm (the first champion, scored by the report) and the loop's shadow trades are one champion:
-    # the two computations agree trade for trade
-    assert feb["train_once_trades"] == feb["loop_trades"]
-    assert feb["train_once_edge_bps"] == pytest.approx(feb["loop_edge_bps"], rel=1e-9)
+    assert list(months["month"]) == ["2026-01", "2026-02", "2026-03"]
+    first = release.list_releases(home)[0]
+    promoted_in = first["run_id"].removeprefix("retrain-")
+    assert promoted_in < "2026-03"  # the loop promotes a champion ...
+    before, after = months[months["month"] <= promoted_in], months[months["month"] > promoted_in]
+    assert (before["loop_trades"] == 0).all()  # (nothing trades before the first champion)
+    assert (after["champion_at_start"] == first["version"]).all()  # ... which trades the months after it
+    assert (after["loop_trades"] > 0).all() and summary["loop_edge_bps"] > summary["no_trading_edge_bps"] == 0
+    # while the loop's champion is the first champion, the train-once arm (scored by the report) and the loop's
+    # shadow trades are one champion on one month: the two computations agree
+    assert list(after["train_once_trades"]) == list(after["loop_trades"])
+    assert list(after["train_once_edge_bps"]) == pytest.approx(list(after["loop_edge_bps"]), rel=1e-9)
     assert summary["loop_edge_bps"] == pytest.approx(trades.loc[trades["arm"] == "loop", "weighted_edge_bps"].sum())
-    assert summary["loop_edge_bps"] > summary["no_trading_edge_bps"] == 0
-    assert "retrain-2026-02: succeeded" in printed and "data:image/png;base64," in report
+    assert summary["loop_trades"] == int(after["loop_trades"].sum())
+    assert "retrain-2026-03: " in printed and f"champion at start {first['version']} traded" in printed
+    assert "data:image/png;base64," in report
 
 
 def test_b_a_flipped_signal_decays_the_frozen_model_and_the_loop_recovers(tmp_path):
