@@ -16,7 +16,7 @@ from trader_core.contracts.butterfly import (
     butterfly_feature_order_hash,
 )
 from trader_core.butterfly.inference import get_inference_engine
-from trader_core.butterfly.model import export, read_contract, train
+from trader_core.butterfly.model import export, feature_matrix, read_contract, train
 from trader_core.butterfly.pipeline import (
     ButterflyConfig,
     build_features,
@@ -64,6 +64,15 @@ def test_scaler_on_fit_rows_class_values_and_expected_roi(result):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(pred["expected_roi"], proba @ trained.class_values)
     assert trained.fit["converged"] and trained.fit["class_weight"] == "balanced"
+
+
+def test_feature_matrix_is_the_column_selection_in_its_memory_layout(result):
+    """The fit depends on the layout of its input, so the column-by-column build must equal pandas' selection."""
+    expected = result.dataset[list(BUTTERFLY_FEATURE_ORDER)].to_numpy(dtype=np.float32)
+    got = feature_matrix(result.dataset)
+    np.testing.assert_array_equal(got, expected)
+    assert (got.flags.f_contiguous, got.flags.c_contiguous) == (expected.flags.f_contiguous,
+                                                                expected.flags.c_contiguous)
 
 
 def test_onnx_parity_with_sklearn(result, onnx_path, engine):

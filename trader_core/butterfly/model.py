@@ -87,7 +87,12 @@ def feature_matrix(frame: pd.DataFrame, source: str = "butterfly dataset") -> np
     missing = [c for c in BUTTERFLY_FEATURE_ORDER if c not in frame.columns]
     if missing:
         raise DataContractError(f"{source}: missing feature column(s) {missing}")
-    x = frame[list(BUTTERFLY_FEATURE_ORDER)].to_numpy(dtype=np.float32)
+    # Column by column into pandas' own layout (a [23, n] buffer, transposed): the same array as
+    # ``frame[order].to_numpy()``, which the fit depends on, at a fraction of the cost of a one-row selection.
+    x = np.empty((FEATURE_COUNT, len(frame)), dtype=np.float32)
+    for i, column in enumerate(BUTTERFLY_FEATURE_ORDER):
+        x[i] = frame[column].to_numpy(dtype=np.float32)
+    x = x.T
     if not np.isfinite(x).all():
         col = BUTTERFLY_FEATURE_ORDER[int(np.argwhere(~np.isfinite(x))[0, 1])]
         raise DataContractError(f"{source}: non-finite values in feature {col!r}")
