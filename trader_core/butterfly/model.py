@@ -84,14 +84,15 @@ class TrainedButterfly:
 
 def feature_matrix(frame: pd.DataFrame, source: str = "butterfly dataset") -> np.ndarray:
     """The 23 feature columns as float32; DataContractError on missing columns or non-finite values."""
-    missing = [c for c in BUTTERFLY_FEATURE_ORDER if c not in frame.columns]
-    if missing:
-        raise DataContractError(f"{source}: missing feature column(s) {missing}")
     # Column by column into pandas' own layout (a [23, n] buffer, transposed): the same array as
     # ``frame[order].to_numpy()``, which the fit depends on, at a fraction of the cost of a one-row selection.
     x = np.empty((FEATURE_COUNT, len(frame)), dtype=np.float32)
-    for i, column in enumerate(BUTTERFLY_FEATURE_ORDER):
-        x[i] = frame[column].to_numpy(dtype=np.float32)
+    try:
+        for i, column in enumerate(BUTTERFLY_FEATURE_ORDER):
+            x[i] = frame[column].to_numpy(dtype=np.float32)
+    except KeyError:
+        missing = [c for c in BUTTERFLY_FEATURE_ORDER if c not in frame.columns]
+        raise DataContractError(f"{source}: missing feature column(s) {missing}") from None
     x = x.T
     if not np.isfinite(x).all():
         col = BUTTERFLY_FEATURE_ORDER[int(np.argwhere(~np.isfinite(x))[0, 1])]
