@@ -16,7 +16,7 @@ from trader_core.contracts.butterfly import (
     butterfly_feature_order_hash,
 )
 from trader_core.butterfly.inference import get_inference_engine
-from trader_core.butterfly.model import export, feature_matrix, read_contract, train
+from trader_core.butterfly.model import contract_of, export, feature_matrix, train
 from trader_core.butterfly.pipeline import (
     ButterflyConfig,
     build_features,
@@ -89,7 +89,7 @@ def test_exported_contract(result, onnx_path, tmp_path):
     props = metadata(read_model(onnx_path))
     assert props["strategy"] == STRATEGY and props["feature_order_hash"] == butterfly_feature_order_hash()
     assert props["fields"] == '["p_loss", "p_marginal", "p_good", "p_excellent"]'
-    contract = read_contract(onnx_path)
+    contract = contract_of(read_model(onnx_path), str(onnx_path))
     np.testing.assert_allclose(contract["class_values"], result.trained.class_values)
     (head,) = load_heads(onnx_path)
     assert (head.kind, head.width, head.weight.shape) == ("softmax", 4, (23, 4))
@@ -97,7 +97,7 @@ def test_exported_contract(result, onnx_path, tmp_path):
     perp = tmp_path / "perp.onnx"
     export_heads(perp, [LinearHead("h", "softmax", np.zeros((23, 4)), np.zeros(4))], 23)
     with pytest.raises(ArtifactError, match="not a butterfly model"):
-        read_contract(perp)
+        contract_of(read_model(perp), str(perp))
 
 
 def test_absent_class_gets_no_probability(result):
@@ -132,7 +132,7 @@ def test_monitoring_predicted_vs_realized(result, engine):
         monitor(engine, rows.drop(columns="hv_20"))
 
 
-def test_monitoring_on_newly_landed_market(onnx_path, engine):
+def test_monitoring_on_newly_landed_market(result, engine):
     """A later market (new seed, after the training window) sampled, labelled and scored by the exported model."""
     config = ButterflyConfig(synthetic=SyntheticSection(seed=99, start="2029-01-01", trading_days=400),
                              sampling=SamplingSection(low_days=10, normal_days=10, high_days=10))
@@ -143,7 +143,7 @@ def test_monitoring_on_newly_landed_market(onnx_path, engine):
     assert report["all_rows"]["rows"] == len(rows) > 0 and report["model_version"] == "butterfly-model-v1"
     predicted_class = engine.predict_proba(rows).argmax(axis=1)
     assert report["class_accuracy"] == pytest.approx(np.mean(predicted_class == rows["label"].to_numpy()), abs=1e-12)
-    expected = engine.predict_proba(rows).astype(float) @ read_contract(onnx_path)["class_values"]
+    expected = engine.predict_proba(rows).astype(float) @ result.trained.class_values
     realized = rows["roi"].to_numpy(dtype=float)
     assert report["all_rows"]["mean_predicted_roi"] == pytest.approx(expected.mean(), abs=1e-9)
     assert report["all_rows"]["abs_deviation"] == pytest.approx(abs(expected.mean() - realized.mean()), abs=1e-9)

@@ -59,7 +59,6 @@ class ButterflyEngine:
     def __init__(self, model_file: Path, *, threads: int = 1) -> None:
         model = read_model(model_file)
         contract = contract_of(model, str(model_file))
-        self.source = str(model_file)
         self.class_values: np.ndarray = contract["class_values"]
         self.model_version: str | None = contract["model_version"]
         self._session = make_session(model_bytes(model), threads)
@@ -106,6 +105,7 @@ def confidence(proba: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=ENGINE_CACHE_SIZE)
 def _cached_engine(path: str, version: tuple[tuple[int, int, int], ...]) -> ButterflyEngine:
+    """``version`` (the files' inode, mtime and size) is part of the cache key only."""
     return ButterflyEngine.from_path(path)
 
 
@@ -129,4 +129,3 @@ def onnx_parity(engine: ButterflyEngine, trained: TrainedButterfly, dataset: pd.
     tune = dataset[dataset["split_id"] == TUNE_SPLIT]
     ours = trained.predictions[trained.predictions["split_id"] == TUNE_SPLIT]
     return prediction_parity(got=engine.predict_proba(tune), expected=ours[list(OUTPUT_FIELDS)].to_numpy(np.float64))
-

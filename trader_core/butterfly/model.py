@@ -59,7 +59,7 @@ from trader_core.io import atomic_write_bytes
 from trader_core.models.heads import LinearHead
 from trader_core.models.metrics import expected_calibration_error, reliability_table
 from trader_core.models.inference import check_feature_order
-from trader_core.models.onnx_export import build_model, input_width, metadata, model_bytes, read_model
+from trader_core.models.onnx_export import build_model, input_width, metadata, model_bytes
 from trader_core.models.training import ABSENT_CLASS_BIAS, fold_scaler
 
 CLASSES = np.arange(CLASS_COUNT)
@@ -238,8 +238,3 @@ def contract_of(model: onnx.ModelProto, source: str) -> dict[str, Any]:
     if values.shape != (CLASS_COUNT,):
         raise ArtifactError(f"{source}: metadata class_values must hold {CLASS_COUNT} numbers")
     return {"feature_order": order, "class_values": values, "model_version": props.get("model_version")}
-
-
-def read_contract(path: Path | str) -> dict[str, Any]:
-    """``contract_of`` the exported file at ``path``."""
-    return contract_of(read_model(path), str(path))
