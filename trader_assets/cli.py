@@ -10,7 +10,10 @@
     trader show RUN_ID          where a run's artifacts and reports are
     trader land synthetic --month YYYY-MM [--symbols A,B] [--seed N] [--signal S]
     trader land binance-vision --month YYYY-MM --path DIR [--symbols A,B]
-                                land a month (synthetic, or from data.vision zips) for the retraining sensor
+    trader land butterfly --month YYYY-MM [--source synthetic|csv] [--path daily.csv] [--symbols A,B]
+                          [--seed N] [--signal S]
+                                land a month (synthetic, from data.vision zips, or daily bars for the butterfly
+                                strategy) for the retraining sensor
     trader walk-forward --from YYYY-MM --to YYYY-MM [--source synthetic|binance-vision|landed] [--path P]
                         [--symbols A,B] [--signal S] [--signal-change DATE=S ...] [--retrain-months N] [--home DIR]
                                 backtest the monthly retraining loop month by month through the graph
@@ -257,7 +260,11 @@ def cmd_land(args: argparse.Namespace) -> int:
     from trader_core.market.synthetic import SyntheticMarketConfig
 
     defaults = SyntheticMarketConfig()
-    if args.source == "binance-vision":
+    if args.daily_source and args.source != "butterfly":
+        raise ConfigError(f"--source: daily bars are landed by `trader land butterfly`, not {args.source}")
+    if args.source == "butterfly":
+        marker = _land_butterfly(args)
+    elif args.source == "binance-vision":
         from trader_core.market.binance_vision import land_vision_month
 
         if not args.path:
@@ -307,6 +314,26 @@ def _signal_change(text: str) -> tuple[str, float]:
         return day.strip(), float(value)
     except ValueError:
         raise ConfigError(f"--signal-change: expected DATE=S like 2026-07-01=-2, got {text!r}") from None
+
+
+def _land_butterfly(args: argparse.Namespace) -> dict[str, Any]:
+    """A month of the synthetic daily market (the butterfly section's defaults unless --seed/--signal/--symbols),
+    or of a daily-bar CSV (--source csv --path FILE)."""
+    from trader_core.butterfly.landing import land_butterfly_csv_month, land_butterfly_synthetic_months
+    from trader_core.butterfly_config import ButterflyConfig
+
+    if args.daily_source == "csv":
+        if not args.path or args.seed is not None or args.signal is not None:
+            raise ConfigError("--source csv: needs --path (the daily-bar CSV) and takes no --seed/--signal")
+        return land_butterfly_csv_month(args.month, Path(args.path), symbols=_symbols(args, ()),
+                                        home=layout.trader_home())
+    if args.path:
+        raise ConfigError("--path: the synthetic daily market reads no file (use --source csv for daily bars)")
+    section = ButterflyConfig().synthetic
+    synthetic = dataclasses.replace(section, symbols=_symbols(args, section.symbols),
+                                    seed=section.seed if args.seed is None else args.seed,
+                                    signal=section.signal if args.signal is None else args.signal)
+    return land_butterfly_synthetic_months([args.month], ButterflyConfig(synthetic=synthetic), layout.trader_home())[0]
 
 
 def cmd_download(args: argparse.Namespace) -> int:
@@ -369,10 +396,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run_id")
     show.set_defaults(func=cmd_show)
     land = sub.add_parser("land", help="land a month of data in the landing folder (the retraining sensor's input)")
-    land.add_argument("source", choices=["synthetic", "binance-vision"])
+    land.add_argument("source", choices=["synthetic", "binance-vision", "butterfly"])
     land.add_argument("--month", required=True, help="YYYY-MM")
     land.add_argument("--symbols", help="comma-separated symbols")
-    land.add_argument("--path", help="binance-vision: the folder holding the data.vision zips")
+    land.add_argument("--path", help="binance-vision: the folder holding the data.vision zips; "
+                                     "butterfly --source csv: the daily-bar CSV")
+    land.add_argument("--source", dest="daily_source", choices=["synthetic", "csv"],
+                      help="butterfly only: its synthetic daily market (default) or a daily-bar CSV")
     land.add_argument("--seed", type=int, help="synthetic only")
     land.add_argument("--signal", type=float, help="synthetic only")
     land.set_defaults(func=cmd_land)

@@ -107,3 +107,36 @@ def test_a_landed_binance_vision_month_is_picked_up_like_synthetic_data(home, tm
         assert len(load_raw_market(spec)["bars"]) == 6
         apply(instance, result)
         assert isinstance(evaluate(instance, result.cursor), dg.SkipReason)
+
+
+def test_trader_land_butterfly_months_are_registered_as_butterfly_retrains(home, tmp_path, capsys):
+    from tests.core.test_butterfly_data import _write
+    from trader_assets import cli
+    from trader_core.butterfly.pipeline import generate_market
+    from trader_core.butterfly_config import ButterflyConfig, SyntheticSection
+
+    assert cli.main(["land", "butterfly", "--month", "2024-11"]) == 0
+    assert capsys.readouterr().out.startswith("landed butterfly 2024-11 for SYN01, SYN02")
+    market = generate_market(ButterflyConfig(synthetic=SyntheticSection(symbols=("SYN01", "SYN02"))))
+    daily_csv, _ = _write(market, tmp_path, vix_rows=True)
+    assert cli.main(["land", "butterfly", "--month", "2024-12", "--source", "csv"]) == 1
+    assert capsys.readouterr().err == "trader: error: --source csv: needs --path (the daily-bar CSV) and takes no " \
+                                      "--seed/--signal\n"
+    assert cli.main(["land", "butterfly", "--month", "2024-12", "--source", "csv", "--path", str(daily_csv),
+                     "--symbols", "SYN02"]) == 0
+    assert "landed butterfly 2024-12 for SYN02: {'bars': 22, 'vix': 22}" in capsys.readouterr().out
+    with dg.instance_for_test() as instance:
+        result = evaluate(instance)
+        assert [(r.partition_key, r.job_name) for r in result.run_requests] == [
+            ("retrain-butterfly-2024-11", "butterfly_job"), ("retrain-butterfly-2024-12", "butterfly_job")]
+        apply(instance, result)
+        assert sorted(instance.get_dynamic_partitions("runs")) == ["retrain-butterfly-2024-11",
+                                                                   "retrain-butterfly-2024-12"]
+    synthetic, daily = runs.load_spec("retrain-butterfly-2024-11", home), runs.load_spec("retrain-butterfly-2024-12", home)
+    assert (synthetic.strategy, synthetic.source.kind, synthetic.end) == ("butterfly", "landed", "2024-12-01")
+    assert synthetic.source.path == str(landing_root(home) / "butterfly-synthetic")
+    assert (daily.source.path, daily.symbols) == (str(landing_root(home) / "butterfly-csv"), ("SYN02",))
+    landed = pd.read_parquet(landing_root(home) / "butterfly-csv" / "2024-12" / "bars.parquet")
+    december = market["bars"][(market["bars"]["symbol"] == "SYN02")
+                              & (market["bars"]["date"].dt.strftime("%Y-%m") == "2024-12")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(landed, december, check_dtype=False)

@@ -15,7 +15,8 @@ from trader_core.contracts.butterfly import (
     STRATEGY,
     butterfly_feature_order_hash,
 )
-from trader_core.butterfly.model import export, predict_onnx, read_contract, train
+from trader_core.butterfly.inference import get_inference_engine
+from trader_core.butterfly.model import contract_of, export, feature_matrix, train
 from trader_core.butterfly.pipeline import (
     ButterflyConfig,
     build_features,
@@ -44,6 +45,11 @@ def onnx_path(result, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def engine(onnx_path):
+    return get_inference_engine(onnx_path.parent)
+
+
 def test_scaler_on_fit_rows_class_values_and_expected_roi(result):
     trained, data = result.trained, result.dataset
     fit = data[data["split_id"] == FIT_SPLIT]
@@ -60,13 +66,22 @@ def test_scaler_on_fit_rows_class_values_and_expected_roi(result):
     assert trained.fit["converged"] and trained.fit["class_weight"] == "balanced"
 
 
-def test_onnx_parity_with_sklearn(result, onnx_path):
+def test_feature_matrix_is_the_column_selection_in_its_memory_layout(result):
+    """The fit depends on the layout of its input, so the column-by-column build must equal pandas' selection."""
+    expected = result.dataset[list(BUTTERFLY_FEATURE_ORDER)].to_numpy(dtype=np.float32)
+    got = feature_matrix(result.dataset)
+    np.testing.assert_array_equal(got, expected)
+    assert (got.flags.f_contiguous, got.flags.c_contiguous) == (expected.flags.f_contiguous,
+                                                                expected.flags.c_contiguous)
+
+
+def test_onnx_parity_with_sklearn(result, onnx_path, engine):
     data = result.dataset[result.dataset["split_id"].isin(TRAINING_SPLITS)]
     x = data[list(BUTTERFLY_FEATURE_ORDER)].to_numpy(np.float32)
     sklearn = result.trained.estimator.predict_proba(result.trained.scaler.transform(x))
     onnx_out = ort.InferenceSession(str(onnx_path)).run(["prediction"], {"features": x})[0]
     np.testing.assert_allclose(onnx_out, sklearn, atol=1e-5, rtol=0)
-    np.testing.assert_allclose(predict_onnx(onnx_path, data), sklearn, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(engine.predict_proba(data), sklearn, atol=1e-5, rtol=0)
     np.testing.assert_allclose(predict_frozen(onnx_path, x), sklearn, atol=1e-5, rtol=0)
 
 
@@ -74,7 +89,7 @@ def test_exported_contract(result, onnx_path, tmp_path):
     props = metadata(read_model(onnx_path))
     assert props["strategy"] == STRATEGY and props["feature_order_hash"] == butterfly_feature_order_hash()
     assert props["fields"] == '["p_loss", "p_marginal", "p_good", "p_excellent"]'
-    contract = read_contract(onnx_path)
+    contract = contract_of(read_model(onnx_path), str(onnx_path))
     np.testing.assert_allclose(contract["class_values"], result.trained.class_values)
     (head,) = load_heads(onnx_path)
     assert (head.kind, head.width, head.weight.shape) == ("softmax", 4, (23, 4))
@@ -82,7 +97,7 @@ def test_exported_contract(result, onnx_path, tmp_path):
     perp = tmp_path / "perp.onnx"
     export_heads(perp, [LinearHead("h", "softmax", np.zeros((23, 4)), np.zeros(4))], 23)
     with pytest.raises(ArtifactError, match="not a butterfly model"):
-        read_contract(perp)
+        contract_of(read_model(perp), str(perp))
 
 
 def test_absent_class_gets_no_probability(result):
@@ -96,10 +111,10 @@ def test_absent_class_gets_no_probability(result):
         train(data.assign(label=np.where(fit, 3, data["label"])))
 
 
-def test_monitoring_predicted_vs_realized(result, onnx_path):
+def test_monitoring_predicted_vs_realized(result, engine):
     rows = result.dataset[result.dataset["split_id"] == "latest_stress"]
-    report = monitor(onnx_path, rows)
-    expected = predict_onnx(onnx_path, rows).astype(float) @ result.trained.class_values
+    report = monitor(engine, rows)
+    expected = engine.predict_proba(rows).astype(float) @ result.trained.class_values
     realized = rows["roi"].to_numpy()
     overall = report["all_rows"]
     assert overall["rows"] == len(rows)
@@ -112,23 +127,23 @@ def test_monitoring_predicted_vs_realized(result, onnx_path):
     backtest = result.backtest["splits"]["latest_stress"]
     assert traded["rows"] == backtest["trades"] and traded["mean_realized_roi"] == pytest.approx(backtest["mean_roi"])
     with pytest.raises(DataContractError, match="no rows"):
-        monitor(onnx_path, rows.head(0))
+        monitor(engine, rows.head(0))
     with pytest.raises(DataContractError, match="missing feature"):
-        monitor(onnx_path, rows.drop(columns="hv_20"))
+        monitor(engine, rows.drop(columns="hv_20"))
 
 
-def test_monitoring_on_newly_landed_market(onnx_path):
+def test_monitoring_on_newly_landed_market(result, engine):
     """A later market (new seed, after the training window) sampled, labelled and scored by the exported model."""
     config = ButterflyConfig(synthetic=SyntheticSection(seed=99, start="2029-01-01", trading_days=400),
                              sampling=SamplingSection(low_days=10, normal_days=10, high_days=10))
     market = generate_market(config)
     samples, _ = sample_and_label(market, config)
     rows = samples.merge(build_features(samples, market, config), on="sample_id")
-    report = monitor(onnx_path, rows, config)
+    report = monitor(engine, rows, config)
     assert report["all_rows"]["rows"] == len(rows) > 0 and report["model_version"] == "butterfly-model-v1"
-    predicted_class = predict_onnx(onnx_path, rows).argmax(axis=1)
+    predicted_class = engine.predict_proba(rows).argmax(axis=1)
     assert report["class_accuracy"] == pytest.approx(np.mean(predicted_class == rows["label"].to_numpy()), abs=1e-12)
-    expected = predict_onnx(onnx_path, rows).astype(float) @ read_contract(onnx_path)["class_values"]
+    expected = engine.predict_proba(rows).astype(float) @ result.trained.class_values
     realized = rows["roi"].to_numpy(dtype=float)
     assert report["all_rows"]["mean_predicted_roi"] == pytest.approx(expected.mean(), abs=1e-9)
     assert report["all_rows"]["abs_deviation"] == pytest.approx(abs(expected.mean() - realized.mean()), abs=1e-9)

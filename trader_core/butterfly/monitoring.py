@@ -1,7 +1,7 @@
 """Monitoring (docs/butterfly.md, "Monitoring"): predicted vs realized ROI on newly landed data.
 
-``monitor(onnx_path, dataset)`` scores newly labelled samples (features + realized ``roi``/``label``) with the
-exported model through onnxruntime, using the class values stored in the model's metadata, and reports for
+``monitor(engine, dataset)`` scores newly labelled samples (features + realized ``roi``/``label``) with a model's
+inference engine (``butterfly.inference``: the class values stored in the model's metadata), and reports for
 all rows and for the rows the decision rule would have traded (the seed monitors its closed AI trades):
 
 * rows, mean predicted ROI (E[ROI]) vs mean realized ROI and their absolute deviation;
@@ -12,7 +12,6 @@ all rows and for the rows the decision rule would have traded (the seed monitors
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from sklearn.metrics import f1_score
 from trader_core.butterfly.backtest import select_trades
 from trader_core.butterfly_config import DecisionSection
 from trader_core.contracts.butterfly import CLASS_COUNT
-from trader_core.butterfly.model import expected_roi, predict_onnx, read_contract
+from trader_core.butterfly.inference import ButterflyEngine
 from trader_core.errors import DataContractError
 
 
@@ -37,23 +36,22 @@ def _summary(predicted: np.ndarray, realized: np.ndarray, threshold: float) -> d
             "success_accuracy": float(np.mean(predicted_success == actual_success))}
 
 
-def monitor(onnx_path: Path | str, dataset: pd.DataFrame,
+def monitor(engine: ButterflyEngine, dataset: pd.DataFrame,
             decision: DecisionSection = DecisionSection()) -> dict[str, Any]:
-    """Report of the model at ``onnx_path`` on ``dataset`` (features, ``roi``, ``label``, ``date``, ``symbol``)."""
+    """Report of the engine's model on ``dataset`` (features, ``roi``, ``label``, ``date``, ``symbol``)."""
     for column in ("sample_id", "date", "symbol", "roi", "label"):
         if column not in dataset.columns:
             raise DataContractError(f"butterfly monitoring rows: missing column {column!r}")
     if dataset.empty:
         raise DataContractError("butterfly monitoring rows: no rows (nothing landed and labelled yet)")
-    contract = read_contract(onnx_path)
-    proba = predict_onnx(onnx_path, dataset).astype(np.float64)
+    distribution = engine.predict_roi_distribution(dataset)
     scored = dataset[["sample_id", "date", "symbol", "roi", "label"]].assign(
-        split_id="monitoring", expected_roi=expected_roi(proba, contract["class_values"]))
+        split_id="monitoring", expected_roi=distribution["expected_roi"].to_numpy())
     trades = select_trades(scored, decision)
-    label, pred = scored["label"].to_numpy(dtype=np.int64), proba.argmax(axis=1)
+    label, pred = scored["label"].to_numpy(dtype=np.int64), distribution["top_class"].to_numpy()
     return {
-        "model_version": contract["model_version"],
-        "class_values": contract["class_values"].tolist(),
+        "model_version": engine.model_version,
+        "class_values": engine.class_values.tolist(),
         "threshold": decision.min_expected_roi,
         "all_rows": _summary(scored["expected_roi"].to_numpy(), scored["roi"].to_numpy(dtype=np.float64),
                              decision.min_expected_roi),

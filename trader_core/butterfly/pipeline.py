@@ -22,6 +22,7 @@ from trader_core.butterfly.backtest import backtest as run_backtest
 from trader_core.butterfly_config import ButterflyConfig
 from trader_core.contracts.butterfly import BUTTERFLY_FEATURE_ORDER
 from trader_core.butterfly.daily import daily_table
+from trader_core.butterfly.inference import ButterflyEngine
 from trader_core.butterfly.features import build_features as _features
 from trader_core.butterfly.labels import label_positions
 from trader_core.butterfly.market import generate_market as _generate
@@ -118,10 +119,10 @@ def backtest(predictions: pd.DataFrame,
     return run_backtest(predictions, config.decision)
 
 
-def monitor(onnx_path: Path | str, dataset: pd.DataFrame,
+def monitor(engine: ButterflyEngine, dataset: pd.DataFrame,
             config: ButterflyConfig = ButterflyConfig()) -> dict[str, Any]:
-    """Predicted vs realized ROI of newly labelled samples through the exported model."""
-    return _monitor(onnx_path, dataset, config.decision)
+    """Predicted vs realized ROI of newly labelled samples through a model's inference engine."""
+    return _monitor(engine, dataset, config.decision)
 
 
 @dataclass

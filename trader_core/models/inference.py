@@ -42,15 +42,17 @@ def make_session(model: bytes | Path | str, threads: int = 1) -> ort.InferenceSe
     return ort.InferenceSession(source, opts, providers=["CPUExecutionProvider"])
 
 
-def check_feature_order(order: Sequence[str], source: str) -> None:
-    """DataContractError naming the first position where ``order`` differs from FEATURE_ORDER."""
-    order, expected = list(order), list(FEATURE_ORDER)
+def check_feature_order(order: Sequence[str], source: str, *, expected: Sequence[str] = FEATURE_ORDER,
+                        expected_name: str = "FEATURE_ORDER") -> None:
+    """DataContractError naming the first position where ``order`` differs from ``expected`` (the perp
+    FEATURE_ORDER unless a strategy passes its own, e.g. the butterfly's)."""
+    order, expected = list(order), list(expected)
     if order == expected:
         return
     pos = next((i for i, (a, b) in enumerate(zip(order, expected)) if a != b), min(len(order), len(expected)))
     got = repr(order[pos]) if pos < len(order) else "<end>"
     want = repr(expected[pos]) if pos < len(expected) else "<end>"
-    raise DataContractError(f"{source}: feature order differs from FEATURE_ORDER at position {pos}: expected {want}, "
+    raise DataContractError(f"{source}: feature order differs from {expected_name} at position {pos}: expected {want}, "
                             f"got {got} ({len(order)} features, expected {len(expected)})")
 
 

@@ -23,7 +23,7 @@ from trader_core import io, release
 from trader_core.butterfly import pipeline
 from trader_core.butterfly import report as bf_report
 from trader_core.butterfly.backtest import select_trades
-from trader_core.butterfly.model import expected_roi, onnx_parity, predict_onnx, read_contract
+from trader_core.butterfly.inference import get_inference_engine, onnx_parity
 from trader_core.config import RunSpec
 from trader_core.contracts.versions import LATEST_STRESS_SPLIT
 from trader_core.errors import ConfigError
@@ -93,7 +93,7 @@ def model_stage(*, ctx: RunContext, dataset: pd.DataFrame) -> StageResult:
     onnx_sha = pipeline.export(trained, run_dir / ONNX_FILE)
     io.write_parquet(run_dir / PREDICTIONS_FILE, trained.predictions)
     plots = bf_report.write_plots(trained, run_dir / FOLDER / "model")
-    passed, parity = onnx_parity(run_dir / ONNX_FILE, trained, dataset)
+    passed, parity = onnx_parity(get_inference_engine((run_dir / ONNX_FILE).parent), trained, dataset)
     manifest = {**trained.manifest(), "onnx_path": ONNX_FILE, "onnx_sha256": onnx_sha, "plots": plots,
                 "onnx_parity_max_abs_diff": parity["max_abs_diff"], "onnx_parity": {"passed": passed, **parity},
                 "summary_table": bf_report.metrics_table(trained).to_dict("records")}
@@ -137,7 +137,8 @@ def _trade_metrics(trades: pd.DataFrame) -> dict[str, Any]:
 
 def monitoring_stage(*, ctx: RunContext, dataset: pd.DataFrame) -> StageResult:
     """Shadow scoring of the incumbent butterfly champion on this run's latest_stress samples (predicted vs
-    realized ROI through its exported model) and the champion-vs-challenger decision on the same rows."""
+    realized ROI through the inference engine of its hash-checked release) and the champion-vs-challenger
+    decision on the same rows."""
     result = _monitoring(ctx, spec=_spec(ctx), dataset=dataset)
     return StageResult(value=result, figures={"decision": result["decision"], "reasons": result["reasons"],
                                               "champion": result.get("champion", "none")})
@@ -155,10 +156,10 @@ def _monitoring(ctx: RunContext, *, spec: RunSpec, dataset: pd.DataFrame) -> dic
     if path is None:
         decision = cc.decide(challenger, None)
         return {"status": "NO_CHAMPION", "line": line, "rows": len(rows), "challenger": challenger, **decision}
-    onnx = path / ONNX_FILE
-    shadow = pipeline.monitor(onnx, rows, spec.butterfly)
+    engine = get_inference_engine(path)
+    shadow = pipeline.monitor(engine, rows, spec.butterfly)
     scored = rows[["sample_id", "date", "symbol", "split_id", "roi", "label"]].assign(
-        expected_roi=expected_roi(predict_onnx(onnx, rows).astype(np.float64), read_contract(onnx)["class_values"]))
+        expected_roi=engine.predict_roi_distribution(rows)["expected_roi"].to_numpy())
     champion = _trade_metrics(select_trades(scored, spec.butterfly.decision))
     decision = cc.decide(challenger, champion, drawdown_slack=DRAWDOWN_SLACK_ROI, unit="ROI")
     return {"status": "SCORED", "line": line, "champion": path.name, "rows": len(rows), "shadow": shadow,
