@@ -37,11 +37,10 @@ class WalkForwardOutcome:
 
 
 @contextmanager
-def home_environment(home: Path, plan: WalkForwardPlan) -> Iterator[None]:
-    """TRADER_HOME, DAGSTER_HOME and the retrain window of the walk-forward home, restored afterwards."""
-    names = ("TRADER_HOME", "DAGSTER_HOME", "TRADER_RETRAIN_MONTHS")
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update({"TRADER_HOME": str(home), "TRADER_RETRAIN_MONTHS": str(plan.retrain_months)})
+def home_environment(home: Path) -> Iterator[None]:
+    """TRADER_HOME and DAGSTER_HOME of the walk-forward home (``<home>/dagster``), restored afterwards."""
+    saved = {name: os.environ.get(name) for name in ("TRADER_HOME", "DAGSTER_HOME")}
+    os.environ["TRADER_HOME"] = str(home)
     os.environ.pop("DAGSTER_HOME", None)
     try:
         yield
@@ -61,7 +60,7 @@ def walk_forward(plan: WalkForwardPlan, home: Path, *, echo: Callable[[str], Non
     home = Path(home).resolve()
     stored = ensure_plan(home, plan)
     launched: list[str] = []
-    with home_environment(home, stored):
+    with home_environment(home):
         dagster_home()
         with dg.DagsterInstance.get() as instance:
             lander = MonthLander(stored, home)

@@ -35,3 +35,13 @@ def test_the_default_home_names_the_market_not_the_end(tmp_path):
 def test_bad_plans_are_refused_with_one_line(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         WalkForwardPlan(**kwargs)
+
+
+def test_the_home_keeps_its_retrain_window_for_every_sensor_on_it(tmp_path, monkeypatch):
+    from trader_core.strategies.perp import PERP
+
+    monkeypatch.setenv("TRADER_RETRAIN_MONTHS", "6")  # the user's main setting does not leak into the home
+    ensure_plan(tmp_path, WalkForwardPlan(start="2026-01", end="2026-04", retrain_months=2))
+    marker = {"month": "2026-04", "source": "synthetic", "symbols": ["BTC-USDT-PERP"]}
+    spec = PERP.retrain_spec(marker, home=tmp_path, config_path=None)
+    assert (spec.start, spec.end) == ("2026-03-01", "2026-05-01")

@@ -2,7 +2,7 @@
 -> PM -> backtest -> release).
 
 Its monthly retrain reads the trailing ``months`` complete landed months ending with the new one (default 6,
-or ``$TRADER_RETRAIN_MONTHS``; months not landed yet contribute no data); its label/cost/PM sections come
+or the home's ``RETRAIN_WINDOW_FILE``, or ``$TRADER_RETRAIN_MONTHS``; months not landed yet contribute no data); its label/cost/PM sections come
 from ``configs/retrain.json`` in the checkout when it exists (the same plan as the demo), else the defaults
 (docs/retraining.md).
 """
@@ -26,10 +26,21 @@ DEFAULT_TRAILING_MONTHS = 6
 RETRAIN_CONFIG = layout.PROJECT_ROOT / "configs" / "retrain.json"
 
 
-def trailing_months() -> int:
-    value = os.environ.get("TRADER_RETRAIN_MONTHS", str(DEFAULT_TRAILING_MONTHS))
+#: A home's own retrain window, beside its landed months: ``{"months": N}`` (a walk-forward home writes it, so the
+#: sensor of any process on that home, the daemon's too, retrains with the window the walk-forward was made with).
+RETRAIN_WINDOW_FILE = "retrain_window.json"
+
+
+def trailing_months(home: Path | None = None) -> int:
+    """The retrain window: the home's ``RETRAIN_WINDOW_FILE``, else ``$TRADER_RETRAIN_MONTHS``, else 6."""
+    window = landing_root(home) / RETRAIN_WINDOW_FILE
+    if window.exists():
+        value = str(read_json_object(window, "retrain window").get("months"))
+        source = str(window)
+    else:
+        value, source = os.environ.get("TRADER_RETRAIN_MONTHS", str(DEFAULT_TRAILING_MONTHS)), "TRADER_RETRAIN_MONTHS"
     if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"TRADER_RETRAIN_MONTHS must be a positive integer, got {value!r}")
+        raise ValueError(f"{source}: the retrain window must be a positive integer of months, got {value!r}")
     return int(value)
 
 
@@ -52,7 +63,7 @@ class Perp(Strategy):
                      config_path: Path | None = RETRAIN_CONFIG) -> RunSpec:
         month = marker["month"]
         end = parse_month(month) + pd.offsets.MonthBegin(1)
-        start = parse_month(month) - pd.offsets.MonthBegin((months or trailing_months()) - 1)
+        start = parse_month(month) - pd.offsets.MonthBegin((months or trailing_months(home)) - 1)
         data = to_mapping(RunSpec(run_id=self.retrain_run_id(month)))
         if config_path is not None and Path(config_path).exists():
             data = merge_sections(data, read_json_object(config_path, "retrain config"))

@@ -1,7 +1,8 @@
 """What a walk-forward home was made with, so a re-run continues it and never mixes two markets.
 
 A walk-forward home is a ``TRADER_HOME`` of its own (landing folder, runs, releases, Dagster instance); its
-plan is stored in ``<home>/walk-forward/walk_forward.json``. A re-run with the same plan continues it (and may
+plan is stored in ``<home>/walk-forward/walk_forward.json`` and its retrain window beside the landed months
+(``RETRAIN_WINDOW_FILE``), where the landing sensor of any process on the home reads it. A re-run with the same plan continues it (and may
 extend ``to``); any other difference is refused, because the months already retrained saw the stored plan's
 market (docs/retraining.md, "Walk-forward").
 """
@@ -18,8 +19,9 @@ import pandas as pd
 from trader_core import io
 from trader_core.contracts.features import sha256_json
 from trader_core.errors import ConfigError
-from trader_core.market.landing import parse_month
+from trader_core.market.landing import landing_root, parse_month
 from trader_core.market.synthetic_config import SyntheticMarketConfig
+from trader_core.strategies.perp import RETRAIN_WINDOW_FILE
 
 WALK_FORWARD_DIR = "walk-forward"
 PLAN_FILE = "walk_forward.json"
@@ -92,6 +94,7 @@ def ensure_plan(home: Path, plan: WalkForwardPlan) -> WalkForwardPlan:
     """Store ``plan`` in a new home, or continue the stored one (``end`` may move later); refuse any other change."""
     stored = stored_plan(home)
     if stored is None:
+        io.write_json(landing_root(home) / RETRAIN_WINDOW_FILE, {"months": plan.retrain_months})
         io.write_json(plan_path(home), plan.to_json())
         return plan
     differs = [f.name for f in dataclasses.fields(plan)
