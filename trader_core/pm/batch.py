@@ -127,7 +127,7 @@ def _bits(mask: np.ndarray, words: int) -> np.ndarray:
 
 def _ratio_table(prepared: PreparedFrame, sizings: list[Sizing]) -> tuple[np.ndarray, np.ndarray]:
     """(index per candidate, capped ratios [sizing, side, row]) over the distinct sizings (min_edge_bps aside)."""
-    position: dict[Sizing, int] = {}
+    position: dict[tuple[float, ...], int] = {}
     tables = []
     index = np.empty(len(sizings), dtype=np.int64)
     for c, sizing in enumerate(sizings):

@@ -27,6 +27,7 @@ Decisions (asserted in tests/core/test_pm.py):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 import numbers
@@ -72,16 +73,25 @@ class _Section:
     SECTION: ClassVar[str]
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value, (low, high) = getattr(self, f.name), f.metadata["range"]
-            path = f"{self.SECTION}.{f.metadata['json']}"
+        for name, key, low, high, kind in self._specs():
+            value = getattr(self, name)
+            if type(value) is kind and low <= value <= high and abs(value) != _INF:
+                continue  # already the field's type and in range (the search builds 1536 configs)
+            path = f"{self.SECTION}.{key}"
             if not _is_number(value) or math.isnan(float(value)) or not low <= float(value) <= high:
                 raise ConfigError(f"pm config: {path!r} must be a number in [{low}, {high}], got {value!r}")
             if math.isinf(float(value)):
                 raise ConfigError(f"pm config: {path!r} must be finite, got {value!r}")
-            if f.type == "int" and not float(value).is_integer():
+            if kind is int and not float(value).is_integer():
                 raise ConfigError(f"pm config: {path!r} must be a whole number of minutes, got {value!r}")
-            object.__setattr__(self, f.name, int(value) if f.type == "int" else float(value))
+            object.__setattr__(self, name, kind(value))
+
+    @classmethod
+    @functools.cache
+    def _specs(cls) -> tuple[tuple[str, str, float, float, type], ...]:
+        """(field, JSON key, low, high, int or float) of every field."""
+        return tuple((f.name, f.metadata["json"], *f.metadata["range"], int if f.type == "int" else float)
+                     for f in dataclasses.fields(cls))
 
     @classmethod
     def from_json(cls, values: Any) -> Any:
@@ -187,13 +197,16 @@ def threshold_candidates() -> list[dict[str, float]]:
     return [dict(zip(THRESHOLD_KEYS, values)) for values in itertools.product(*grids)]
 
 
+_DEFAULT = PMConfig(
+    open=OpenGates(long_open_prob=0.55, short_open_prob=0.55, min_direction_margin=0.02),
+    add=AddGates(cooldown_minutes=0, max_market_risk_prob=0.55, min_entry_prob=0.55, min_expected_edge_bps=3.0),
+    sizing=Sizing(base_ratio=1.0, min_edge_bps=3.0, max_single_leg_ratio=0.20, max_total_position_ratio=0.50,
+                  max_liquidity_usage_ratio=0.25, max_loss_per_trade_bps=10.0, min_initial_ratio=0.05))
+
+
 def default_pm_config() -> PMConfig:
     """The default PM config (values documented in the module docstring)."""
-    return PMConfig(
-        open=OpenGates(long_open_prob=0.55, short_open_prob=0.55, min_direction_margin=0.02),
-        add=AddGates(cooldown_minutes=0, max_market_risk_prob=0.55, min_entry_prob=0.55, min_expected_edge_bps=3.0),
-        sizing=Sizing(base_ratio=1.0, min_edge_bps=3.0, max_single_leg_ratio=0.20, max_total_position_ratio=0.50,
-                      max_liquidity_usage_ratio=0.25, max_loss_per_trade_bps=10.0, min_initial_ratio=0.05))
+    return _DEFAULT
 
 
 def check_thresholds(thresholds: Mapping[str, Any]) -> None:

@@ -87,9 +87,12 @@ def planned_ratio(edge: np.ndarray, direction_prob: np.ndarray, entry_prob: np.n
     return np.where(np.maximum(edge, 0.0) >= sizing.min_edge_bps, ratio, 0.0)
 
 
-def ratio_key(sizing: Sizing) -> Sizing:
-    """What the capped ratios depend on: the sizing with min_edge_bps (applied per selection) left out."""
-    return dataclasses.replace(sizing, min_edge_bps=0.0)
+_RATIO_FIELDS = tuple(f.name for f in dataclasses.fields(Sizing) if f.name != "min_edge_bps")
+
+
+def ratio_key(sizing: Sizing) -> tuple[float, ...]:
+    """What the capped ratios depend on: the sizing's terms but min_edge_bps (applied per selection)."""
+    return tuple(getattr(sizing, name) for name in _RATIO_FIELDS)
 
 
 @njit(cache=True)
@@ -155,7 +158,7 @@ class PreparedFrame:
     values: dict[str, np.ndarray]
     long_wins_tie: np.ndarray
     _masks: dict[tuple[str, float], np.ndarray] = field(default_factory=dict)
-    _ratios: dict[Sizing, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _ratios: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, frame: pd.DataFrame, price_plan: PricePlan | None) -> PreparedFrame:
