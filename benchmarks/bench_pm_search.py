@@ -23,21 +23,24 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from trader_core.config import CostConfig, EntryLabelConfig
 from trader_core.contracts.features import sha256_json
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.experiments.nonlinear_pm import _search, expanded_threshold_candidates, probe_score
+from trader_core.labels.price_plan import build_price_plan
 from trader_core.pm import batch
-from trader_core.pm.config import pm_config_from_thresholds, threshold_candidates
+from trader_core.pm.config import PMConfig, Sizing, pm_config_from_thresholds, threshold_candidates
 from trader_core.pm.search import search_thresholds
 from trader_core.pm.simulate import PreparedFrame
 
-PLAN = {"targetDistanceBps": 20.0, "stopDistanceBps": 8.0, "costBps": 6.5, "maxHoldMinutes": 45}
+#: Target 20, stop 8, cost 6.5, max hold 45.
+PLAN = build_price_plan(EntryLabelConfig(target_bps=20.0, stop_bps=8.0, max_hold_minutes=45), CostConfig())
 
 
 def synthetic_frame(rows: int, seed: int = 11) -> pd.DataFrame:
@@ -71,8 +74,7 @@ def synthetic_frame(rows: int, seed: int = 11) -> pd.DataFrame:
 
 # --- reference: the original per-candidate pandas simulation --------------------------------------------
 
-def reference_simulate(frame: pd.DataFrame, t: dict[str, float], config: dict[str, Any],
-                       plan: dict[str, Any]) -> pd.DataFrame:
+def reference_simulate(frame: pd.DataFrame, t: dict[str, float], config: PMConfig, plan: PricePlan) -> pd.DataFrame:
     margin = (frame["long_prob"] - frame["short_prob"]).abs()
     masks, scores = {}, {}
     for s in ("long", "short"):
@@ -93,27 +95,27 @@ def reference_simulate(frame: pd.DataFrame, t: dict[str, float], config: dict[st
                       ("predicted_edge_bps", "pred_{s}_expected_net_edge_bps"),
                       ("actual_edge_bps", "{s}_trade_net_edge_bps"), ("time_to_exit_ms", "{s}_time_to_exit_ms")):
         trades[name] = np.where(is_long, trades[col.format(s="long")], trades[col.format(s="short")])
-    hold = int(plan["maxHoldMinutes"]) * 60_000
+    hold = plan.max_hold_minutes * 60_000
     trades["time_to_exit_ms"] = np.where(trades["time_to_exit_ms"] > 0, trades["time_to_exit_ms"], hold)
-    trades["planned_ratio"] = reference_ratio(trades, config["sizing"], plan)
+    trades["planned_ratio"] = reference_ratio(trades, config.sizing, plan)
     trades = trades[trades["planned_ratio"] > 0].copy()
     if trades.empty:
         return trades
     trades["weighted_edge_bps"] = trades["actual_edge_bps"] * trades["planned_ratio"]
     trades["threshold_hash"] = sha256_json(t)[:16]
-    return reference_overlap(trades, int(config["add"]["cooldownMinutes"]) * 60_000, hold)
+    return reference_overlap(trades, config.add.cooldown_minutes * 60_000, hold)
 
 
-def reference_ratio(trades: pd.DataFrame, sizing: dict[str, Any], plan: dict[str, Any]) -> np.ndarray:
+def reference_ratio(trades: pd.DataFrame, sizing: Sizing, plan: PricePlan) -> np.ndarray:
     edge = trades["predicted_edge_bps"].astype(float).clip(lower=0.0)
-    budget = max(float(plan["stopDistanceBps"]) + float(plan["costBps"]), 1.0)
-    raw = (float(sizing["baseRatio"]) * (edge / budget) * trades["direction_prob"].clip(0.0, 1.0)
+    budget = max(plan.stop_bps + plan.cost_bps, 1.0)
+    raw = (sizing.base_ratio * (edge / budget) * trades["direction_prob"].clip(0.0, 1.0)
            * trades["entry_prob"].clip(0.0, 1.0) * (1.0 - trades["market_risk_prob"].clip(0.0, 1.0)))
-    cap = min(float(sizing["maxSingleLegRatio"]), float(sizing["maxTotalPositionRatio"]),
-              float(sizing["maxLiquidityUsageRatio"]), float(sizing["maxLossPerTradeBps"]) / budget)
-    if cap < float(sizing["minInitialRatio"]):
+    cap = min(sizing.max_single_leg_ratio, sizing.max_total_position_ratio, sizing.max_liquidity_usage_ratio,
+              sizing.max_loss_per_trade_bps / budget)
+    if cap < sizing.min_initial_ratio:
         return np.zeros(len(trades))
-    return np.where(edge >= float(sizing["minEdgeBps"]), raw.clip(float(sizing["minInitialRatio"]), cap), 0.0)
+    return np.where(edge >= sizing.min_edge_bps, raw.clip(sizing.min_initial_ratio, cap), 0.0)
 
 
 def reference_overlap(trades: pd.DataFrame, cooldown: int, hold: int) -> pd.DataFrame:

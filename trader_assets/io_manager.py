@@ -1,8 +1,10 @@
 """Parquet IO manager keyed by asset and run partition.
 
 Paths come from ``trader_core.layout.ARTIFACT_PATHS`` (``<TRADER_HOME>/trader-v4/runs/<run>/<stage>/<file>``).
-DataFrames are written as parquet, dicts as JSON, dicts of DataFrames as a folder of parquet files. Every
-write is atomic and followed (last) by a manifest with the content hash; loads verify that hash.
+DataFrames are written as parquet, dicts as JSON, dicts of DataFrames as a folder of parquet files, and a
+typed document (a frozen dataclass with ``to_json``, such as the price plan) as its JSON; an input annotated
+with such a type is loaded back through its ``from_json``. Every write is atomic and followed (last) by a
+manifest with the content hash; loads verify that hash.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ class RunArtifactIOManager(dg.ConfigurableIOManager):
             manifest = io.write_manifest(path, {"row_count": len(obj), "columns": list(obj.columns)})
         elif isinstance(obj, dict) and obj and all(isinstance(v, pd.DataFrame) for v in obj.values()):
             manifest = self._write_tables(path, obj)
-        elif isinstance(obj, dict):
-            io.write_json(path, obj)
+        elif isinstance(obj, dict) or hasattr(obj, "to_json"):
+            io.write_json(path, obj if isinstance(obj, dict) else obj.to_json())
             manifest = io.write_manifest(path, {})
         else:
             raise TypeError(f"{context.asset_key.to_user_string()}: cannot store a {type(obj).__name__}")
@@ -60,7 +62,9 @@ class RunArtifactIOManager(dg.ConfigurableIOManager):
             return io.read_parquet(path)
         if path.suffix == ".json":
             io.verify_artifact(path)
-            return io.read_json(path)
+            document = getattr(context.dagster_type, "typing_type", None)
+            data = io.read_json(path)
+            return document.from_json(data) if hasattr(document, "from_json") else data
         return self._read_tables(path)
 
     def _read_tables(self, folder: Path) -> dict[str, pd.DataFrame]:

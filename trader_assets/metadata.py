@@ -66,3 +66,9 @@ def stage_outputs(result: StageResult) -> Iterator[dg.Output]:
     """One output per entry of ``result.outputs``, for a multi-asset fed by one stage."""
     for name, part in result.outputs.items():
         yield stage_output(part, output_name=name)
+
+
+def stage_dynamic_outputs(result: StageResult) -> Iterator[dg.DynamicOutput]:
+    """One dynamic output per entry of ``result.outputs`` (its key is the mapping key), for a fan-out op."""
+    for key, part in result.outputs.items():
+        yield dg.DynamicOutput(part.value, mapping_key=key, metadata=stage_metadata(part))

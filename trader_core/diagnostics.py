@@ -9,9 +9,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import LATEST_STRESS_SPLIT, TRAINING_SPLITS, TUNE_SPLIT, VALIDATION_LOCKED_SPLIT
 from trader_core.errors import DataContractError
-from trader_core.pm.config import pm_config_from_thresholds, thresholds_from_config
+from trader_core.pm.config import PMConfig, pm_config_from_thresholds
 from trader_core.pm.metrics import jsonable_metrics, trade_metrics
 from trader_core.pm.simulate import simulate_trades
 from trader_core.report import markdown_table
@@ -113,11 +114,11 @@ def top_bucket_edge(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def pm_summary(frames: Mapping[str, pd.DataFrame], pm_config: Mapping[str, Any], price_plan: Mapping[str, Any],
+def pm_summary(frames: Mapping[str, pd.DataFrame], pm_config: PMConfig, price_plan: PricePlan,
                candidates: pd.DataFrame) -> dict[str, Any]:
     """PM diagnostics per split. ``candidates`` is the search's table (tune_inner), so the grid's "any trade"
     count is reported for tune_inner; re-running 1536 candidates on the sealed splits would add nothing."""
-    thresholds = thresholds_from_config(pm_config)
+    thresholds = pm_config.thresholds
     out = {}
     for split, frame in frames.items():
         variants = {name: jsonable_metrics(trade_metrics(simulate_trades(frame, t, pm_config_from_thresholds(t),

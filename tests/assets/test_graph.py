@@ -12,6 +12,7 @@ from trader_assets.checks import CHECKS
 from trader_core import io, layout, stages
 from trader_core.run_context import RunContext
 from trader_core.contracts.features import FEATURE_ORDER, META_COLUMNS, feature_order_hash
+from trader_core.contracts.price_plan import PricePlan
 
 
 def artifact_hashes(root):
@@ -131,7 +132,7 @@ def test_fanned_out_assets_equal_the_single_process_stages(tmp_path, instance):
     assert io.frame_hash(io.read_parquet(root / "feature/feature_frame.parquet")) == io.frame_hash(single)
     run = RunContext(run_id="small", run_dir=root, home=tmp_path, spec=spec)
     stats = stages.symbol_path_stats_stage(ctx=run, replay=replay, manifest=manifest,
-                                           plan=io.read_json(root / "label/price_plan_context.json")).value
+                                           plan=PricePlan.from_json(io.read_json(root / "label/price_plan_context.json"))).value
     assert io.frame_hash(io.read_parquet(root / "label/path_stats.parquet")) == io.frame_hash(stats)
     leftovers = [p for p in (tmp_path / "fanout").rglob("*") if p.is_file()]
     assert not leftovers  # the per-symbol scratch outputs are cleared after the merge

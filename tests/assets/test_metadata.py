@@ -7,7 +7,7 @@ import re
 import dagster as dg
 import numpy as np
 
-from trader_assets.metadata import stage_output, stage_outputs
+from trader_assets.metadata import stage_dynamic_outputs, stage_output, stage_outputs
 from trader_core.stages.result import StageResult
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
@@ -60,3 +60,11 @@ def test_a_multi_output_stage_gives_one_output_per_part():
     assert [(o.output_name, o.value) for o in outputs] == [("continue_labels", 1), ("risk_labels", 2)]
     assert outputs[0].metadata["dagster/row_count"].value == 3 and set(outputs[0].metadata) == {"dagster/row_count"}
     assert outputs[1].metadata["report"].md_str == "risk" and set(outputs[1].metadata) == {"report"}
+
+
+def test_a_fan_out_stage_gives_one_dynamic_output_per_part_with_its_metadata():
+    result = StageResult(outputs={"BTC_USDT_PERP": StageResult(value=1, figures={"rows": 3}),
+                                  "ETH_USDT_PERP": StageResult(value=2, figures={"rows": 4})})
+    outputs = list(stage_dynamic_outputs(result))
+    assert [(o.mapping_key, o.value, o.metadata["rows"].value) for o in outputs] == [
+        ("BTC_USDT_PERP", 1, 3), ("ETH_USDT_PERP", 2, 4)]

@@ -31,6 +31,7 @@ from trader_core.labels.base import compute_label_path_stats, label_horizons
 from trader_core.labels.datasets import build_train_dataset
 from trader_core.labels.direction import build_direction_labels
 from trader_core.labels.entry import build_entry_labels
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.labels.price_plan import build_price_plan, plan_params
 from trader_core.market.synthetic import SyntheticMarketConfig, generate_synthetic_market
 from trader_core.models.onnx_export import export_heads
@@ -240,12 +241,12 @@ def _expected_state_status(metrics: dict) -> str:
     return PASS if ok else NOT_READY
 
 
-def _first_touch_edge(replay: pd.DataFrame, symbol: str, start_ms: int, side: str, plan: dict) -> tuple[float, int]:
+def _first_touch_edge(replay: pd.DataFrame, symbol: str, start_ms: int, side: str, plan: PricePlan) -> tuple[float, int]:
     """Gross edge and stop flag of the fixed plan opened at the close of (symbol, start_ms), scanned by hand."""
     bars = replay[replay["symbol"] == symbol].set_index("open_time_ms")
     entry = bars.loc[start_ms, "close"]
     s = 1 if side == "LONG" else -1
-    target, stop = plan["targetDistanceBps"], plan["stopDistanceBps"]
+    target, stop = plan.target_bps, plan.stop_bps
     for k in range(1, 46):
         bar = bars.loc[start_ms + k * 60_000]
         best = (bar["high"] / entry - 1) * 1e4 if s == 1 else (entry / bar["low"] - 1) * 1e4
@@ -282,13 +283,13 @@ def test_state_continue_run_builds_checked_rows(state_run):
         assert len(window) == age + 1
         entry, cur = window["close"].iloc[0], window["close"].iloc[-1]
         s = 1 if side == "LONG" else -1
-        unrealized = ((cur / entry - 1) if s == 1 else (entry / cur - 1)) * 1e4 - plan["costBps"]
+        unrealized = ((cur / entry - 1) if s == 1 else (entry / cur - 1)) * 1e4 - plan.cost_bps
         mfe = ((window["high"].max() / entry - 1) if s == 1 else (entry / window["low"].min() - 1)) * 1e4
         assert row["unrealized_pnl_bps"] == pytest.approx(unrealized, rel=1e-4, abs=1e-3)
         assert row["mfe_since_entry_bps"] == pytest.approx(max(mfe, 0.0), rel=1e-4, abs=1e-3)
         gross, stopped = _first_touch_edge(replay, sym, int(row["open_time_ms"]), side, plan)
-        assert row["expected_continue_edge_bps"] == pytest.approx(gross - plan["costBps"], abs=1e-6)
-        assert row["continue_target"] == int(gross - plan["costBps"] >= 5.0 and stopped == 0)
+        assert row["expected_continue_edge_bps"] == pytest.approx(gross - plan.cost_bps, abs=1e-6)
+        assert row["continue_target"] == int(gross - plan.cost_bps >= 5.0 and stopped == 0)
         prefix = side.lower()
         assert row["entry_predicted_edge_bps"] == pytest.approx(
             entry_pred.loc[row["entry_sample_id"], f"{prefix}_expected_net_edge_bps"], rel=1e-3, abs=1e-3)

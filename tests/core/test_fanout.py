@@ -13,6 +13,7 @@ from trader_core.labels.price_plan import build_price_plan, plan_params
 from trader_core.market.synthetic import SyntheticMarketConfig, generate_synthetic_market
 from trader_core.replay import build_replay
 from trader_core.splits import assign_split, build_split_manifest
+from trader_core.stages import replay_slices_stage
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,15 @@ def test_slices_are_in_symbol_order_and_cover_the_replay(market):
     assert [s for s, _ in slices] == ["BTC-USDT-PERP", "ETH-USDT-PERP", "SOL-USDT-PERP"]
     assert sum(len(p) for _, p in slices) == len(replay)
     assert mapping_key("BTC-USDT-PERP") == "BTC_USDT_PERP"
+
+
+def test_the_slices_stage_gives_one_output_per_symbol_under_its_mapping_key(market):
+    replay, _ = market
+    outputs = replay_slices_stage(replay=replay).outputs
+    assert list(outputs) == ["BTC_USDT_PERP", "ETH_USDT_PERP", "SOL_USDT_PERP"]
+    for (symbol, part), (key, result) in zip(symbol_slices(replay), outputs.items(), strict=True):
+        pd.testing.assert_frame_equal(result.value, part)
+        assert result.figures == {"symbol": symbol, "rows": len(part)} and key == mapping_key(symbol)
 
 
 def test_fanned_out_features_equal_the_single_process_frame(market):

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from trader_core import io, layout
-from trader_core.config import RunSpec
+from trader_core.config import CostConfig, EntryLabelConfig, RunSpec
 from trader_core.config_mapping import from_mapping
+from trader_core.labels.price_plan import build_price_plan
 from trader_core.pm.gate import PASS, backtest_status, explain
 from trader_core.pm.significance import edge_significance, required_statistic
 from trader_core.sealed_ledger import record_run_look
@@ -50,10 +51,10 @@ def test_zero_trades_explain_the_plan_that_cannot_pay_its_costs():
     sig = edge_significance(np.array([])).as_dict()
     result = {"status": "FAIL", "looks": 1, "metrics": {"tune_inner": empty, "validation_locked": empty,
                                                         "latest_stress": empty},
-              "significance": {"validation_locked": sig, "latest_stress": sig},
-              "price_plan": {"targetDistanceBps": 12.0, "stopDistanceBps": 8.0, "costBps": 6.5}, "min_edge_bps": 3.0}
+              "significance": {"validation_locked": sig, "latest_stress": sig}, "min_edge_bps": 3.0}
     result["status_reasons"] = backtest_status(result["metrics"], result["significance"])[1]
-    lines = explain(result)
+    plan = build_price_plan(EntryLabelConfig(target_bps=12.0, stop_bps=8.0), CostConfig())  # cost 6.5
+    lines = explain(result, plan=plan)
     assert lines[0].startswith("backtest FAIL: look 1 on this sealed window; validation_locked needs t >= 2.00")
     assert lines[1].startswith("  validation_locked: 0 trades, mean weighted edge 0.00 bps, t = nan")
     breakeven = (8.0 + 6.5 + 3.0) / (12.0 + 8.0)  # P(target) at which p T - (1 - p) S - cost = the minimum edge

@@ -1,5 +1,7 @@
 """Label builders: the worked acceptance cases (numbered ``test_case_<n>``) and the rules of docs/labels.md."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,17 +15,18 @@ from trader_core.config import (
     LabelConfig,
     RiskLabelConfig,
 )
-from trader_core.contracts.features import FEATURE_ORDER
+from trader_core.contracts.features import FEATURE_ORDER, sha256_json
 from trader_core.contracts.labels import ENTRY_LABEL_COLUMNS, dataset_columns
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.costs import CostModel, with_trade_costs
-from trader_core.errors import DataContractError
+from trader_core.errors import ConfigError, DataContractError
 from trader_core.labels.base import compute_label_path_stats
 from trader_core.contracts.invariants import path_stats_sane_rule, two_sides_rule, windows_inside_splits_rule
 from trader_core.labels.datasets import build_train_dataset, direction_opportunity_dataset, entry_pivot, opportunity_labels
 from trader_core.labels.direction import build_direction_labels
 from trader_core.labels.entry import build_entry_labels
 from trader_core.labels.position import build_position_labels, risk_thresholds
-from trader_core.labels.price_plan import build_price_plan, plan_params, price_plan_frame
+from trader_core.labels.price_plan import build_price_plan, plan_params
 
 SYM = "BTC-USDT-PERP"
 T0 = pd.Timestamp("2026-01-01", tz="UTC")
@@ -62,7 +65,7 @@ def whole_window_manifest(replay: pd.DataFrame) -> dict:
             "embargo": []}
 
 
-def stats_for(replay: pd.DataFrame, plan: dict, horizons: tuple[int, ...], manifest: dict | None = None) -> pd.DataFrame:
+def stats_for(replay: pd.DataFrame, plan: PricePlan, horizons: tuple[int, ...], manifest: dict | None = None) -> pd.DataFrame:
     stats = compute_label_path_stats(replay, manifest or whole_window_manifest(replay), plan_params(plan), horizons)
     return with_trade_costs(stats, CostModel.from_replay(replay, CostConfig()))
 
@@ -106,7 +109,8 @@ def test_entry_labels_schema_and_two_rows_per_sample():
     assert len(labels) == 2 * (200 - 10)
     assert two_sides_rule(labels)[0]
     assert path_stats_sane_rule(labels, horizon=10)[0]
-    assert labels["price_plan_id"].iloc[0] == plan["pricePlanId"]
+    assert labels["price_plan_id"].iloc[0] == plan.price_plan_id
+    assert labels["price_plan_hash"].iloc[0] == plan.price_plan_config_hash
     pivot = entry_pivot(labels)
     assert len(pivot) == 190 and {"long_actual_plan_net_edge_bps", "short_mae_bps"} <= set(pivot.columns)
 
@@ -121,7 +125,7 @@ def position_case_1(book: int = 0, entry_too: bool = False):
                          entry=EntryLabelConfig(target_bps=20, stop_bps=8, max_hold_minutes=3),
                          direction=DirectionLabelConfig(horizon_minutes=3))
     plan = build_price_plan(labels.entry, CostConfig())
-    assert plan["costBps"] == 6.5 and plan["targetDistanceBps"] == 20
+    assert plan.cost_bps == 6.5 and plan.target_bps == 20
     stats = stats_for(replay, plan, (3,))
     position = build_position_labels(features, stats, labels, plan)
     return (position, build_entry_labels(features, stats, plan)) if entry_too else position
@@ -250,15 +254,33 @@ def test_datasets_keep_trainable_rows_and_never_overwrite_direction():
 def test_price_plan_is_stable_and_mirrored():
     plan = build_price_plan(EntryLabelConfig(), CostConfig())
     assert plan == build_price_plan(EntryLabelConfig(), CostConfig())
-    assert plan["pricePlanId"] != build_price_plan(EntryLabelConfig(target_bps=13), CostConfig())["pricePlanId"]
-    assert (plan["maxEntryMaeBps"], plan["secondTargetBps"], plan["trailingStopBps"]) == (12.0, 24.0, 10.0)
-    row = price_plan_frame(plan).iloc[0]
+    assert plan.price_plan_id != build_price_plan(EntryLabelConfig(target_bps=13), CostConfig()).price_plan_id
+    assert (plan.max_entry_mae_bps, plan.second_target_bps, plan.trailing_stop_bps) == (12.0, 24.0, 10.0)
+    mirror = plan.to_frame()
+    assert list(mirror.columns[:4]) == ["price_plan_id", "price_plan_config_hash", "target_bps", "stop_bps"]
+    row = mirror.iloc[0]
     assert row["target_bps"] == 12.0 and row["partial_take_1_ratio"] == 0.5 and row["cost_bps"] == 6.5
     assert plan_params(plan).second_target_bps == 24.0
 
 
-def test_unknown_target_method_is_refused():
-    plan = build_price_plan(EntryLabelConfig(), CostConfig()) | {"entryTargetMethod": "MAX_FUTURE_EDGE_V1"}
-    replay = make_replay(np.full(10, 100.0))
-    with pytest.raises(ValueError, match="MAX_FUTURE_EDGE_V1"):
-        build_entry_labels(make_features(replay), pd.DataFrame(), plan)
+def test_price_plan_json_round_trip_and_its_hash():
+    plan = build_price_plan(EntryLabelConfig(), CostConfig())
+    stored = plan.to_json()
+    assert PricePlan.from_json(stored) == plan
+    assert (stored["targetDistanceBps"], stored["partialTake1Ratio"], stored["costBps"]) == (12.0, 0.5, 6.5)
+    fields = {k: v for k, v in stored.items() if k not in ("pricePlanId", "pricePlanConfigHash")}
+    assert stored["pricePlanConfigHash"] == sha256_json(fields)
+    assert stored["pricePlanId"] == "plan-fixed-target-stop-v1-" + stored["pricePlanConfigHash"][:12]
+    assert PricePlan.from_json(stored | {"maxHoldMinutes": 45.0, "costBps": 6.5}) == plan
+    with pytest.raises(DataContractError, match="does not match its fields"):
+        PricePlan.from_json(stored | {"targetDistanceBps": 13.0})  # edited by hand
+    with pytest.raises(DataContractError, match="targetBps"):
+        PricePlan.from_json(stored | {"targetBps": 12.0})
+
+
+def test_unknown_target_method_and_a_negative_hold_are_refused():
+    plan = build_price_plan(EntryLabelConfig(), CostConfig())
+    with pytest.raises(ConfigError, match="MAX_FUTURE_EDGE_V1"):
+        dataclasses.replace(plan, entry_target_method="MAX_FUTURE_EDGE_V1")
+    with pytest.raises(ConfigError, match="maxHoldMinutes"):
+        dataclasses.replace(plan, max_hold_minutes=-1)

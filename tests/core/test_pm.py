@@ -3,6 +3,7 @@ config, metrics."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,16 +12,16 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
+from trader_core.config import CostConfig, EntryLabelConfig
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.errors import ConfigError, DataContractError
+from trader_core.labels.price_plan import build_price_plan
 from trader_core.pm.config import (
-    DEFAULT_BACKTEST_PRICE_PLAN,
     THRESHOLD_KEYS,
+    PMConfig,
     default_pm_config,
     pm_config_from_thresholds,
-    pm_config_hash,
     threshold_candidates,
-    thresholds_from_config,
-    validate_pm_config,
 )
 from trader_core.pm.frame import (
     ENTRY_PROBABILITY_PAYOFF,
@@ -36,6 +37,8 @@ from trader_core.pm.simulate import TRADE_COLUMNS, simulate_trades
 CASE_THRESHOLDS = {"long_open_prob": 0.55, "short_open_prob": 0.55, "min_entry_prob": 0.55,
                    "max_market_risk_prob": 0.55, "min_expected_edge_bps": 3.0, "min_direction_margin": 0.02}
 T0 = pd.Timestamp("2026-01-01T00:00:00Z")
+#: The worked sizing case's plan: stop 8 and cost 6.5 (budget 14.5), target 12, max hold 45 (the config defaults).
+CASE_PLAN = build_price_plan(EntryLabelConfig(), CostConfig())
 
 
 def case_row(**overrides) -> dict:
@@ -65,11 +68,12 @@ def test_case4_candidate_grid_invariants():
 
 
 def test_case5_probability_implied_edge():
-    edge = probability_implied_edge(pd.Series([0.10, 0.50]), {"targetDistanceBps": 120.0, "stopDistanceBps": 2.0,
-                                                                "costBps": 6.5})
+    plan = dataclasses.replace(CASE_PLAN, target_bps=120.0, stop_bps=2.0)
+    assert plan.cost_bps == 6.5
+    edge = probability_implied_edge(pd.Series([0.10, 0.50]), plan)
     assert edge == pytest.approx([3.7, 52.5], abs=1e-9)
-    # odd seed defaults: target 0 and cost 0 in the target term, stop 35 and cost 4 in the stop term; NaN -> 0
-    assert probability_implied_edge([np.nan, 2.0, 0.5], {}) == pytest.approx([-39.0, 0.0, -19.5])
+    # without a plan: target 0, stop 35, cost 4; NaN -> 0, probabilities clipped to [0, 1]
+    assert probability_implied_edge([np.nan, 2.0, 0.5], None) == pytest.approx([-39.0, -4.0, -21.5])
 
 
 def _pm_inputs() -> dict[str, pd.DataFrame]:
@@ -102,12 +106,13 @@ def test_case6_pm_frame_reads_actual_plan_edge():
     assert frame.loc[0, "long_trade_net_edge_bps"] == pytest.approx(-6.5)
     assert frame.loc[0, "short_time_to_exit_ms"] == 2_700_000
     assert frame.loc[0, "model_pred_long_expected_net_edge_bps"] == 12.0
-    expected = probability_implied_edge([0.80], DEFAULT_BACKTEST_PRICE_PLAN)[0]
+    expected = 0.80 * (0.0 - 4.0) + 0.20 * (-35.0 - 4.0)  # without a plan: target 0, stop 35, cost 4
     assert frame.loc[0, "pred_long_expected_net_edge_bps"] == pytest.approx(expected)
 
 
 def test_pm_frame_keeps_regression_edge_for_opportunity_targets_and_raises_on_bad_input():
-    frame, mode = pm_frame(**_pm_inputs(), price_plan={"entryTargetMethod": "OPPORTUNITY_MFE_V1"})
+    frame, mode = pm_frame(**_pm_inputs(),
+                           price_plan=dataclasses.replace(CASE_PLAN, entry_target_method="OPPORTUNITY_MFE_V1"))
     assert mode == MODEL_ACTUAL_PLAN_EDGE
     assert frame.loc[0, ["pred_long_expected_net_edge_bps", "pred_short_expected_net_edge_bps"]].tolist() == [12, 1]
     inputs = _pm_inputs()
@@ -126,14 +131,13 @@ def test_pm_frame_keeps_regression_edge_for_opportunity_targets_and_raises_on_ba
 
 def test_edge_mode_is_the_mode_the_pm_frame_is_built_with():
     """The search records edge_mode(plan) for the stored PM frame: it must be the mode pm_frame used."""
-    plans = (None, {"entryTargetMethod": "OPPORTUNITY_MFE_V1"})
+    plans = (None, CASE_PLAN, dataclasses.replace(CASE_PLAN, entry_target_method="OPPORTUNITY_MFE_V1"))
     modes = [pm_frame(**_pm_inputs(), price_plan=plan)[1] for plan in plans]
-    assert [edge_mode(plan) for plan in plans] == modes and modes[0] != modes[1]
+    assert [edge_mode(plan) for plan in plans] == modes and modes[0] == modes[1] != modes[2]
 
 
 def test_case7_sizing_uses_position_manager_formula():
-    trades = simulate_trades(pd.DataFrame([case_row()]), CASE_THRESHOLDS, default_pm_config(),
-                             {"stopDistanceBps": 8.0, "costBps": 6.5})
+    trades = simulate_trades(pd.DataFrame([case_row()]), CASE_THRESHOLDS, default_pm_config(), CASE_PLAN)
     assert len(trades) == 1 and list(trades.columns) == list(TRADE_COLUMNS)
     trade = trades.iloc[0]
     assert trade["side"] == "LONG" and trade["actual_edge_bps"] == pytest.approx(11.0)
@@ -148,8 +152,7 @@ def test_case8_blocks_overlapping_open_trades():
                                                long_prob=0.72, neutral_prob=0.18, long_entry_prob=0.82,
                                                pred_long_expected_net_edge_bps=42.0, actual_long_plan_edge_bps=31.0,
                                                long_trade_net_edge_bps=12.0)])
-    trades = simulate_trades(frame, CASE_THRESHOLDS, default_pm_config(),
-                             {"stopDistanceBps": 8.0, "costBps": 6.5, "maxHoldMinutes": 45})
+    trades = simulate_trades(frame, CASE_THRESHOLDS, default_pm_config(), CASE_PLAN)
     assert trades["sample_id"].tolist() == ["s0"]
 
 
@@ -179,14 +182,14 @@ def _ref_score(r: dict, s: str) -> float:
             * (1 - _clip01(r["market_risk_prob"])))
 
 
-def reference_trades(frame: pd.DataFrame, t: dict, config: dict, plan: dict) -> list[dict]:
+def reference_trades(frame: pd.DataFrame, t: dict, config: PMConfig, plan: PricePlan) -> list[dict]:
     """Slow, obviously-correct gates, sizing and overlap rule (docs/trading.md), one row at a time."""
-    hold = int(plan.get("maxHoldMinutes", 45)) * 60_000
-    cooldown = int(config["add"].get("cooldownMinutes", 0)) * 60_000
-    sizing = config["sizing"]
-    budget = max(plan.get("stopDistanceBps", 35.0) + plan.get("costBps", 4.0), 1.0)
-    hard_cap = min(sizing["maxSingleLegRatio"], sizing["maxTotalPositionRatio"], sizing["maxLiquidityUsageRatio"],
-                   sizing["maxLossPerTradeBps"] / budget)
+    hold = plan.max_hold_minutes * 60_000
+    cooldown = config.add.cooldown_minutes * 60_000
+    sizing = config.sizing
+    budget = max(plan.stop_bps + plan.cost_bps, 1.0)
+    hard_cap = min(sizing.max_single_leg_ratio, sizing.max_total_position_ratio, sizing.max_liquidity_usage_ratio,
+                   sizing.max_loss_per_trade_bps / budget)
     has_exit = "long_time_to_exit_ms" in frame.columns and "short_time_to_exit_ms" in frame.columns
     trades = []
     for r in frame.to_dict("records"):
@@ -198,10 +201,10 @@ def reference_trades(frame: pd.DataFrame, t: dict, config: dict, plan: dict) -> 
         else:
             continue
         e = max(r[f"pred_{s}_expected_net_edge_bps"], 0.0)
-        raw = sizing["baseRatio"] * (e / budget) * _clip01(r[f"{s}_prob"]) * _clip01(r[f"{s}_entry_prob"]) * (
+        raw = sizing.base_ratio * (e / budget) * _clip01(r[f"{s}_prob"]) * _clip01(r[f"{s}_entry_prob"]) * (
             1 - _clip01(r["market_risk_prob"]))
-        ratio = 0.0 if hard_cap < sizing["minInitialRatio"] else min(max(raw, sizing["minInitialRatio"]), hard_cap)
-        if e < sizing["minEdgeBps"]:
+        ratio = 0.0 if hard_cap < sizing.min_initial_ratio else min(max(raw, sizing.min_initial_ratio), hard_cap)
+        if e < sizing.min_edge_bps:
             ratio = 0.0
         if ratio <= 0:
             continue
@@ -257,17 +260,17 @@ def random_frames(draw) -> pd.DataFrame:
 
 
 @st.composite
-def random_setups(draw) -> tuple[dict, dict, dict]:
+def random_setups(draw) -> tuple[dict, PMConfig, PricePlan]:
     t = {k: draw(st.sampled_from(values)) for k, values in {
         "long_open_prob": [0.0, 0.5, 0.6, 1.01], "short_open_prob": [0.0, 0.5, 0.6, 1.01],
         "min_entry_prob": [0.0, 0.3, 0.55], "max_market_risk_prob": [0.55, 0.65, 1.01],
         "min_expected_edge_bps": [-10.0, 0.0, 3.0, 8.0], "min_direction_margin": [0.0, 0.02, 0.1]}.items()}
     config = pm_config_from_thresholds(t) if draw(st.booleans()) else default_pm_config()
-    config["add"]["cooldownMinutes"] = draw(st.sampled_from([0, 1, 3]))
-    config["sizing"]["minEdgeBps"] = draw(st.sampled_from([-5.0, 3.0, 10.0]))
-    config["sizing"]["maxLossPerTradeBps"] = draw(st.sampled_from([0.5, 10.0]))
-    plan = {"stopDistanceBps": 8.0, "costBps": 6.5, "maxHoldMinutes": draw(st.sampled_from([0, 2, 45]))}
-    return t, config, plan
+    add = dataclasses.replace(config.add, cooldown_minutes=draw(st.sampled_from([0, 1, 3])))
+    sizing = dataclasses.replace(config.sizing, min_edge_bps=draw(st.sampled_from([-5.0, 3.0, 10.0])),
+                                 max_loss_per_trade_bps=draw(st.sampled_from([0.5, 10.0])))
+    plan = dataclasses.replace(CASE_PLAN, max_hold_minutes=draw(st.sampled_from([0, 2, 45])))
+    return t, dataclasses.replace(config, add=add, sizing=sizing), plan
 
 
 def _assert_simulation_matches_reference(frame, setup) -> list:
@@ -322,7 +325,7 @@ def random_search_frame(n: int, seed: int) -> pd.DataFrame:
 
 def test_search_matches_brute_force():
     frame = random_search_frame(300, seed=3)
-    plan = {"stopDistanceBps": 8.0, "costBps": 6.5, "maxHoldMinutes": 45}
+    plan = CASE_PLAN
     candidates = threshold_candidates()[::9]
     result = search_thresholds(frame, plan, candidates=candidates, min_trades=5)
     scores = []
@@ -334,7 +337,6 @@ def test_search_matches_brute_force():
     best = candidates[int(np.argmax(scores))]
     assert result.best_thresholds == best
     assert result.best_config == pm_config_from_thresholds(best)
-    assert result.best_config_hash == pm_config_hash(result.best_config)
     pd.testing.assert_frame_equal(result.best_trades, simulate_trades(frame, best, result.best_config, plan))
     assert result.best_metrics == trade_metrics(result.best_trades)
     assert result.best_metrics["trade_count"] >= 5 and result.best_metrics["avg_weighted_edge_bps"] > 0
@@ -352,16 +354,27 @@ def test_score_ranks_non_qualifying_below_qualifying():
 def test_config_round_trip_and_defaults():
     for t in threshold_candidates():
         config = pm_config_from_thresholds(t)
-        validate_pm_config(config)
-        assert thresholds_from_config(config) == t
-        assert pm_config_from_thresholds(thresholds_from_config(config)) == config
-        assert config["sizing"]["maxSingleLegRatio"] == 1.0 and config["sizing"]["minEdgeBps"] == t["min_expected_edge_bps"]
+        assert PMConfig.from_json(config.to_json()) == config
+        assert config.thresholds == t
+        assert pm_config_from_thresholds(config.thresholds) == config
+        assert config.sizing.max_single_leg_ratio == 1.0 and config.sizing.min_edge_bps == t["min_expected_edge_bps"]
     default = default_pm_config()
-    assert thresholds_from_config(default) == CASE_THRESHOLDS
-    assert default["pmConfigVersion"] == "pm-v4-p0"
-    assert default["sizing"]["baseRatio"] == 1.0 and default["sizing"]["minInitialRatio"] == 0.05
-    assert default["sizing"]["maxSingleLegRatio"] == 0.20
-    assert len(pm_config_hash(default)) == 64 and pm_config_hash(default) == pm_config_hash(default_pm_config())
+    assert default.thresholds == CASE_THRESHOLDS
+    stored = default.to_json()
+    assert stored["pmConfigVersion"] == "pm-v4-p0" and stored["add"]["cooldownMinutes"] == 0
+    assert stored["sizing"]["baseRatio"] == 1.0 and stored["sizing"]["minInitialRatio"] == 0.05
+    assert stored["sizing"]["maxSingleLegRatio"] == 0.20 and stored["open"]["minDirectionMargin"] == 0.02
+    assert len(default.config_hash) == 64 and default.config_hash == default_pm_config().config_hash
+    assert pm_config_from_thresholds(threshold_candidates()[1]).config_hash != default.config_hash
+
+
+def test_pm_config_is_validated_on_construction():
+    with pytest.raises(ConfigError, match=r"'sizing\.baseRatio' must be a number in \[0\.0, 1\.0\]"):
+        dataclasses.replace(default_pm_config().sizing, base_ratio=2.0)
+    with pytest.raises(ConfigError, match=r"'add\.cooldownMinutes' must be a whole number"):
+        dataclasses.replace(default_pm_config().add, cooldown_minutes=1.5)
+    with pytest.raises(ConfigError, match="pmConfigVersion"):
+        dataclasses.replace(default_pm_config(), version="pm-v0")
 
 
 @pytest.mark.parametrize("mutate, key", [
@@ -375,11 +388,11 @@ def test_config_round_trip_and_defaults():
     (lambda c: c["sizing"].pop("minInitialRatio"), "sizing.minInitialRatio"),
     (lambda c: c.update(pmConfigVersion="pm-v0"), "pmConfigVersion"),
 ])
-def test_validate_pm_config_names_the_key(mutate, key):
-    config = default_pm_config()
+def test_pm_config_from_json_names_the_key(mutate, key):
+    config = default_pm_config().to_json()
     mutate(config)
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        validate_pm_config(config)
+        PMConfig.from_json(config)
 
 
 def test_trade_metrics():

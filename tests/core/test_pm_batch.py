@@ -8,11 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.core.test_pm import T0, case_row, random_frames, random_search_frame, random_setups
+from tests.core.test_pm import CASE_PLAN, T0, case_row, random_frames, random_search_frame, random_setups
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.errors import ConfigError
 from trader_core.experiments.nonlinear_pm import _search, expanded_threshold_candidates, probe_score
 from trader_core.pm.batch import INT_KEYS, candidate_metrics, reference_metrics
-from trader_core.pm.config import pm_config_from_thresholds, threshold_candidates
+from trader_core.pm.config import PMConfig, pm_config_from_thresholds, threshold_candidates
 from trader_core.pm.metrics import METRIC_KEYS, metrics_from_arrays
 from trader_core.pm.search import score_thresholds, search_thresholds
 from trader_core.pm.simulate import PreparedFrame, select_trades
@@ -61,7 +62,7 @@ def assert_same_metrics(got: pd.DataFrame, want: pd.DataFrame) -> None:
                                        equal_nan=True, err_msg=key)
 
 
-def check_batch(frame: pd.DataFrame, setups: list[tuple[dict, dict, dict]], use_configs: bool) -> None:
+def check_batch(frame: pd.DataFrame, setups: list[tuple[dict, PMConfig, PricePlan]], use_configs: bool) -> None:
     prepared = PreparedFrame.build(frame, setups[0][2])
     candidates = [t for t, _, _ in setups]
     configs = [config for _, config, _ in setups] if use_configs else None
@@ -83,7 +84,7 @@ def test_batch_matches_reference_on_drawn_frames(frame, setups, use_configs):
 
 
 def test_batch_matches_reference_on_the_expanded_grid():
-    prepared = PreparedFrame.build(random_search_frame(1500, seed=5), {"stopDistanceBps": 8.0, "costBps": 6.5})
+    prepared = PreparedFrame.build(random_search_frame(1500, seed=5), CASE_PLAN)
     candidates = expanded_threshold_candidates()[::23]
     got = candidate_metrics(prepared, candidates)
     assert_same_metrics(got, reference_metrics(prepared, candidates))
@@ -95,13 +96,13 @@ def test_empty_selection_is_all_zeros():
     frame = pd.DataFrame([case_row(), case_row(sample_id="s1", symbol="ETH-USDT-PERP")])
     empty = metrics_from_arrays(np.array([]), np.array([]), np.array([]))
     for rows in (frame, frame.iloc[:0]):
-        prepared = PreparedFrame.build(rows, {})
+        prepared = PreparedFrame.build(rows, None)
         got = candidate_metrics(prepared, [closed, closed])
         assert got.to_dict("records") == [empty, empty]
         assert [type(v) for v in got.to_dict("records")[0].values()] == [type(v) for v in empty.values()]
         assert len(select_trades(prepared, closed, pm_config_from_thresholds(closed)).positions) == 0
     with pytest.raises(ValueError, match="PM configs"):
-        candidate_metrics(PreparedFrame.build(frame, {}), [closed], [])
+        candidate_metrics(PreparedFrame.build(frame, None), [closed], [])
 
 
 @pytest.mark.parametrize("explicit_configs", [False, True])
@@ -110,12 +111,12 @@ def test_bad_candidate_is_a_config_error_naming_the_key(explicit_configs):
     bad = {k: v for k, v in good.items() if k != "min_entry_prob"}
     configs = [pm_config_from_thresholds(good)] * 2 if explicit_configs else None
     with pytest.raises(ConfigError, match="min_entry_prob"):
-        candidate_metrics(PreparedFrame.build(pd.DataFrame([case_row()]), {}), [good, bad], configs)
+        candidate_metrics(PreparedFrame.build(pd.DataFrame([case_row()]), None), [good, bad], configs)
 
 
 def test_search_table_matches_per_candidate_loop():
     frame = random_search_frame(400, seed=7)
-    plan = {"stopDistanceBps": 8.0, "costBps": 6.5, "maxHoldMinutes": 45}
+    plan = CASE_PLAN
     candidates = threshold_candidates()[::5]
     result = search_thresholds(frame, plan, candidates=candidates, min_trades=5)
     metrics = reference_metrics(PreparedFrame.build(frame, plan), candidates).to_dict("records")
@@ -125,7 +126,7 @@ def test_search_table_matches_per_candidate_loop():
 
 
 def test_nonlinear_search_matches_per_candidate_loop():
-    prepared = PreparedFrame.build(random_search_frame(600, seed=11), {"stopDistanceBps": 8.0, "costBps": 6.5})
+    prepared = PreparedFrame.build(random_search_frame(600, seed=11), CASE_PLAN)
     candidates = expanded_threshold_candidates()[::41]
     metrics = reference_metrics(prepared, candidates).to_dict("records")
     want = pd.DataFrame([{**t, **m, "score": probe_score(m)} for t, m in zip(candidates, metrics, strict=True)])

@@ -9,6 +9,7 @@ from tests.pipeline import run_pipeline
 from trader_core.contracts.labels import DATASET_LABELS
 from trader_core.contracts.models import DIRECTION, ENTRY, TARGETS
 from trader_core.contracts.versions import SEALED_SPLITS, TUNE_SPLIT
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.labels.price_plan import build_price_plan
 from trader_core.config import CostConfig, EntryLabelConfig, LabelConfig
 from trader_core.models.training import train_model
@@ -43,7 +44,7 @@ def _risk(direction_pred: pd.DataFrame) -> pd.DataFrame:
     return direction_pred[["sample_id"]].assign(**{c: 0.1 for c in RISK_COLUMNS})
 
 
-def _choose(datasets: dict[str, pd.DataFrame], entry_labels: pd.DataFrame, plan: dict, *, scramble: bool):
+def _choose(datasets: dict[str, pd.DataFrame], entry_labels: pd.DataFrame, plan: PricePlan, *, scramble: bool):
     models = {m: train_model(TARGETS[m], datasets[TARGETS[m].dataset]) for m in (DIRECTION, ENTRY)}
     preds = {m: models[m].predictions for m in models}
     if scramble:
@@ -70,5 +71,5 @@ def test_scrambled_sealed_labels_and_predictions_change_no_weight_and_no_thresho
         for clean, other in zip(clean_models[name].heads, models[name].heads, strict=True):
             assert clean.weight.tobytes() == other.weight.tobytes() and clean.bias.tobytes() == other.bias.tobytes()
     assert search.best_thresholds == clean_search.best_thresholds
-    assert search.best_config_hash == clean_search.best_config_hash
+    assert search.best_config.config_hash == clean_search.best_config.config_hash
     assert clean_search.best_metrics["trade_count"] > 0  # the search chose among real candidates

@@ -17,7 +17,7 @@ from trader_core.config import CostConfig, EntryLabelConfig, LabelConfig
 from trader_core.contracts.labels import DYNAMIC_TRAILING, FIXED_TARGET_STOP
 from trader_core.errors import ConfigError
 from trader_core.labels.path_stats import PlanParams, compute_path_stats
-from trader_core.labels.price_plan import build_price_plan, plan_params, price_plan_frame
+from trader_core.labels.price_plan import build_price_plan, plan_params
 from trader_core.market.synthetic import SyntheticMarketConfig, generate_synthetic_market, regime_schedule
 
 MIN = 60_000
@@ -178,9 +178,10 @@ def test_entry_config_validates_the_fill_fields():
 def test_price_plan_carries_the_fill_fields_to_the_path_stats():
     entry = EntryLabelConfig(stop_fill_excess_share=0.25, stop_slippage_allowance_bps=4.0)
     plan = build_price_plan(entry, CostConfig())
-    assert (plan["stopFillExcessShare"], plan["stopSlippageAllowanceBps"]) == (0.25, 4.0)
+    assert (plan.stop_fill_excess_share, plan.stop_slippage_allowance_bps) == (0.25, 4.0)
+    assert (plan.to_json()["stopFillExcessShare"], plan.to_json()["stopSlippageAllowanceBps"]) == (0.25, 4.0)
     params = plan_params(plan)
     assert (params.stop_fill_excess_share, params.stop_slippage_allowance_bps) == (0.25, 4.0)
-    row = price_plan_frame(plan).iloc[0]
+    row = plan.to_frame().iloc[0]
     assert (row["stop_fill_excess_share"], row["stop_slippage_allowance_bps"]) == (0.25, 4.0)
-    assert plan["pricePlanConfigHash"] != build_price_plan(EntryLabelConfig(), CostConfig())["pricePlanConfigHash"]
+    assert plan.price_plan_config_hash != build_price_plan(EntryLabelConfig(), CostConfig()).price_plan_config_hash

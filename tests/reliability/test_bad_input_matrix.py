@@ -36,6 +36,7 @@ from trader_core.contracts.models import (
     MODELS,
     TARGETS,
 )
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.errors import (
     ArtifactError,
     ConfigError,
@@ -52,11 +53,11 @@ from trader_core.models.heads import LinearHead
 from trader_core.models.inference import InferenceEngine, bundle_model_path
 from trader_core.models.onnx_export import export_heads, read_model
 from trader_core.models.training import train_model
-from trader_core.pm.backtest import integrated_backtest
 from trader_core.pm.config import default_pm_config
 from trader_core.replay import build_replay
 from trader_core.run_context import RunContext
 from trader_core.stages import (
+    backtest_stage,
     feature_frame_stage,
     label_summary,
     price_plan_stage,
@@ -79,7 +80,7 @@ class Golden:
     raw: dict[str, pd.DataFrame]
     replay: pd.DataFrame
     manifest: dict[str, Any]
-    plan: dict[str, Any]
+    plan: PricePlan
     features: pd.DataFrame
     release: str
     snapshot: dict[str, str]
@@ -96,7 +97,7 @@ def _store(run_dir: Path, asset: str, value: Any) -> None:
     if isinstance(value, pd.DataFrame):
         io.write_parquet(path, value)
     else:
-        io.write_json(path, value)
+        io.write_json(path, value.to_json() if isinstance(value, PricePlan) else value)
     io.write_manifest(path, {})
 
 
@@ -253,10 +254,12 @@ def bad_spec(changes: dict[str, Any]):
 
 
 def bad_pm_config(section: str, key: str, value: Any):
+    """The PM search's document with a bad config into the backtest stage (refused before its sealed look)."""
     def call(c: Ctx) -> None:
-        config = default_pm_config()
+        config = default_pm_config().to_json()
         config[section][key] = value
-        integrated_backtest({}, config, c.golden.plan, RUN_ID)
+        backtest_stage(ctx=c.run(), frame=pd.DataFrame(), pm_doc={"config": config}, entry_labels=pd.DataFrame(),
+                       plan=c.golden.plan)
     return call
 
 

@@ -15,6 +15,7 @@ from trader_assets.launchpad import launchpad_config
 from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.experiments import entry_probes, entry_screens, good_trade, nonlinear_pm, ofi, plan_search
 from trader_core.experiments import state_continue
 from trader_core.stages import experiments as stages
@@ -59,7 +60,7 @@ def ofi_experiment(context: dg.AssetExecutionContext, trader_home: TraderHome, c
 def state_continue_experiment(context: dg.AssetExecutionContext, trader_home: TraderHome,
                               config: StateContinueConfig, feature_frame: pd.DataFrame,
                               entry_labels: pd.DataFrame, replay_1m: pd.DataFrame,
-                              price_plan: dict) -> dg.Output[dict]:
+                              price_plan: PricePlan) -> dg.Output[dict]:
     return stage_output(stages.state_continue_stage(
         ctx=trader_home.context(context.partition_key), params=to_params(state_continue.StateContinueParams, config),
         features=feature_frame, entry_labels=entry_labels, replay=replay_1m, plan=price_plan))
@@ -134,7 +135,7 @@ def conditional_entry_probe(context: dg.AssetExecutionContext, trader_home: Trad
                       "candidate threshold grid on tune_inner, re-simulated on the sealed splits.")
 def nonlinear_pm_probe(context: dg.AssetExecutionContext, trader_home: TraderHome, config: NonlinearPmConfig,
                        direction_train: pd.DataFrame, entry_train: pd.DataFrame, pm_frame: pd.DataFrame,
-                       price_plan: dict, entry_model: dict) -> dg.Output[dict]:
+                       price_plan: PricePlan, entry_model: dict) -> dg.Output[dict]:
     return stage_output(stages.nonlinear_pm_stage(
         ctx=trader_home.context(context.partition_key), params=to_params(nonlinear_pm.NonlinearPmParams, config),
         direction_train=direction_train, entry_train=entry_train, frame=pm_frame, plan=price_plan))

@@ -9,7 +9,8 @@ in-process executor the symbols run one after another; under the multiprocess or
 import dagster as dg
 import pandas as pd
 
-from trader_core.fanout import mapping_key, symbol_slices
+from trader_assets.metadata import stage_dynamic_outputs
+from trader_core import stages
 
 FANOUT_IO = "fanout_io_manager"
 
@@ -17,6 +18,5 @@ FANOUT_IO = "fanout_io_manager"
 @dg.op(out=dg.DynamicOut(io_manager_key=FANOUT_IO),
        description="One output per symbol: that symbol's replay rows.")
 def replay_by_symbol(replay_1m: pd.DataFrame):
-    for symbol, part in symbol_slices(replay_1m):
-        yield dg.DynamicOutput(part, mapping_key=mapping_key(symbol))
+    yield from stage_dynamic_outputs(stages.replay_slices_stage(replay=replay_1m))
 

@@ -9,6 +9,7 @@ from trader_assets.metadata import stage_output, stage_outputs
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core import stages
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import LABEL_VERSION
 
 COMMON = dict(partitions_def=runs_partitions, group_name="labels", owners=["team:research"], code_version=LABEL_VERSION)
@@ -17,13 +18,13 @@ COMMON = dict(partitions_def=runs_partitions, group_name="labels", owners=["team
 @dg.asset(**COMMON, kinds={"python", "json"},
           description="The entry price plan (target, stop, hold, cost, plan and target methods) with a stable id "
                       "and config hash (docs/labels.md, 'Price plan'); also written as a one-row parquet.")
-def price_plan(context: dg.AssetExecutionContext, trader_home: TraderHome, split_manifest: dict) -> dg.Output[dict]:
+def price_plan(context: dg.AssetExecutionContext, trader_home: TraderHome, split_manifest: dict) -> dg.Output[PricePlan]:
     return stage_output(stages.price_plan_stage(ctx=trader_home.context(context.partition_key)))
 
 
 @dg.op(out=dg.Out(io_manager_key=FANOUT_IO), description="The path statistics of one symbol's replay rows.")
 def symbol_path_stats(context: dg.OpExecutionContext, trader_home: TraderHome, replay_part: pd.DataFrame,
-                      split_manifest: dict, price_plan: dict) -> dg.Output[pd.DataFrame]:
+                      split_manifest: dict, price_plan: PricePlan) -> dg.Output[pd.DataFrame]:
     return stage_output(stages.symbol_path_stats_stage(ctx=trader_home.context(context.partition_key),
                                                        replay=replay_part, manifest=split_manifest, plan=price_plan))
 
@@ -41,7 +42,7 @@ def merge_path_stats(context: dg.OpExecutionContext, trader_home: TraderHome,
                 description="The price plan's outcome for every start minute, side and label horizon: hits, times, "
                             "gross edge, future return, MFE/MAE, future spread and volatility; windows never cross a "
                             "split. Computed per symbol (fan-out) and merged.")
-def path_stats(replay_1m: pd.DataFrame, split_manifest: dict, price_plan: dict) -> pd.DataFrame:
+def path_stats(replay_1m: pd.DataFrame, split_manifest: dict, price_plan: PricePlan) -> pd.DataFrame:
     parts = replay_by_symbol(replay_1m).map(lambda part: symbol_path_stats(part, split_manifest, price_plan))
     return merge_path_stats(parts.collect())
 
@@ -56,7 +57,7 @@ def direction_labels(context: dg.AssetExecutionContext, trader_home: TraderHome,
 
 @dg.asset(**COMMON, kinds={"python", "parquet"},
           description="Plan outcome per (sample, side): hits, times, gross/net edge, MFE/MAE, entry_target.")
-def entry_labels(feature_frame: pd.DataFrame, path_stats: pd.DataFrame, price_plan: dict) -> dg.Output[pd.DataFrame]:
+def entry_labels(feature_frame: pd.DataFrame, path_stats: pd.DataFrame, price_plan: PricePlan) -> dg.Output[pd.DataFrame]:
     return stage_output(stages.entry_labels_stage(features=feature_frame, path_stats=path_stats, plan=price_plan))
 
 
@@ -69,7 +70,7 @@ def entry_labels(feature_frame: pd.DataFrame, path_stats: pd.DataFrame, price_pl
     partitions_def=runs_partitions, group_name="labels",
 )
 def position_labels(context: dg.AssetExecutionContext, trader_home: TraderHome, feature_frame: pd.DataFrame,
-                    path_stats: pd.DataFrame, price_plan: dict):
+                    path_stats: pd.DataFrame, price_plan: PricePlan):
     yield from stage_outputs(stages.position_label_stage(ctx=trader_home.context(context.partition_key),
                                                          features=feature_frame, path_stats=path_stats,
                                                          plan=price_plan))

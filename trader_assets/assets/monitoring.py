@@ -12,6 +12,7 @@ import pandas as pd
 from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.monitoring.drift import PROFILE_VERSION
 from trader_core.stages import monitoring as stage
 
@@ -57,7 +58,7 @@ def drift_report(context: dg.AssetExecutionContext, trader_home: TraderHome, ref
                       "promotion rule decides (a price-plan change is refused unless the run spec accepts it).")
 def champion_challenger(context: dg.AssetExecutionContext, trader_home: TraderHome, feature_frame: pd.DataFrame,
                         direction_train: pd.DataFrame, entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
-                        pm_search: dict, price_plan: dict) -> dg.Output[dict]:
+                        pm_search: dict, price_plan: PricePlan) -> dg.Output[dict]:
     return stage_output(stage.challenger_stage(ctx=trader_home.context(context.partition_key), features=feature_frame,
                                                direction_train=direction_train, entry_train=entry_train,
                                                entry_labels=entry_labels, pm_doc=pm_search, price_plan=price_plan))

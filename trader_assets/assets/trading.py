@@ -8,6 +8,7 @@ from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core import stages
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import MODEL_BUNDLE_VERSION
 from trader_core.pm.config import PM_CONFIG_VERSION
 
@@ -20,7 +21,7 @@ TRADING = dict(partitions_def=runs_partitions, group_name="trading", owners=["te
                       "entry_train and the entry-label outcomes, with the predicted edge the price plan implies. "
                       "Read by the threshold search, the backtest and the diagnostics.")
 def pm_frame(context: dg.AssetExecutionContext, trader_home: TraderHome, entry_train: pd.DataFrame,
-             entry_labels: pd.DataFrame, price_plan: dict) -> dg.Output[pd.DataFrame]:
+             entry_labels: pd.DataFrame, price_plan: PricePlan) -> dg.Output[pd.DataFrame]:
     return stage_output(stages.pm_frame_stage(ctx=trader_home.context(context.partition_key), entry_train=entry_train,
                                               entry_labels=entry_labels, plan=price_plan))
 
@@ -30,7 +31,7 @@ def pm_frame(context: dg.AssetExecutionContext, trader_home: TraderHome, entry_t
           description="Position-manager threshold search over the 1536-candidate grid on tune_inner only; the "
                       "chosen config (JSON + hash), the candidate table and the best tune trades.")
 def pm_search(context: dg.AssetExecutionContext, trader_home: TraderHome, entry_model: dict, pm_frame: pd.DataFrame,
-              entry_labels: pd.DataFrame, price_plan: dict) -> dg.Output[dict]:
+              entry_labels: pd.DataFrame, price_plan: PricePlan) -> dg.Output[dict]:
     return stage_output(stages.pm_search_stage(ctx=trader_home.context(context.partition_key), frame=pm_frame,
                                                entry_labels=entry_labels, plan=price_plan))
 
@@ -39,7 +40,7 @@ def pm_search(context: dg.AssetExecutionContext, trader_home: TraderHome, entry_
           description="The chosen PM config replayed on validation_locked and latest_stress: trades, metrics per "
                       "split, PASS/FAIL with reasons, an equity curve per split.")
 def backtest(context: dg.AssetExecutionContext, trader_home: TraderHome, pm_frame: pd.DataFrame, pm_search: dict,
-             entry_labels: pd.DataFrame, price_plan: dict) -> dg.Output[dict]:
+             entry_labels: pd.DataFrame, price_plan: PricePlan) -> dg.Output[dict]:
     return stage_output(stages.backtest_stage(ctx=trader_home.context(context.partition_key), frame=pm_frame,
                                               pm_doc=pm_search, entry_labels=entry_labels, plan=price_plan))
 
@@ -53,7 +54,7 @@ def backtest(context: dg.AssetExecutionContext, trader_home: TraderHome, pm_fram
                       "the champion of the run's model line. Skipped when the backtest fails (blocking check); refuses (ReleaseRefused) when "
                       "the champion-vs-challenger decision keeps the champion.")
 def release(context: dg.AssetExecutionContext, trader_home: TraderHome, backtest: dict, pm_search: dict,
-            price_plan: dict, entry_model: dict, champion_challenger: dict) -> dg.Output[dict]:
+            price_plan: PricePlan, entry_model: dict, champion_challenger: dict) -> dg.Output[dict]:
     result = stages.release_stage(ctx=trader_home.context(context.partition_key), backtest=backtest,
                                   challenger=champion_challenger)
     return stage_output(result, log=context.log)
@@ -67,7 +68,7 @@ def release(context: dg.AssetExecutionContext, trader_home: TraderHome, backtest
                       "Diagnostic only: nothing depends on it.")
 def training_diagnostics(context: dg.AssetExecutionContext, trader_home: TraderHome, pm_frame: pd.DataFrame,
                          pm_search: dict, direction_train: pd.DataFrame, entry_train: pd.DataFrame,
-                         price_plan: dict) -> dg.Output[dict]:
+                         price_plan: PricePlan) -> dg.Output[dict]:
     return stage_output(stages.diagnostics_stage(ctx=trader_home.context(context.partition_key), frame=pm_frame,
                                                  direction_train=direction_train, entry_train=entry_train,
                                                  plan=price_plan, pm_doc=pm_search))

@@ -9,7 +9,7 @@ from trader_assets.checks.results import result
 from trader_assets.partitions import runs_partitions
 from trader_core.contracts.versions import TUNE_SPLIT
 from trader_core.errors import ArtifactError, ConfigError
-from trader_core.pm.config import pm_config_hash, validate_pm_config
+from trader_core.pm.config import PMConfig
 from trader_core.release import verify_release
 
 
@@ -17,13 +17,11 @@ from trader_core.release import verify_release
                 description="The PM config is valid, its hash matches, and the rows it was chosen on are tune_inner rows only.")
 def pm_config_valid(pm_search: dict) -> dg.AssetCheckResult:
     try:
-        validate_pm_config(pm_search["config"])
-        valid, error = True, ""
+        hash_ok, error = PMConfig.from_json(pm_search["config"]).config_hash == pm_search["config_hash_sha256"], ""
     except ConfigError as exc:
-        valid, error = False, str(exc)
-    hash_ok = pm_config_hash(pm_search["config"]) == pm_search["config_hash_sha256"]
+        hash_ok, error = False, str(exc)
     searched = pm_search["rows_by_split"]
-    return result(valid and hash_ok and set(searched) == {TUNE_SPLIT} and searched[TUNE_SPLIT] > 0, error=error,
+    return result(not error and hash_ok and set(searched) == {TUNE_SPLIT} and searched[TUNE_SPLIT] > 0, error=error,
                    hash_matches=hash_ok, rows_by_split=searched, candidate_count=pm_search["candidate_count"])
 
 

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from trader_core.contracts.features import FEATURE_ORDER
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import EVAL_SPLITS, LATEST_STRESS_SPLIT, TUNE_SPLIT, VALIDATION_LOCKED_SPLIT
 from trader_core.errors import ConfigError, DataContractError
 from trader_core.experiments.toolkit import (
@@ -55,7 +56,7 @@ from trader_core.experiments.toolkit import (
 from trader_core.pm.batch import candidate_table
 from trader_core.pm.config import THRESHOLD_KEYS, pm_config_from_thresholds
 from trader_core.pm.metrics import trade_metrics
-from trader_core.pm.simulate import PreparedFrame, resolve_inputs, simulate_trades
+from trader_core.pm.simulate import PreparedFrame, simulate_trades
 from trader_core.report import jsonable, markdown_table
 
 MODES = ("direction_entry_tree", "entry_tree_only")
@@ -261,7 +262,7 @@ def candidate_summary(table: pd.DataFrame) -> dict[str, Any]:
 
 
 def probe_nonlinear_pm(direction_train: pd.DataFrame, entry_train: pd.DataFrame, pm_frame: pd.DataFrame,
-                       price_plan: Mapping[str, Any] | None = None,
+                       price_plan: PricePlan | None = None,
                        params: NonlinearPmParams = NonlinearPmParams()) -> ExperimentOutput:
     """Tree outputs in the run's PM frame, expanded threshold search on tune, best re-simulated per split."""
     entry_pred, fit_counts = _entry_predictions(direction_train, entry_train, params)
@@ -273,11 +274,10 @@ def probe_nonlinear_pm(direction_train: pd.DataFrame, entry_train: pd.DataFrame,
     if frames[TUNE_SPLIT].empty:
         raise DataContractError("nonlinear PM probe: the PM frame has no tune_inner rows to search thresholds on")
     candidates = expanded_threshold_candidates()
-    _, plan = resolve_inputs(candidates[0], None, price_plan)
-    table = _search(PreparedFrame.build(frames[TUNE_SPLIT], plan), candidates)
+    table = _search(PreparedFrame.build(frames[TUNE_SPLIT], price_plan), candidates)
     best = candidates[int(np.argmax(table["score"].to_numpy()))]
     config = pm_config_from_thresholds(best)
-    trades = {s: simulate_trades(f, best, config, plan).assign(eval_split=s) for s, f in frames.items()}
+    trades = {s: simulate_trades(f, best, config, price_plan).assign(eval_split=s) for s, f in frames.items()}
     split_metrics = {s: trade_metrics(t) for s, t in trades.items()}
     side_rows = [side_metrics(t, s, side) for s, t in trades.items() for side in ("LONG", "SHORT")]
     ranked = table.sort_values("score", ascending=False, kind="mergesort").reset_index(drop=True)

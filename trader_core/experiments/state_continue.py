@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from trader_core.contracts.features import FEATURE_ORDER, sha256_json
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import FIT_SPLIT, SEALED_SPLITS, TRAINING_SPLITS
 from trader_core.errors import DataContractError
 from trader_core.experiments.state_continue_params import StateContinueParams, check_regressor
@@ -165,7 +166,7 @@ LEAKAGE_POLICY = {
 
 
 def run_state_continue_experiment(features: pd.DataFrame, entry_labels: pd.DataFrame, replay: pd.DataFrame,
-                                  price_plan: Mapping[str, Any], direction_onnx: Path, entry_onnx: Path,
+                                  price_plan: PricePlan, direction_onnx: Path, entry_onnx: Path,
                                   params: StateContinueParams = StateContinueParams()) -> ExperimentOutput:
     """Build the state rows, train per side and feature set, apply the verdict."""
     frame, counts = build_state_frame(features, entry_labels, replay, price_plan, direction_onnx, entry_onnx, params)
@@ -184,8 +185,8 @@ def run_state_continue_experiment(features: pd.DataFrame, entry_labels: pd.DataF
     result = {
         "experiment": "state_continue", "status": DIAGNOSTIC_ONLY, "diagnostic_only": True,
         "params": asdict(params), "verdict": decision,
-        "price_plan": {"price_plan_id": price_plan.get("pricePlanId"), "stop_bps": price_plan["stopDistanceBps"],
-                       "target_bps": price_plan["targetDistanceBps"], "cost_bps": price_plan["costBps"]},
+        "price_plan": {"price_plan_id": price_plan.price_plan_id, "stop_bps": price_plan.stop_bps,
+                       "target_bps": price_plan.target_bps, "cost_bps": price_plan.cost_bps},
         "leakage_policy": LEAKAGE_POLICY,
         "position_state_feature_order": list(STATE_FEATURES),
         "position_state_feature_schema": [{"name": n, "order": i + 1, "unit": u, "formula": f}

@@ -21,9 +21,7 @@ dropped, and (decided here) so are rows whose entry and current minute lie in di
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +29,7 @@ import pandas as pd
 from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.labels import FIXED_TARGET_STOP, LONG, SHORT
 from trader_core.contracts.models import DIRECTION, ENTRY, TARGETS
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.errors import DataContractError
 from trader_core.experiments.state_continue_params import StateContinueParams
@@ -164,16 +163,15 @@ def entry_positions(features: pd.DataFrame, entry_labels: pd.DataFrame, directio
     })
 
 
-def continue_plan(price_plan: Mapping[str, Any]) -> PlanParams:
+def continue_plan(price_plan: PricePlan) -> PlanParams:
     """The fixed target/stop plan of the Continue outcome: the run plan's target and stop (docs/experiments.md, "State-aware continue experiment")."""
-    return PlanParams(method=FIXED_TARGET_STOP, target_bps=float(price_plan["targetDistanceBps"]),
-                      stop_bps=float(price_plan["stopDistanceBps"]),
-                      stop_fill_excess_share=float(price_plan["stopFillExcessShare"]),
-                      stop_slippage_allowance_bps=float(price_plan["stopSlippageAllowanceBps"]))
+    return PlanParams(method=FIXED_TARGET_STOP, target_bps=price_plan.target_bps, stop_bps=price_plan.stop_bps,
+                      stop_fill_excess_share=price_plan.stop_fill_excess_share,
+                      stop_slippage_allowance_bps=price_plan.stop_slippage_allowance_bps)
 
 
 def build_state_frame(features: pd.DataFrame, entry_labels: pd.DataFrame, replay: pd.DataFrame,
-                      price_plan: Mapping[str, Any], direction_onnx: Path, entry_onnx: Path,
+                      price_plan: PricePlan, direction_onnx: Path, entry_onnx: Path,
                       params: StateContinueParams) -> tuple[pd.DataFrame, list[dict]]:
     """(state_continue_train frame, per-age source counts) after the finite/same-split filters and the cap."""
     require_columns(replay, ["symbol", "open_time_ms", "high", "low", "close"], "replay_1m")
@@ -195,8 +193,8 @@ def build_state_frame(features: pd.DataFrame, entry_labels: pd.DataFrame, replay
         rows = (rows.merge(state_source(replay, age), on=["symbol", "current_open_time_ms"], how="inner")
                 .merge(current, on=["symbol", "current_open_time_ms"], how="inner")
                 .merge(future, on=["symbol", "side", "current_open_time_ms"], how="inner"))
-        part = state_rows_for_age(rows, float(price_plan["stopDistanceBps"]), float(price_plan["targetDistanceBps"]),
-                                  float(price_plan["costBps"]), params.min_continue_edge_bps)
+        part = state_rows_for_age(rows, price_plan.stop_bps, price_plan.target_bps, price_plan.cost_bps,
+                                  params.min_continue_edge_bps)
         values = part[[*FEATURE_ORDER, *STATE_FEATURES, TARGET, EDGE]].to_numpy(dtype=np.float64)
         keep = np.isfinite(values).all(axis=1) & (part["split_id"] == part["entry_split_id"]).to_numpy()
         counts.append({"age_minutes": age, "entries": len(positions), "joined_rows": len(part),

@@ -13,20 +13,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from trader_core.contracts.labels import (
     ENTRY_LABEL_COLUMNS,
-    ENTRY_TARGET_METHODS,
     OPPORTUNITY_METHODS,
     OPPORTUNITY_QUALITY,
     PATH_STAT_COLUMNS,
     SIDES,
     TRADE_COST_COLUMNS,
 )
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import LABEL_VERSION
 from trader_core.costs import require_trade_costs
 from trader_core.labels.base import aligned_sides, constant, label_base
@@ -34,13 +34,11 @@ from trader_core.labels.base import aligned_sides, constant, label_base
 _STAT_VALUES = PATH_STAT_COLUMNS[3:] + TRADE_COST_COLUMNS
 
 
-def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: Mapping[str, Any]) -> pd.DataFrame:
+def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: PricePlan) -> pd.DataFrame:
     """Entry labels for every sample with a valid window: its LONG rows, then its SHORT rows."""
-    method = plan["entryTargetMethod"]
-    if method not in ENTRY_TARGET_METHODS:
-        raise ValueError(f"unsupported entry target_method: {method!r} (expected one of {ENTRY_TARGET_METHODS})")
+    method = plan.entry_target_method
     require_trade_costs(path_stats)
-    base, sides = aligned_sides(label_base(features), path_stats, int(plan["maxHoldMinutes"]), _STAT_VALUES)
+    base, sides = aligned_sides(label_base(features), path_stats, plan.max_hold_minutes, _STAT_VALUES)
     n = len(base)
     columns: dict[str, Any] = {c: pd.concat([base[c], base[c]], ignore_index=True) for c in base.columns}
     columns["side"] = pd.Categorical.from_codes(np.repeat(np.arange(2, dtype=np.int8), n), categories=list(SIDES))
@@ -50,15 +48,15 @@ def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: M
     actual = columns["gross_edge_bps"] - cost
     achievable = columns["mfe_bps"] - cost
     expected = achievable if method in OPPORTUNITY_METHODS else actual
-    target = expected >= float(plan["minExpectedNetEdgeBps"])
+    target = expected >= plan.min_expected_net_edge_bps
     if method == OPPORTUNITY_QUALITY:
-        target &= (actual >= float(plan["minPlanNetEdgeBps"])) & (columns["mae_bps"] <= float(plan["maxEntryMaeBps"]))
+        target &= (actual >= plan.min_plan_net_edge_bps) & (columns["mae_bps"] <= plan.max_entry_mae_bps)
     columns.update({
         "actual_plan_net_edge_bps": actual, "max_achievable_gross_edge_bps": columns["mfe_bps"],
         "max_achievable_net_edge_bps": achievable,
         "expected_net_edge_bps": expected, "entry_target": target.astype(np.int8),
     })
-    for name, value in (("price_plan_id", plan["pricePlanId"]), ("price_plan_hash", plan["pricePlanConfigHash"]),
+    for name, value in (("price_plan_id", plan.price_plan_id), ("price_plan_hash", plan.price_plan_config_hash),
                         ("label_method", method), ("label_version", LABEL_VERSION)):
         columns[name] = constant(value, 2 * n)
     return pd.DataFrame({c: columns[c] for c in ENTRY_LABEL_COLUMNS})

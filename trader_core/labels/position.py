@@ -34,6 +34,7 @@ from trader_core.contracts.labels import (
     RISK_PROB_LABELS,
     RISK_TARGETS,
 )
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import LABEL_VERSION
 from trader_core.costs import require_trade_costs
 from trader_core.contracts.invariants import rates_by_split
@@ -76,7 +77,7 @@ _STAT_VALUES = ("gross_edge_bps", "cost_bps", "stop_hit", "mae_bps", "mfe_bps", 
 
 
 def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labels: LabelConfig,
-                          plan: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+                          plan: PricePlan) -> dict[str, pd.DataFrame]:
     """{"continue": ..., "exit": ..., "risk": ...} label frames (one row per sample with a valid window)."""
     require_trade_costs(path_stats)
     base = label_base(features, extra=tuple(c for c in ("ret_15m_bps", "realized_vol_15m_bps", "spread_rank_24h_pct")
@@ -92,7 +93,7 @@ def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labe
             cache[horizon] = frame
         return cache[horizon]
 
-    dynamic = plan["entryPlanMethod"] == DYNAMIC_TRAILING
+    dynamic = plan.entry_plan_method == DYNAMIC_TRAILING
     return {
         "continue": continue_labels(frame_for(labels.continue_.horizon_minutes),
                                     labels.continue_.min_expected_continue_edge_bps, dynamic),

@@ -1,71 +1,33 @@
-"""Price plan context (docs/labels.md, "Price plan"): the entry plan every label and the position manager share.
-
-``pricePlanConfigHash`` is the sha256 of the canonical JSON of the plan fields (everything except the id
-and the hash); ``pricePlanId`` is ``plan-<method>-<first 12 hex of the hash>``, stable across runs with
-the same plan. The one-row parquet mirrors the JSON in snake_case.
-
-``costBps`` is the flat reference cost (``CostConfig.cost_bps``): the predicted edge and the sizing budget use
-it, while the labels charge each trade its own cost from the data (docs/trading.md, "Cost model").
-"""
+"""The run's price plan (``trader_core.contracts.price_plan.PricePlan``, docs/labels.md "Price plan") from the
+label config's entry section and the cost config, and the path-statistics plan it prices."""
 
 from __future__ import annotations
 
-import re
-from typing import Any, Mapping
-
-import pandas as pd
-
 from trader_core.config import CostConfig, EntryLabelConfig
-from trader_core.contracts.features import sha256_json
 from trader_core.contracts.labels import ENTRY_LABEL_METHOD
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.labels.path_stats import PlanParams
 
 
-def build_price_plan(entry: EntryLabelConfig, costs: CostConfig) -> dict[str, Any]:
-    """The price plan JSON (camelCase) for the label-config entry section and the cost config."""
-    plan = {
-        "targetDistanceBps": entry.target_bps,
-        "stopDistanceBps": entry.stop_bps,
-        "maxHoldMinutes": int(entry.max_hold_minutes),
-        "minExpectedNetEdgeBps": entry.min_expected_net_edge_bps,
-        "minPlanNetEdgeBps": entry.min_plan_net_edge_bps,
-        "maxEntryMaeBps": entry.max_entry_mae_bps,
-        "costBps": costs.cost_bps,
-        "entryLabelMethod": ENTRY_LABEL_METHOD,
-        "entryTargetMethod": entry.target_method,
-        "entryPlanMethod": entry.plan_method,
-        "partialTake1Ratio": entry.partial_take_1_ratio,
-        "partialTake2Ratio": entry.partial_take_2_ratio,
-        "secondTargetBps": entry.second_target_bps,
-        "trailingStopBps": entry.trailing_stop_bps,
-        "breakevenAfterFirstTarget": entry.breakeven_after_first_target,
-        "stopFillExcessShare": entry.stop_fill_excess_share,
-        "stopSlippageAllowanceBps": entry.stop_slippage_allowance_bps,
-    }
-    config_hash = sha256_json(plan)
-    return {"pricePlanId": f"plan-{entry.plan_method.lower().replace('_', '-')}-{config_hash[:12]}",
-            "pricePlanConfigHash": config_hash, **plan}
+def build_price_plan(entry: EntryLabelConfig, costs: CostConfig) -> PricePlan:
+    """The price plan of the label-config entry section and the cost config."""
+    return PricePlan(
+        target_bps=entry.target_bps, stop_bps=entry.stop_bps, max_hold_minutes=entry.max_hold_minutes,
+        min_expected_net_edge_bps=entry.min_expected_net_edge_bps, min_plan_net_edge_bps=entry.min_plan_net_edge_bps,
+        max_entry_mae_bps=entry.max_entry_mae_bps, cost_bps=costs.cost_bps, entry_label_method=ENTRY_LABEL_METHOD,
+        entry_target_method=entry.target_method, entry_plan_method=entry.plan_method,
+        partial_take_1_ratio=entry.partial_take_1_ratio, partial_take_2_ratio=entry.partial_take_2_ratio,
+        second_target_bps=entry.second_target_bps, trailing_stop_bps=entry.trailing_stop_bps,
+        breakeven_after_first_target=entry.breakeven_after_first_target,
+        stop_fill_excess_share=entry.stop_fill_excess_share,
+        stop_slippage_allowance_bps=entry.stop_slippage_allowance_bps)
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower().replace("take1", "take_1").replace("take2", "take_2")
-
-
-def price_plan_frame(plan: Mapping[str, Any]) -> pd.DataFrame:
-    """The one-row snake_case parquet mirror of the plan JSON."""
-    renamed = {_snake(k): v for k, v in plan.items()}
-    lead = {"price_plan_id": renamed.pop("price_plan_id"),
-            "price_plan_config_hash": renamed.pop("price_plan_config_hash"),
-            "target_bps": renamed.pop("target_distance_bps"), "stop_bps": renamed.pop("stop_distance_bps")}
-    return pd.DataFrame([lead | renamed])
-
-
-def plan_params(plan: Mapping[str, Any]) -> PlanParams:
-    """The path-statistics plan of a price plan context."""
-    return PlanParams(method=plan["entryPlanMethod"], target_bps=plan["targetDistanceBps"],
-                      stop_bps=plan["stopDistanceBps"], partial_take_1_ratio=plan["partialTake1Ratio"],
-                      partial_take_2_ratio=plan["partialTake2Ratio"], second_target_bps=plan["secondTargetBps"],
-                      trailing_stop_bps=plan["trailingStopBps"],
-                      breakeven_after_first_target=plan["breakevenAfterFirstTarget"],
-                      stop_fill_excess_share=plan["stopFillExcessShare"],
-                      stop_slippage_allowance_bps=plan["stopSlippageAllowanceBps"])
+def plan_params(plan: PricePlan) -> PlanParams:
+    """The path-statistics plan of a price plan."""
+    return PlanParams(method=plan.entry_plan_method, target_bps=plan.target_bps, stop_bps=plan.stop_bps,
+                      partial_take_1_ratio=plan.partial_take_1_ratio, partial_take_2_ratio=plan.partial_take_2_ratio,
+                      second_target_bps=plan.second_target_bps, trailing_stop_bps=plan.trailing_stop_bps,
+                      breakeven_after_first_target=plan.breakeven_after_first_target,
+                      stop_fill_excess_share=plan.stop_fill_excess_share,
+                      stop_slippage_allowance_bps=plan.stop_slippage_allowance_bps)

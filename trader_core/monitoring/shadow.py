@@ -28,11 +28,12 @@ import pandas as pd
 
 from trader_core import io
 from trader_core.contracts.models import DIRECTION, ENTRY, MODEL_OUTPUTS, RISK
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import VALIDATION_LOCKED_SPLIT
 from trader_core.errors import DataContractError
 from trader_core.models.inference import InferenceEngine
 from trader_core.models.metrics import expected_calibration_error, reliability_table, safe_auc
-from trader_core.pm.config import thresholds_from_config
+from trader_core.pm.config import PMConfig
 from trader_core.pm.frame import KEY_COLUMNS, pm_frame
 from trader_core.pm.metrics import jsonable_metrics, trade_metrics
 from trader_core.pm.simulate import simulate_trades
@@ -46,8 +47,8 @@ class Bundle:
 
     name: str
     engine: InferenceEngine
-    pm_config: dict[str, Any]
-    price_plan: dict[str, Any]
+    pm_config: PMConfig
+    price_plan: PricePlan
     model_manifest: dict[str, Any]
     backtest: dict[str, Any]
     run_spec: dict[str, Any]
@@ -56,8 +57,8 @@ class Bundle:
     def from_release(cls, path: Path) -> Bundle:
         path = Path(path)
         return cls(name=path.name, engine=InferenceEngine.from_bundle(path / "model"),
-                   pm_config=io.read_json(path / "pm" / "position_manager_config.json")["config"],
-                   price_plan=io.read_json(path / "label" / "price_plan_context.json"),
+                   pm_config=PMConfig.from_json(io.read_json(path / "pm" / "position_manager_config.json")["config"]),
+                   price_plan=PricePlan.from_json(io.read_json(path / "label" / "price_plan_context.json")),
                    model_manifest=io.read_json(path / "model" / "model_train_manifest.json"),
                    backtest=io.read_json(path / "backtest" / "backtest_result.json"),
                    run_spec=io.read_json(path / "run_spec.json"))
@@ -113,7 +114,7 @@ def evaluate_bundle(bundle: Bundle, rows: pd.DataFrame, direction_train: pd.Data
             "predicted_realized_edge_corr": _corr(predicted, realized),
             "top_decile_realized_edge_bps": float(tables[f"{side}_entry_deciles"]["avg_realized_edge_bps"].iloc[-1]),
         }
-    trades = simulate_trades(frame, thresholds_from_config(bundle.pm_config), bundle.pm_config, bundle.price_plan)
+    trades = simulate_trades(frame, bundle.pm_config.thresholds, bundle.pm_config, bundle.price_plan)
     weighted = trades["weighted_edge_bps"].to_numpy("float64")
     summary["pm"] = jsonable_metrics(trade_metrics(trades)) | {
         "weighted_edge_std_bps": float(weighted.std(ddof=1)) if len(weighted) > 1 else 0.0}

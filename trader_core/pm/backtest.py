@@ -12,23 +12,25 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import SEALED_SPLITS, TUNE_SPLIT
-from trader_core.pm.config import THRESHOLD_GRID, pm_config_hash, thresholds_from_config
+from trader_core.pm.config import THRESHOLD_GRID, PMConfig
 from trader_core.pm.gate import backtest_status, explain
 from trader_core.pm.metrics import trade_metrics
 from trader_core.pm.significance import MIN_STATISTIC, edge_significance, required_statistic
 from trader_core.pm.simulate import simulate_trades
 from trader_core.report import markdown_table
 
-_PLAN_KEYS = ("pricePlanId", "targetDistanceBps", "stopDistanceBps", "costBps")
+#: The price plan fields the result records (in the plan's JSON form).
+_PLAN_FIELDS = ("price_plan_id", "target_bps", "stop_bps", "cost_bps")
 
 
-def integrated_backtest(frames: Mapping[str, pd.DataFrame], pm_config: Mapping[str, Any],
-                        price_plan: Mapping[str, Any], run_id: str, tune_trades: pd.DataFrame | None = None, *,
+def integrated_backtest(frames: Mapping[str, pd.DataFrame], pm_config: PMConfig, price_plan: PricePlan,
+                        run_id: str, tune_trades: pd.DataFrame | None = None, *,
                         looks: int = 1, min_statistic: float = MIN_STATISTIC) -> tuple[dict[str, Any], pd.DataFrame]:
     """Simulate the chosen config on every sealed split (tune trades reused when given); ``looks`` is the number of
     distinct configurations evaluated on this sealed window (``trader_core.sealed_ledger``)."""
-    thresholds = thresholds_from_config(pm_config)
+    thresholds = pm_config.thresholds
     parts, metrics, significance = [], {}, {}
     for split in (TUNE_SPLIT, *SEALED_SPLITS):
         if split == TUNE_SPLIT and tune_trades is not None:
@@ -43,14 +45,14 @@ def integrated_backtest(frames: Mapping[str, pd.DataFrame], pm_config: Mapping[s
     status, reasons = backtest_status(metrics, significance, min_statistic=min_statistic)
     result = {
         "backtest_manifest_id": f"backtest-{run_id}", "mode": "VALIDATION_PM_BACKTEST",
-        "pm_config_hash_sha256": pm_config_hash(pm_config), "price_plan_id": price_plan.get("pricePlanId"),
-        "price_plan_config_hash": price_plan.get("pricePlanConfigHash"), "thresholds": thresholds,
-        "price_plan": {k: price_plan.get(k) for k in _PLAN_KEYS},
+        "pm_config_hash_sha256": pm_config.config_hash, "price_plan_id": price_plan.price_plan_id,
+        "price_plan_config_hash": price_plan.price_plan_config_hash, "thresholds": thresholds,
+        "price_plan": price_plan.to_json(_PLAN_FIELDS),
         "min_edge_bps": min(THRESHOLD_GRID["min_expected_edge_bps"]),
         "metrics": metrics, "significance": significance, "looks": looks, "min_statistic": min_statistic,
         "required_statistic": required_statistic(looks, min_statistic), "status_reasons": reasons, "status": status,
     }
-    result["explanation"] = explain(result, min_statistic=min_statistic)
+    result["explanation"] = explain(result, plan=price_plan, min_statistic=min_statistic)
     trades = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     return result, trades
 

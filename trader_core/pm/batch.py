@@ -6,7 +6,7 @@ order: sums are numpy's pairwise summation, the equity curve is a sequential cum
 middle order statistics like ``np.median``.
 
 * Gates and sizing are bitsets (64 sorted rows per word): one per distinct (gate, threshold) from
-  ``PreparedFrame.passes`` and one per distinct (sizing, minEdgeBps) and side. Per candidate they combine
+  ``PreparedFrame.passes`` and one per distinct (sizing, min_edge_bps) and side. Per candidate they combine
   word-wise into "selected" and "selected long" bits (``go_long = gates_long & (~gates_short | long_wins_tie)``).
 * The overlap walk (``overlap_walk``) needs, per kept trade, only its release time: ``_visit`` gives it per row,
   side and cooldown once, with the jump to the symbol's first row at or after it. A candidate's walk keeps the
@@ -27,9 +27,9 @@ import pandas as pd
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from trader_core.pm.config import check_thresholds, pm_config_from_thresholds
+from trader_core.pm.config import PMConfig, Sizing, check_thresholds, pm_config_from_thresholds
 from trader_core.pm.metrics import METRIC_KEYS, metrics_from_arrays
-from trader_core.pm.simulate import PreparedFrame, _visit, cooldown_ms, max_hold_ms, select_trades
+from trader_core.pm.simulate import PreparedFrame, _visit, cooldown_ms, max_hold_ms, ratio_key, select_trades
 
 #: (PreparedFrame value, threshold key) of every gate, in the kernel's gate-column order.
 GATES = (("margin", "min_direction_margin"), ("market_risk_prob", "max_market_risk_prob"),
@@ -44,7 +44,7 @@ _STACK = 256  # task stack of the iterative pairwise sum (depth <= 64 halvings)
 
 
 def candidate_metrics(prepared: PreparedFrame, candidates: Sequence[Mapping[str, float]],
-                      pm_configs: Sequence[Mapping[str, Any]] | None = None) -> pd.DataFrame:
+                      pm_configs: Sequence[PMConfig] | None = None) -> pd.DataFrame:
     """One row per candidate with METRIC_KEYS (int64 counts, float64 otherwise) of
     ``select_trades(prepared, thresholds, config)``; config defaults to ``pm_config_from_thresholds``."""
     configs = [pm_config_from_thresholds(t) for t in candidates] if pm_configs is None else list(pm_configs)
@@ -55,8 +55,8 @@ def candidate_metrics(prepared: PreparedFrame, candidates: Sequence[Mapping[str,
     n, v = len(prepared.event_ns), prepared.values
     words = (n + 63) // 64
     gate_bits, gate_index = _gate_bits(prepared, candidates, words)
-    sizing_index, ratios = _ratio_table(prepared, [config["sizing"] for config in configs])
-    min_edge = np.array([float(config["sizing"]["minEdgeBps"]) for config in configs], dtype=np.float64)
+    sizing_index, ratios = _ratio_table(prepared, [config.sizing for config in configs])
+    min_edge = np.array([config.sizing.min_edge_bps for config in configs], dtype=np.float64)
     sized_bits, sized_index = _sized_bits(prepared, ratios, sizing_index, min_edge, words)
     cooldowns, cooldown_index = np.unique(np.array([cooldown_ms(config) for config in configs], dtype=np.float64),
                                           return_inverse=True)
@@ -76,7 +76,7 @@ def candidate_metrics(prepared: PreparedFrame, candidates: Sequence[Mapping[str,
 
 
 def reference_metrics(prepared: PreparedFrame, candidates: Sequence[Mapping[str, float]],
-                      pm_configs: Sequence[Mapping[str, Any]] | None = None) -> pd.DataFrame:
+                      pm_configs: Sequence[PMConfig] | None = None) -> pd.DataFrame:
     """The slow per-candidate reference of ``candidate_metrics``: ``select_trades`` + ``metrics_from_arrays``."""
     configs = [pm_config_from_thresholds(t) for t in candidates] if pm_configs is None else list(pm_configs)
     rows = []
@@ -125,13 +125,13 @@ def _bits(mask: np.ndarray, words: int) -> np.ndarray:
     return packed.view("<i8")
 
 
-def _ratio_table(prepared: PreparedFrame, sizings: list[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-    """(index per candidate, capped ratios [sizing, side, row]) over the distinct sizings (minEdgeBps aside)."""
-    position: dict[tuple[tuple[str, float], ...], int] = {}
+def _ratio_table(prepared: PreparedFrame, sizings: list[Sizing]) -> tuple[np.ndarray, np.ndarray]:
+    """(index per candidate, capped ratios [sizing, side, row]) over the distinct sizings (min_edge_bps aside)."""
+    position: dict[tuple[float, ...], int] = {}
     tables = []
     index = np.empty(len(sizings), dtype=np.int64)
     for c, sizing in enumerate(sizings):
-        key = tuple((name, float(value)) for name, value in sorted(sizing.items()) if name != "minEdgeBps")
+        key = ratio_key(sizing)
         if key not in position:
             position[key] = len(tables)
             tables.append(np.stack(prepared.ratios(sizing)))
@@ -142,8 +142,8 @@ def _ratio_table(prepared: PreparedFrame, sizings: list[Mapping[str, Any]]) -> t
 
 def _sized_bits(prepared: PreparedFrame, ratios: np.ndarray, sizing_index: np.ndarray, min_edge: np.ndarray,
                 words: int) -> tuple[np.ndarray, np.ndarray]:
-    """([pair, side, word] bits of ratio > 0 after the minEdgeBps cut, pair index per candidate) over the distinct
-    (sizing, minEdgeBps) pairs, sizing each side as ``select_trades`` sizes the chosen one."""
+    """([pair, side, word] bits of ratio > 0 after the min_edge_bps cut, pair index per candidate) over the distinct
+    (sizing, min_edge_bps) pairs, sizing each side as ``select_trades`` sizes the chosen one."""
     pairs, index = np.unique(np.column_stack([sizing_index.astype(np.float64), min_edge]).reshape(-1, 2), axis=0,
                              return_inverse=True)
     edge = _sides(prepared.values, "predicted_edge_bps")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,8 @@ from trader_core.contracts.models import DIRECTION, ENTRY, MODEL_OUTPUTS, PREDIC
 from trader_core.contracts.pm_frame import ENTRY_TRAIN_RENAME, ENTRY_TRAIN_TARGETS, OUTCOMES
 from trader_core.contracts.table import names
 from trader_core.errors import DataContractError
-from trader_core.pm.config import DEFAULT_BACKTEST_PRICE_PLAN
+from trader_core.contracts.price_plan import PricePlan
+from trader_core.pm.config import DEFAULT_BACKTEST_COST_BPS, DEFAULT_BACKTEST_STOP_BPS
 
 ENTRY_PROBABILITY_PAYOFF = "ENTRY_PROBABILITY_PAYOFF"
 MODEL_ACTUAL_PLAN_EDGE = "MODEL_ACTUAL_PLAN_EDGE"
@@ -27,16 +27,18 @@ OUTCOME_FIELDS = names(OUTCOMES)
 ENTRY_LABEL_COLUMNS = ("sample_id", "side", "gross_edge_bps", "cost_bps") + OUTCOME_FIELDS
 
 
-def probability_implied_edge(entry_prob: Any, price_plan: Mapping[str, Any]) -> np.ndarray:
+def probability_implied_edge(entry_prob: Any, price_plan: PricePlan | None) -> np.ndarray:
     """p·(target − cost) + (1 − p)·(−stop − cost), p clipped to [0, 1] with NaN → 0.
 
-    ``cost`` is the plan's flat reference ``costBps``: a decision cannot know its exit-side spread or the
-    funding it will cross (docs/trading.md, "Cost model"). Missing plan fields default to target 0 and cost 0
-    in the target term, stop 35 and cost 4 in the stop term.
+    ``cost`` is the plan's flat reference ``cost_bps``: a decision cannot know its exit-side spread or the
+    funding it will cross (docs/trading.md, "Cost model"). Without a plan: target 0, the DEFAULT_BACKTEST stop
+    35 and cost 4.
     """
-    target_net = float(price_plan.get("targetDistanceBps", 0.0)) - float(price_plan.get("costBps", 0.0))
-    stop_net = -float(price_plan.get("stopDistanceBps", DEFAULT_BACKTEST_PRICE_PLAN["stopDistanceBps"])) - float(
-        price_plan.get("costBps", DEFAULT_BACKTEST_PRICE_PLAN["costBps"]))
+    if price_plan is None:
+        target_net, stop_net = -DEFAULT_BACKTEST_COST_BPS, -DEFAULT_BACKTEST_STOP_BPS - DEFAULT_BACKTEST_COST_BPS
+    else:
+        target_net = price_plan.target_bps - price_plan.cost_bps
+        stop_net = -price_plan.stop_bps - price_plan.cost_bps
     p = pd.to_numeric(pd.Series(np.asarray(entry_prob).ravel()), errors="coerce").to_numpy("float64", na_value=np.nan)
     p = np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)
     return p * target_net + (1.0 - p) * stop_net
@@ -44,9 +46,8 @@ def probability_implied_edge(entry_prob: Any, price_plan: Mapping[str, Any]) -> 
 
 def pm_frame(direction_pred: pd.DataFrame, entry_pred: pd.DataFrame, risk_pred: pd.DataFrame,
              entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
-             price_plan: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, str]:
+             price_plan: PricePlan | None = None) -> tuple[pd.DataFrame, str]:
     """Join predictions, entry dataset and entry-label outcomes on sample_id; returns (frame, edge mode)."""
-    plan = price_plan or DEFAULT_BACKTEST_PRICE_PLAN
     _require(direction_pred, KEY_COLUMNS + DIRECTION_COLUMNS, "direction predictions")
     _require(entry_pred, ("sample_id",) + ENTRY_COLUMNS, "entry predictions")
     _require(risk_pred, ("sample_id",) + RISK_COLUMNS, "risk predictions")
@@ -65,19 +66,21 @@ def pm_frame(direction_pred: pd.DataFrame, entry_pred: pd.DataFrame, risk_pred: 
                                 "entry_train and entry_labels")
     for side in ("long", "short"):
         frame[f"model_pred_{side}_expected_net_edge_bps"] = frame[f"pred_{side}_expected_net_edge_bps"]
-    mode = edge_mode(plan)
+    mode = edge_mode(price_plan)
     if mode == MODEL_ACTUAL_PLAN_EDGE:
         return frame, mode
     for side in ("long", "short"):
-        frame[f"pred_{side}_expected_net_edge_bps"] = probability_implied_edge(frame[f"{side}_entry_prob"], plan)
+        frame[f"pred_{side}_expected_net_edge_bps"] = probability_implied_edge(frame[f"{side}_entry_prob"],
+                                                                               price_plan)
     return frame, mode
 
 
-def edge_mode(price_plan: Mapping[str, Any] | None) -> str:
+def edge_mode(price_plan: PricePlan | None) -> str:
     """How the PM frame's predicted edge is made under ``price_plan``: the entry model's own edge for
-    opportunity targets, else the probability-implied payoff of the plan."""
-    plan = price_plan or DEFAULT_BACKTEST_PRICE_PLAN
-    return MODEL_ACTUAL_PLAN_EDGE if plan.get("entryTargetMethod") in OPPORTUNITY_METHODS else ENTRY_PROBABILITY_PAYOFF
+    opportunity targets, else the probability-implied payoff of the plan (also without a plan)."""
+    if price_plan is not None and price_plan.entry_target_method in OPPORTUNITY_METHODS:
+        return MODEL_ACTUAL_PLAN_EDGE
+    return ENTRY_PROBABILITY_PAYOFF
 
 
 def entry_plan_outcome_frame(entry_labels: pd.DataFrame) -> pd.DataFrame:

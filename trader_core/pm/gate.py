@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import LATEST_STRESS_SPLIT, SEALED_SPLITS, VALIDATION_LOCKED_SPLIT
 from trader_core.pm.significance import MIN_STATISTIC, required_statistic
 
@@ -49,8 +50,10 @@ def backtest_status(metrics: Mapping[str, Mapping[str, Any]], significance: Mapp
     return (PASS if not reasons else FAIL), reasons
 
 
-def explain(result: Mapping[str, Any], *, min_statistic: float = MIN_STATISTIC) -> list[str]:
-    """Why the gate decided as it did: one line per sealed split with its figures, then what to change."""
+def explain(result: Mapping[str, Any], *, plan: PricePlan | None = None,
+            min_statistic: float = MIN_STATISTIC) -> list[str]:
+    """Why the gate decided as it did: one line per sealed split with its figures, then what to change (for a run
+    without a trade, in terms of its price ``plan``)."""
     looks = int(result.get("looks", 1))
     need = required_statistic(looks, min_statistic)
     lines = [f"backtest {result['status']}: look {looks} on this sealed window; validation_locked needs "
@@ -62,20 +65,19 @@ def explain(result: Mapping[str, Any], *, min_statistic: float = MIN_STATISTIC) 
                      f"{m.get('avg_weighted_edge_bps', 0.0):.2f} bps, t = {_fmt(sig.get('statistic'))}, "
                      f"p = {_fmt(sig.get('p_value'), 4)}, deflated t = {_fmt(sig.get('deflated_statistic'))}"
                      + (f" -> {', '.join(failed)}" if failed else " -> ok"))
-    hint = _hint(result)
+    hint = _hint(result, plan)
     if hint:
         lines.append(f"  what to change: {hint}")
     return lines
 
 
-def _hint(result: Mapping[str, Any]) -> str:
+def _hint(result: Mapping[str, Any], plan: PricePlan | None) -> str:
     counts = [int(m.get("trade_count", 0)) for m in result["metrics"].values()]
     if result["status"] == "PASS" or not counts:
         return ""
-    plan = result.get("price_plan") or {}
-    if sum(counts) == 0 and plan:
-        target, stop = float(plan["targetDistanceBps"]), float(plan["stopDistanceBps"])
-        cost, minimum = float(plan["costBps"]), float(result.get("min_edge_bps", 0.0))
+    if sum(counts) == 0 and plan is not None:
+        target, stop, cost = plan.target_bps, plan.stop_bps, plan.cost_bps
+        minimum = float(result.get("min_edge_bps", 0.0))
         breakeven = (stop + cost + minimum) / (target + stop)
         return (f"no trade on any split: the price plan (target {target:g} / stop {stop:g} bps, cost {cost:g} bps) "
                 f"cannot pay its costs; its probability-implied edge beats the PM's minimum {minimum:g} bps only when "

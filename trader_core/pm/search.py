@@ -25,14 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.pm.batch import candidate_table
-from trader_core.pm.config import (
-    pm_config_from_thresholds,
-    pm_config_hash,
-    threshold_candidates,
-)
+from trader_core.pm.config import PMConfig, pm_config_from_thresholds, threshold_candidates
 from trader_core.pm.metrics import trade_metrics
-from trader_core.pm.simulate import PreparedFrame, resolve_inputs, simulate_trades
+from trader_core.pm.simulate import PreparedFrame, simulate_trades
 
 NOT_QUALIFIED_PENALTY = 1e9
 SCORE_FORMULA = (f"total_weighted_edge_bps - 0.5 * max_drawdown_bps, minus {NOT_QUALIFIED_PENALTY:g} unless "
@@ -44,8 +41,7 @@ class SearchResult:
     """Best thresholds with their config, trades and metrics, and one row per candidate."""
 
     best_thresholds: dict[str, float]
-    best_config: dict[str, Any]
-    best_config_hash: str
+    best_config: PMConfig
     best_trades: pd.DataFrame
     best_metrics: dict[str, Any]
     candidates: pd.DataFrame
@@ -59,19 +55,18 @@ def score_thresholds(metrics: Mapping[str, Any], min_trades: int) -> float:
     return raw if qualified else raw - NOT_QUALIFIED_PENALTY
 
 
-def search_thresholds(frame: pd.DataFrame, price_plan: Mapping[str, Any] | None, *,
+def search_thresholds(frame: pd.DataFrame, price_plan: PricePlan | None, *,
                       candidates: Sequence[Mapping[str, float]] | None = None,
                       min_trades: int = 20) -> SearchResult:
     """Simulate every candidate on the frame and keep the best by score."""
     candidates = list(candidates if candidates is not None else threshold_candidates())
     if not candidates:
         raise ValueError("search_thresholds needs at least one candidate")
-    _, plan = resolve_inputs(candidates[0], None, price_plan)
-    prepared = PreparedFrame.build(frame, plan)
+    prepared = PreparedFrame.build(frame, price_plan)
     table = candidate_table(prepared, candidates, partial(score_thresholds, min_trades=min_trades))
     best_index = int(np.argmax(table["score"].to_numpy()))
     best = dict(candidates[best_index])
     config = pm_config_from_thresholds(best)
-    trades = simulate_trades(frame, best, config, plan)
-    return SearchResult(best, config, pm_config_hash(config), trades, trade_metrics(trades), table, SCORE_FORMULA)
+    trades = simulate_trades(frame, best, config, price_plan)
+    return SearchResult(best, config, trades, trade_metrics(trades), table, SCORE_FORMULA)
 

@@ -11,21 +11,25 @@ event_time, so equal times keep the (symbol, predicted edge ↓) walk order.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from numba import njit
 
 from trader_core.contracts.features import sha256_json
-from trader_core.errors import ConfigError, DataContractError
+from trader_core.contracts.price_plan import PricePlan
+from trader_core.errors import DataContractError
 from trader_core.pm.config import (
-    DEFAULT_BACKTEST_PRICE_PLAN,
+    DEFAULT_BACKTEST_COST_BPS,
+    DEFAULT_BACKTEST_MAX_HOLD_MINUTES,
+    DEFAULT_BACKTEST_STOP_BPS,
+    PMConfig,
+    Sizing,
     check_thresholds,
     pm_config_from_thresholds,
-    validate_pm_config,
 )
 
 TRADE_COLUMNS = ("sample_id", "symbol", "event_time", "split_id", "side", "direction_prob", "entry_prob",
@@ -43,42 +47,52 @@ HIT_TIME_COLUMNS = tuple(f"{s}_time_to_{k}_ms" for s in ("long", "short") for k 
 MINUTE_MS = 60_000
 
 
-def max_hold_ms(price_plan: Mapping[str, Any]) -> float:
-    """maxHoldMinutes (default 45, truncated to whole minutes) in ms."""
-    return float(int(price_plan.get("maxHoldMinutes", DEFAULT_BACKTEST_PRICE_PLAN["maxHoldMinutes"])) * MINUTE_MS)
+def max_hold_ms(price_plan: PricePlan | None) -> float:
+    """The plan's max hold (without a plan DEFAULT_BACKTEST_MAX_HOLD_MINUTES) in ms."""
+    minutes = DEFAULT_BACKTEST_MAX_HOLD_MINUTES if price_plan is None else price_plan.max_hold_minutes
+    return float(minutes * MINUTE_MS)
 
 
-def cooldown_ms(pm_config: Mapping[str, Any]) -> float:
-    """add.cooldownMinutes (default 0) in ms."""
-    return float(int(pm_config.get("add", {}).get("cooldownMinutes", 0)) * MINUTE_MS)
+def cooldown_ms(pm_config: PMConfig) -> float:
+    """add.cooldown_minutes in ms."""
+    return float(pm_config.add.cooldown_minutes * MINUTE_MS)
 
 
-def stop_loss_budget(price_plan: Mapping[str, Any]) -> float:
-    """max(stopDistanceBps (default 35) + costBps (default 4), 1)."""
-    return max(float(price_plan.get("stopDistanceBps", DEFAULT_BACKTEST_PRICE_PLAN["stopDistanceBps"]))
-               + float(price_plan.get("costBps", DEFAULT_BACKTEST_PRICE_PLAN["costBps"])), 1.0)
+def stop_loss_budget(price_plan: PricePlan | None) -> float:
+    """max(stop + cost, 1) of the plan (without a plan the DEFAULT_BACKTEST stop 35 and cost 4)."""
+    if price_plan is None:
+        return DEFAULT_BACKTEST_STOP_BPS + DEFAULT_BACKTEST_COST_BPS
+    return max(price_plan.stop_bps + price_plan.cost_bps, 1.0)
 
 
 def capped_ratio(edge: np.ndarray, direction_prob: np.ndarray, entry_prob: np.ndarray, market_risk: np.ndarray,
-                 sizing: Mapping[str, Any], price_plan: Mapping[str, Any]) -> np.ndarray:
-    """Sizing ratio before the minEdgeBps cut: clip(raw, minInitialRatio, hard_cap), or 0 if the cap is too low."""
+                 sizing: Sizing, price_plan: PricePlan | None) -> np.ndarray:
+    """Sizing ratio before the min_edge_bps cut: clip(raw, min_initial_ratio, hard_cap), or 0 if the cap is too
+    low."""
     budget = stop_loss_budget(price_plan)
     e = np.maximum(edge, 0.0)
-    raw = (float(sizing["baseRatio"]) * (e / budget) * np.clip(direction_prob, 0.0, 1.0)
+    raw = (sizing.base_ratio * (e / budget) * np.clip(direction_prob, 0.0, 1.0)
            * np.clip(entry_prob, 0.0, 1.0) * (1.0 - np.clip(market_risk, 0.0, 1.0)))
-    hard_cap = min(float(sizing["maxSingleLegRatio"]), float(sizing["maxTotalPositionRatio"]),
-                   float(sizing["maxLiquidityUsageRatio"]), float(sizing["maxLossPerTradeBps"]) / budget)
-    min_ratio = float(sizing["minInitialRatio"])
-    if hard_cap < min_ratio:
+    hard_cap = min(sizing.max_single_leg_ratio, sizing.max_total_position_ratio, sizing.max_liquidity_usage_ratio,
+                   sizing.max_loss_per_trade_bps / budget)
+    if hard_cap < sizing.min_initial_ratio:
         return np.zeros(len(e), dtype="float64")
-    return np.clip(raw, min_ratio, hard_cap)
+    return np.clip(raw, sizing.min_initial_ratio, hard_cap)
 
 
 def planned_ratio(edge: np.ndarray, direction_prob: np.ndarray, entry_prob: np.ndarray, market_risk: np.ndarray,
-                  sizing: Mapping[str, Any], price_plan: Mapping[str, Any]) -> np.ndarray:
-    """Planned ratio: the capped ratio, 0 where max(edge, 0) < sizing.minEdgeBps."""
+                  sizing: Sizing, price_plan: PricePlan | None) -> np.ndarray:
+    """Planned ratio: the capped ratio, 0 where max(edge, 0) < sizing.min_edge_bps."""
     ratio = capped_ratio(edge, direction_prob, entry_prob, market_risk, sizing, price_plan)
-    return np.where(np.maximum(edge, 0.0) >= float(sizing["minEdgeBps"]), ratio, 0.0)
+    return np.where(np.maximum(edge, 0.0) >= sizing.min_edge_bps, ratio, 0.0)
+
+
+_RATIO_FIELDS = tuple(f.name for f in dataclasses.fields(Sizing) if f.name != "min_edge_bps")
+
+
+def ratio_key(sizing: Sizing) -> tuple[float, ...]:
+    """What the capped ratios depend on: the sizing's terms but min_edge_bps (applied per selection)."""
+    return tuple(getattr(sizing, name) for name in _RATIO_FIELDS)
 
 
 @njit(cache=True)
@@ -136,7 +150,7 @@ class PreparedFrame:
     """Per-row arrays of a PM frame in (symbol, event_time, frame position) order, computed once."""
 
     frame: pd.DataFrame
-    price_plan: Mapping[str, Any]
+    price_plan: PricePlan | None
     order: np.ndarray
     symbol: np.ndarray
     event_ns: np.ndarray
@@ -144,10 +158,10 @@ class PreparedFrame:
     values: dict[str, np.ndarray]
     long_wins_tie: np.ndarray
     _masks: dict[tuple[str, float], np.ndarray] = field(default_factory=dict)
-    _ratios: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _ratios: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, frame: pd.DataFrame, price_plan: Mapping[str, Any]) -> PreparedFrame:
+    def build(cls, frame: pd.DataFrame, price_plan: PricePlan | None) -> PreparedFrame:
         """Check columns, sort rows once and precompute every threshold-independent quantity."""
         _check_columns(frame)
         symbol_codes = pd.factorize(frame["symbol"].astype(str), sort=True)[0].astype(np.int64)
@@ -173,9 +187,9 @@ class PreparedFrame:
             self._masks[key] = v < threshold if name == "market_risk_prob" else v > threshold
         return self._masks[key]
 
-    def ratios(self, sizing: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-        """Cached (long, short) capped ratios for the sizing (minEdgeBps is applied per selection)."""
-        key = sha256_json({k: float(v) for k, v in sizing.items() if k != "minEdgeBps"})
+    def ratios(self, sizing: Sizing) -> tuple[np.ndarray, np.ndarray]:
+        """Cached (long, short) capped ratios for the sizing (min_edge_bps is applied per selection)."""
+        key = ratio_key(sizing)
         if key not in self._ratios:
             v = self.values
             self._ratios[key] = tuple(capped_ratio(
@@ -192,7 +206,7 @@ def _check_columns(frame: pd.DataFrame) -> None:
         raise DataContractError(f"PM frame is missing columns: {missing}")
 
 
-def _side_values(frame: pd.DataFrame, order: np.ndarray, price_plan: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def _side_values(frame: pd.DataFrame, order: np.ndarray, price_plan: PricePlan | None) -> dict[str, np.ndarray]:
     """Float arrays in sorted order: ``<side>_<field>`` for SIDE_FIELDS and time_to_exit_ms, plus market risk."""
     out = {"market_risk_prob": _float(frame, "market_risk_prob")[order]}
     hold = max_hold_ms(price_plan)
@@ -227,7 +241,7 @@ class Selection:
 
 
 def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
-                  pm_config: Mapping[str, Any]) -> Selection:
+                  pm_config: PMConfig) -> Selection:
     """Gates, side choice, sizing, ratio > 0 and overlap blocking for one threshold set."""
     p, t = prepared, thresholds
     common = p.passes("margin", t["min_direction_margin"]) & p.passes("market_risk_prob", t["max_market_risk_prob"])
@@ -236,12 +250,12 @@ def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
     go_long = gates["long"] & (~gates["short"] | p.long_wins_tie)
     candidates = np.flatnonzero(go_long | gates["short"])
     is_long = go_long[candidates]
-    sizing = pm_config["sizing"]
+    sizing = pm_config.sizing
     ratio_long, ratio_short = p.ratios(sizing)
     edge = np.where(is_long, p.values["long_predicted_edge_bps"][candidates],
                     p.values["short_predicted_edge_bps"][candidates])
     ratio = np.where(is_long, ratio_long[candidates], ratio_short[candidates])
-    ratio = np.where(np.maximum(edge, 0.0) >= float(sizing["minEdgeBps"]), ratio, 0.0)
+    ratio = np.where(np.maximum(edge, 0.0) >= sizing.min_edge_bps, ratio, 0.0)
     sized = ratio > 0
     candidates, is_long, ratio, edge = candidates[sized], is_long[sized], ratio[sized], edge[sized]
     exit_ms = np.where(is_long, p.values["long_time_to_exit_ms"][candidates],
@@ -252,23 +266,13 @@ def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
     return Selection(candidates[walk], is_long[walk], ratio[walk])
 
 
-def resolve_inputs(thresholds: Mapping[str, float], pm_config: Mapping[str, Any] | None,
-                   price_plan: Mapping[str, Any] | None) -> tuple[dict[str, Any], Mapping[str, Any]]:
-    """Validated (pm_config, price_plan) with the defaults for missing ones."""
+def simulate_trades(frame: pd.DataFrame, thresholds: Mapping[str, float], pm_config: PMConfig | None = None,
+                    price_plan: PricePlan | None = None) -> pd.DataFrame:
+    """The kept open trades of one threshold set, sorted by event_time, with TRADE_COLUMNS; the config defaults to
+    ``pm_config_from_thresholds(thresholds)``."""
     check_thresholds(thresholds)
-    config = dict(pm_config or pm_config_from_thresholds(thresholds))
-    validate_pm_config(config)
-    plan = price_plan or DEFAULT_BACKTEST_PRICE_PLAN
-    if max_hold_ms(plan) < 0:
-        raise ConfigError("price plan: maxHoldMinutes must be >= 0")
-    return config, plan
-
-
-def simulate_trades(frame: pd.DataFrame, thresholds: Mapping[str, float], pm_config: Mapping[str, Any] | None = None,
-                    price_plan: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """The kept open trades of one threshold set, sorted by event_time, with TRADE_COLUMNS."""
-    config, plan = resolve_inputs(thresholds, pm_config, price_plan)
-    prepared = PreparedFrame.build(frame, plan)
+    config = pm_config or pm_config_from_thresholds(thresholds)
+    prepared = PreparedFrame.build(frame, price_plan)
     return trades_frame(prepared, select_trades(prepared, thresholds, config), sha256_json(thresholds)[:16])
 
 

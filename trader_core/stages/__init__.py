@@ -6,6 +6,7 @@ it. Every Dagster asset calls one of these and turns the result into its output 
 ``trader_assets.metadata.stage_output``.
 """
 
+from trader_core.stages.fanout import replay_slices_stage  # noqa: F401
 from trader_core.stages.features import feature_frame_stage, symbol_features_stage  # noqa: F401
 from trader_core.stages.labels import (  # noqa: F401
     direction_labels_stage,

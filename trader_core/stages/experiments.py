@@ -11,6 +11,7 @@ import pandas as pd
 
 from trader_core import layout, sealed_ledger
 from trader_core.contracts.models import DIRECTION, ENTRY
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.experiments import entry_probes, entry_screens, good_trade, nonlinear_pm, ofi, plan_search
 from trader_core.experiments import state_continue
 from trader_core.experiments.ofi_features import BOOK_LEVELS
@@ -59,7 +60,7 @@ def ofi_stage(*, ctx: RunContext, params: ofi.OfiParams, features: pd.DataFrame,
 
 
 def state_continue_stage(*, ctx: RunContext, params: state_continue.StateContinueParams, features: pd.DataFrame,
-                         entry_labels: pd.DataFrame, replay: pd.DataFrame, plan: dict[str, Any]) -> StageResult:
+                         entry_labels: pd.DataFrame, replay: pd.DataFrame, plan: PricePlan) -> StageResult:
     """Position-state continue models scored with the run's frozen ONNX direction and entry models."""
     output = state_continue.run_state_continue_experiment(
         features, entry_labels, replay, plan, layout.model_onnx_path(ctx.run_dir, DIRECTION),
@@ -96,7 +97,7 @@ def entry_train_experiment_stage(*, ctx: RunContext, asset: str, params: Any, en
 
 
 def nonlinear_pm_stage(*, ctx: RunContext, params: nonlinear_pm.NonlinearPmParams, direction_train: pd.DataFrame,
-                       entry_train: pd.DataFrame, frame: pd.DataFrame, plan: dict[str, Any]) -> StageResult:
+                       entry_train: pd.DataFrame, frame: pd.DataFrame, plan: PricePlan) -> StageResult:
     """Gradient-boosted direction/entry outputs in the run's PM frame and the expanded threshold grid."""
     return _record(ctx, "nonlinear_pm_probe",
                    nonlinear_pm.probe_nonlinear_pm(direction_train, entry_train, frame, plan, params))

@@ -18,7 +18,8 @@ from trader_core.labels.datasets import build_train_dataset, direction_opportuni
 from trader_core.labels.direction import build_direction_labels
 from trader_core.labels.entry import build_entry_labels
 from trader_core.labels.position import build_position_labels, position_label_report, risk_thresholds
-from trader_core.labels.price_plan import build_price_plan, plan_params, price_plan_frame
+from trader_core.contracts.price_plan import PricePlan
+from trader_core.labels.price_plan import build_price_plan, plan_params
 from trader_core.report import frame_preview, markdown_table
 from trader_core.run_context import RunContext
 from trader_core.stages.result import StageResult
@@ -34,14 +35,14 @@ LABEL_TARGETS = {
 
 
 def price_plan_stage(*, ctx: RunContext) -> StageResult:
-    """The run's price plan context (JSON stored by the caller; the parquet mirror written here)."""
+    """The run's price plan context (its JSON stored by the caller; the parquet mirror written here)."""
     plan = build_price_plan(ctx.spec.labels.entry, ctx.spec.costs)
-    io.write_parquet(ctx.run_dir / layout.PRICE_PLAN_PARQUET_FILE, price_plan_frame(plan))
-    return StageResult(value=plan, figures={"price_plan_id": plan["pricePlanId"], "plan": plan})
+    io.write_parquet(ctx.run_dir / layout.PRICE_PLAN_PARQUET_FILE, plan.to_frame())
+    return StageResult(value=plan, figures={"price_plan_id": plan.price_plan_id, "plan": plan.to_json()})
 
 
 def symbol_path_stats_stage(*, ctx: RunContext, replay: pd.DataFrame, manifest: dict[str, Any],
-                            plan: dict[str, Any]) -> StageResult:
+                            plan: PricePlan) -> StageResult:
     """The price plan's path statistics at every label horizon (shared by all label families), each (start row,
     side) priced by the cost model of this replay: the replay is here, and a symbol's costs need only its rows."""
     stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(ctx.spec.labels))
@@ -62,14 +63,14 @@ def direction_labels_stage(*, ctx: RunContext, features: pd.DataFrame, path_stat
     return _label_result(labels, LABEL_TARGETS["direction"])
 
 
-def entry_labels_stage(*, features: pd.DataFrame, path_stats: pd.DataFrame, plan: dict[str, Any]) -> StageResult:
+def entry_labels_stage(*, features: pd.DataFrame, path_stats: pd.DataFrame, plan: PricePlan) -> StageResult:
     """The price plan's outcome per (sample, side)."""
     labels = build_entry_labels(features, path_stats, plan)
-    return _label_result(labels, LABEL_TARGETS["entry"], price_plan_id=plan["pricePlanId"])
+    return _label_result(labels, LABEL_TARGETS["entry"], price_plan_id=plan.price_plan_id)
 
 
 def position_label_stage(*, ctx: RunContext, features: pd.DataFrame, path_stats: pd.DataFrame,
-                         plan: dict[str, Any]) -> StageResult:
+                         plan: PricePlan) -> StageResult:
     """Continue, exit and risk labels (one output each) plus the 'Continue Exit Risk Label Report'."""
     labels = build_position_labels(features, path_stats, ctx.spec.labels, plan)
     report = position_label_report(labels, risk_thresholds(ctx.spec.labels.risk))

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from trader_core import io, layout, release
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import LATEST_STRESS_SPLIT
 from trader_core.labels.datasets import trainable_features
 from trader_core.models.inference import InferenceEngine
@@ -25,6 +26,7 @@ from trader_core.monitoring.drift import reference_profile
 from trader_core.monitoring.shadow import Bundle, claimed, decay, evaluate_bundle
 from trader_core.monitoring.window import newest_window
 from trader_core.plots import psi_bar_png, reliability_png
+from trader_core.pm.config import PMConfig
 from trader_core.report import markdown_table, png_markdown
 from trader_core.run_context import RunContext
 from trader_core.stages.result import StageResult
@@ -51,11 +53,12 @@ def incumbent_path(home: Path, run_id: str, line: str) -> Path | None:
     return None
 
 
-def run_bundle(run_dir: Path, pm_doc: dict[str, Any], price_plan: dict[str, Any]) -> Bundle:
-    """This run's own models, PM config and price plan as a Bundle (the challenger)."""
+def run_bundle(run_dir: Path, pm_doc: dict[str, Any], price_plan: PricePlan) -> Bundle:
+    """This run's own models, PM config (of the PM search's document) and price plan as a Bundle (the challenger)."""
     order = io.read_json(run_dir / layout.FEATURE_ORDER_FILE)
     return Bundle(name=f"run {run_dir.name}", engine=InferenceEngine.from_bundle(run_dir / "model", feature_order=order),
-                  pm_config=pm_doc["config"], price_plan=price_plan, model_manifest={}, backtest={}, run_spec={})
+                  pm_config=PMConfig.from_json(pm_doc["config"]), price_plan=price_plan, model_manifest={},
+                  backtest={}, run_spec={})
 
 
 def reference_profile_stage(*, features: pd.DataFrame, direction_train: pd.DataFrame,
@@ -150,7 +153,7 @@ def _drift(*, run_dir: Path, path: Path | None, own_profile: dict[str, Any], fea
 
 def challenger_stage(*, ctx: RunContext, features: pd.DataFrame, direction_train: pd.DataFrame,
                      entry_train: pd.DataFrame, entry_labels: pd.DataFrame, pm_doc: dict[str, Any],
-                     price_plan: dict[str, Any]) -> StageResult:
+                     price_plan: PricePlan) -> StageResult:
     """Challenger (this run) and its line's incumbent on this run's latest_stress rows, each with its own price
     plan; the promotion decision (a plan change is refused unless the spec accepts it, docs/monitoring.md)."""
     result = _challenger(ctx, features=features, direction_train=direction_train, entry_train=entry_train,
@@ -166,7 +169,7 @@ def challenger_stage(*, ctx: RunContext, features: pd.DataFrame, direction_train
 
 def _challenger(ctx: RunContext, *, features: pd.DataFrame, direction_train: pd.DataFrame,
                 entry_train: pd.DataFrame, entry_labels: pd.DataFrame, pm_doc: dict[str, Any],
-                price_plan: dict[str, Any]) -> dict[str, Any]:
+                price_plan: PricePlan) -> dict[str, Any]:
     """The champion-vs-challenger document (see ``challenger_stage``)."""
     run_dir, spec, home = ctx.run_dir, ctx.spec, ctx.home
     rows = trainable_features(features)
@@ -178,9 +181,9 @@ def _challenger(ctx: RunContext, *, features: pd.DataFrame, direction_train: pd.
     champion_eval, champion_plan = None, None
     if path is not None:
         champion = Bundle.from_release(path)
-        champion_plan = champion.price_plan.get("pricePlanConfigHash")
+        champion_plan = champion.price_plan.price_plan_config_hash
         champion_eval, _ = evaluate_bundle(champion, rows, direction_train, entry_train, entry_labels)
-    plans = {"challenger": price_plan.get("pricePlanConfigHash"), "champion": champion_plan}
+    plans = {"challenger": price_plan.price_plan_config_hash, "champion": champion_plan}
     decision = cc.decide(challenger_eval["pm"], champion_eval["pm"] if champion_eval else None,
                          same_plan=plans["champion"] == plans["challenger"],
                          accept_plan_change=spec.release.accept_plan_change)

@@ -9,10 +9,12 @@ import pandas as pd
 from trader_core import diagnostics, io, layout, sealed_ledger
 from trader_core.contracts.labels import TRADE_COST_COLUMNS
 from trader_core.contracts.models import DIRECTION, ENTRY, RISK
+from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import SEALED_SPLITS, TUNE_SPLIT
 from trader_core.costs import COST_MODEL_FORMULA, cost_source_summary
 from trader_core.plots import equity_curve_png
 from trader_core.pm.backtest import backtest_report, integrated_backtest
+from trader_core.pm.config import PMConfig
 from trader_core.pm.frame import edge_mode, pm_frame
 from trader_core.pm.metrics import jsonable_metrics
 from trader_core.pm.search import search_thresholds
@@ -26,7 +28,7 @@ PM_SPLITS = (TUNE_SPLIT, *SEALED_SPLITS)
 
 
 def pm_frame_stage(*, ctx: RunContext, entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
-                   plan: dict[str, Any]) -> StageResult:
+                   plan: PricePlan) -> StageResult:
     """The PM frame (docs/trading.md, "PM frame and edge mode") of tune_inner and the sealed splits, from the run's model predictions: built once
     and stored, so the search, the backtest and the diagnostics read the same rows."""
     preds = {m: pd.concat([io.read_parquet(layout.model_predictions_path(ctx.run_dir, m, s), verify=False)
@@ -44,14 +46,14 @@ def pm_split_frames(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def pm_search_stage(*, ctx: RunContext, frame: pd.DataFrame, entry_labels: pd.DataFrame,
-                    plan: dict[str, Any]) -> StageResult:
+                    plan: PricePlan) -> StageResult:
     """Threshold search on tune_inner only; writes candidates, best tune trades and the PM report."""
     run_dir = ctx.run_dir
     searched = pm_split_frames(frame)[TUNE_SPLIT]
     result = search_thresholds(searched, plan)
     io.write_parquet(run_dir / layout.PM_CANDIDATES_FILE, result.candidates)
     io.write_parquet(run_dir / layout.PM_TUNE_TRADES_FILE, result.best_trades)
-    doc = {"config": result.best_config, "config_hash_sha256": result.best_config_hash,
+    doc = {"config": result.best_config.to_json(), "config_hash_sha256": result.best_config.config_hash,
            "thresholds": result.best_thresholds, "edge_mode": edge_mode(plan), "score_formula": result.score_formula,
            "tune_metrics": jsonable_metrics(result.best_metrics), "candidate_count": len(result.candidates),
            "rows_by_split": {str(k): int(v) for k, v in searched["split_id"].value_counts(sort=False).items()},
@@ -78,14 +80,15 @@ def pm_report(doc: dict[str, Any], candidates: pd.DataFrame) -> str:
 
 
 def backtest_stage(*, ctx: RunContext, frame: pd.DataFrame, pm_doc: dict[str, Any], entry_labels: pd.DataFrame,
-                   plan: dict[str, Any]) -> StageResult:
-    """Replay the chosen PM config on the sealed splits, as a look recorded in the sealed ledger whose count
-    deflates the verdict; writes trades, equity plots and the report."""
+                   plan: PricePlan) -> StageResult:
+    """Replay the chosen PM config (``pm_doc``, the PM search's document) on the sealed splits, as a look recorded
+    in the sealed ledger whose count deflates the verdict; writes trades, equity plots and the report."""
     run_id, run_dir = ctx.run_id, ctx.run_dir
+    config = PMConfig.from_json(pm_doc["config"])
     tune_trades_path = run_dir / layout.PM_TUNE_TRADES_FILE
     tune_trades = io.read_parquet(tune_trades_path, verify=False) if tune_trades_path.exists() else None
     looks = sealed_ledger.record_run_look(run_dir, ctx.spec, ctx.home, kind="backtest", what="integrated backtest")
-    result, trades = integrated_backtest(pm_split_frames(frame), pm_doc["config"], plan, run_id, tune_trades,
+    result, trades = integrated_backtest(pm_split_frames(frame), config, plan, run_id, tune_trades,
                                          looks=looks)
     result["metrics"] = {k: jsonable_metrics(v) for k, v in result["metrics"].items()}
     io.write_parquet(run_dir / layout.BACKTEST_TRADES_FILE, trades)
@@ -115,7 +118,7 @@ def backtest_stage(*, ctx: RunContext, frame: pd.DataFrame, pm_doc: dict[str, An
         paths={f"equity_{split}_path": run_dir / rel for split, rel in plots.items()})
 
 
-def cost_model_sources(entry_labels: pd.DataFrame, trades: pd.DataFrame, plan: dict[str, Any],
+def cost_model_sources(entry_labels: pd.DataFrame, trades: pd.DataFrame, plan: PricePlan,
                        splits: tuple[str, ...]) -> dict[str, Any]:
     """The cost model and, per split, its average parts and sources over every label row (both sides) and over
     the trades taken (``trades`` carry ``eval_split``, ``sample_id`` and ``side``)."""
@@ -124,7 +127,7 @@ def cost_model_sources(entry_labels: pd.DataFrame, trades: pd.DataFrame, plan: d
     traded = (trades[["sample_id", "side", "eval_split"]].astype({"side": str})
               .merge(labels.drop(columns="split_id"), on=["sample_id", "side"], how="left", validate="many_to_one")
               if len(trades) else labels.iloc[:0].rename(columns={"split_id": "eval_split"}))
-    return {"formula": COST_MODEL_FORMULA, "flat_reference_cost_bps": plan.get("costBps"),
+    return {"formula": COST_MODEL_FORMULA, "flat_reference_cost_bps": plan.cost_bps,
             "by_split": {split: {"labels": cost_source_summary(labels[labels["split_id"] == split]),
                                  "trades": cost_source_summary(traded[traded["eval_split"] == split])}
                          for split in splits}}
@@ -165,12 +168,12 @@ def release_stage(*, ctx: RunContext, backtest: dict[str, Any],
 
 
 def diagnostics_stage(*, ctx: RunContext, frame: pd.DataFrame, direction_train: pd.DataFrame,
-                      entry_train: pd.DataFrame, plan: dict[str, Any], pm_doc: dict[str, Any]) -> StageResult:
+                      entry_train: pd.DataFrame, plan: PricePlan, pm_doc: dict[str, Any]) -> StageResult:
     """Training diagnostics (docs/experiments.md, "Training diagnostics"): JSON stored by the caller, markdown
     written here."""
     candidates = io.read_parquet(ctx.run_dir / layout.PM_CANDIDATES_FILE, verify=False)
     labels = diagnostics.label_summary(direction_train, entry_train)
-    pm = diagnostics.pm_summary(pm_split_frames(frame), pm_doc["config"], plan, candidates)
+    pm = diagnostics.pm_summary(pm_split_frames(frame), PMConfig.from_json(pm_doc["config"]), plan, candidates)
     verdict = diagnostics.conclusion(pm)
     report = diagnostics.diagnostics_report(labels, pm, verdict)
     io.write_text(ctx.run_dir / layout.DIAGNOSTICS_REPORT_FILE, report)
