@@ -226,13 +226,23 @@ class Selection:
         return np.where(self.is_long, v[f"long_{name}"][self.positions], v[f"short_{name}"][self.positions])
 
 
-def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
-                  pm_config: Mapping[str, Any]) -> Selection:
-    """Gates, side choice, sizing, ratio > 0 and overlap blocking for one threshold set."""
+def side_gates(prepared: PreparedFrame, thresholds: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """The strict LONG and SHORT gates per sorted row (docs/trading.md, "Gates, sizing, overlap")."""
     p, t = prepared, thresholds
     common = p.passes("margin", t["min_direction_margin"]) & p.passes("market_risk_prob", t["max_market_risk_prob"])
-    gates = {s: (p.passes(f"{s}_direction_prob", t[f"{s}_open_prob"]) & p.passes(f"{s}_entry_prob", t["min_entry_prob"])
-                 & p.passes(f"{s}_predicted_edge_bps", t["min_expected_edge_bps"]) & common) for s in ("long", "short")}
+    return {s: (p.passes(f"{s}_direction_prob", t[f"{s}_open_prob"]) & p.passes(f"{s}_entry_prob", t["min_entry_prob"])
+                & p.passes(f"{s}_predicted_edge_bps", t["min_expected_edge_bps"]) & common) for s in ("long", "short")}
+
+
+def open_candidates(prepared: PreparedFrame, thresholds: Mapping[str, float],
+                    pm_config: Mapping[str, Any]) -> Selection:
+    """Every row the PM would open on its own, before the overlap rule: gates, side choice, sizing, ratio > 0.
+
+    ``select_trades`` walks these through the overlap rule; a live decision (``trader_core.pm.decision``) is
+    this for the newest row, so the two cannot drift apart.
+    """
+    p = prepared
+    gates = side_gates(p, thresholds)
     go_long = gates["long"] & (~gates["short"] | p.long_wins_tie)
     candidates = np.flatnonzero(go_long | gates["short"])
     is_long = go_long[candidates]
@@ -243,7 +253,16 @@ def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
     ratio = np.where(is_long, ratio_long[candidates], ratio_short[candidates])
     ratio = np.where(np.maximum(edge, 0.0) >= float(sizing["minEdgeBps"]), ratio, 0.0)
     sized = ratio > 0
-    candidates, is_long, ratio, edge = candidates[sized], is_long[sized], ratio[sized], edge[sized]
+    return Selection(candidates[sized], is_long[sized], ratio[sized])
+
+
+def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
+                  pm_config: Mapping[str, Any]) -> Selection:
+    """Gates, side choice, sizing, ratio > 0 and overlap blocking for one threshold set."""
+    p = prepared
+    opened = open_candidates(p, thresholds, pm_config)
+    candidates, is_long, ratio = opened.positions, opened.is_long, opened.planned_ratio
+    edge = opened.pick(p, "predicted_edge_bps")
     exit_ms = np.where(is_long, p.values["long_time_to_exit_ms"][candidates],
                        p.values["short_time_to_exit_ms"][candidates])
     walk = overlap_walk(p.symbol[candidates], p.event_ns[candidates], p.group[candidates], edge, exit_ms,
