@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from trader_core.pm.config import thresholds_from_config
-from trader_core.pm.simulate import PreparedFrame, open_candidates, resolve_inputs, side_gates, stop_loss_budget
+from trader_core.pm.simulate import PreparedFrame, hard_cap, open_candidates, resolve_inputs, side_gates
 
 LONG, SHORT, NO_TRADE = "LONG", "SHORT", "NONE"
 #: Sizing rules after the gates: the edge floor of the size, a hard cap below the smallest allowed ratio, and a
@@ -86,8 +86,7 @@ def _rules(prepared: PreparedFrame, thresholds: Mapping[str, float], sizing: Map
 
     sized_edge = np.maximum(pick("predicted_edge_bps"), 0.0)
     min_edge = float(sizing["minEdgeBps"])
-    hard_cap = min(float(sizing["maxSingleLegRatio"]), float(sizing["maxTotalPositionRatio"]),
-                   float(sizing["maxLiquidityUsageRatio"]), float(sizing["maxLossPerTradeBps"]) / stop_loss_budget(plan))
+    cap = hard_cap(sizing, plan)
     min_ratio = float(sizing["minInitialRatio"])
     capped = np.where(is_long, *prepared.ratios(sizing))
     rules = [
@@ -97,8 +96,8 @@ def _rules(prepared: PreparedFrame, thresholds: Mapping[str, float], sizing: Map
         gate("market_risk_prob", "market_risk_prob", "max_market_risk_prob", "max_market_risk_prob"),
         gate("long_predicted_edge_bps", "short_predicted_edge_bps", "min_expected_edge_bps", "min_expected_edge_bps"),
         sizing_rule(MIN_SIZED_EDGE, sized_edge, min_edge, ~(sized_edge >= min_edge)),
-        sizing_rule(HARD_CAP, np.full(n, hard_cap), min_ratio, np.full(n, hard_cap < min_ratio)),
-        sizing_rule(PLANNED_RATIO, capped, 0.0, ~(capped > 0) & (hard_cap >= min_ratio)),
+        sizing_rule(HARD_CAP, np.full(n, cap), min_ratio, np.full(n, cap < min_ratio)),
+        sizing_rule(PLANNED_RATIO, capped, 0.0, ~(capped > 0) & (cap >= min_ratio)),
     ]
     return tuple(np.column_stack([rule[k] for rule in rules]).astype(dtype)
                  for k, dtype in enumerate((object, "float64", "float64", bool)))

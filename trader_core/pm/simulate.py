@@ -66,12 +66,18 @@ def capped_ratio(edge: np.ndarray, direction_prob: np.ndarray, entry_prob: np.nd
     e = np.maximum(edge, 0.0)
     raw = (float(sizing["baseRatio"]) * (e / budget) * np.clip(direction_prob, 0.0, 1.0)
            * np.clip(entry_prob, 0.0, 1.0) * (1.0 - np.clip(market_risk, 0.0, 1.0)))
-    hard_cap = min(float(sizing["maxSingleLegRatio"]), float(sizing["maxTotalPositionRatio"]),
-                   float(sizing["maxLiquidityUsageRatio"]), float(sizing["maxLossPerTradeBps"]) / budget)
+    cap = hard_cap(sizing, price_plan)
     min_ratio = float(sizing["minInitialRatio"])
-    if hard_cap < min_ratio:
+    if cap < min_ratio:
         return np.zeros(len(e), dtype="float64")
-    return np.clip(raw, min_ratio, hard_cap)
+    return np.clip(raw, min_ratio, cap)
+
+
+def hard_cap(sizing: Mapping[str, Any], price_plan: Mapping[str, Any]) -> float:
+    """min(maxSingleLegRatio, maxTotalPositionRatio, maxLiquidityUsageRatio, maxLossPerTradeBps / budget)."""
+    return min(float(sizing["maxSingleLegRatio"]), float(sizing["maxTotalPositionRatio"]),
+               float(sizing["maxLiquidityUsageRatio"]),
+               float(sizing["maxLossPerTradeBps"]) / stop_loss_budget(price_plan))
 
 
 def planned_ratio(edge: np.ndarray, direction_prob: np.ndarray, entry_prob: np.ndarray, market_risk: np.ndarray,
