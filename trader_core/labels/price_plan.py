@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from trader_core.config import CostConfig, EntryLabelConfig
 from trader_core.contracts.features import sha256_json
-from trader_core.contracts.labels import ENTRY_LABEL_METHOD
+from trader_core.contracts.labels import DYNAMIC_TRAILING, ENTRY_LABEL_METHOD
 from trader_core.labels.path_stats import PlanParams
 
 
@@ -69,3 +70,15 @@ def plan_params(plan: Mapping[str, Any]) -> PlanParams:
                       breakeven_after_first_target=plan["breakevenAfterFirstTarget"],
                       stop_fill_excess_share=plan["stopFillExcessShare"],
                       stop_slippage_allowance_bps=plan["stopSlippageAllowanceBps"])
+
+
+def plan_prices(entry: np.ndarray, is_long: np.ndarray, plan: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Target, stop and (DYNAMIC_TRAILING_V1 only, else NaN) second-target prices of positions entered at
+    ``entry``: the price levels the path statistics test (``plan_outcomes``: a favourable level is
+    ``entry (1 ± bps/1e4)``, an adverse one ``entry (1 ∓ bps/1e4)``, LONG's sign first)."""
+    entry = np.asarray(entry, dtype="float64")
+    sign = np.where(np.asarray(is_long, dtype=bool), 1.0, -1.0)
+    second = float(plan["secondTargetBps"]) if plan["entryPlanMethod"] == DYNAMIC_TRAILING else np.nan
+    return {"target_price": entry * (1.0 + sign * float(plan["targetDistanceBps"]) / 1e4),
+            "stop_price": entry * (1.0 - sign * float(plan["stopDistanceBps"]) / 1e4),
+            "second_target_price": entry * (1.0 + sign * second / 1e4)}
