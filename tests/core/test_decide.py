@@ -4,23 +4,29 @@ a run's source, the plan prices, the decision log and the deciders behind the st
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from trader_core import decision_log
+from trader_core import decision_log, io, layout, release, runs
 from trader_core.config import RunSpec
 from trader_core.config_mapping import from_mapping
 from trader_core.contracts.decisions import PERP_DECISION_LOG
-from trader_core.contracts.features import FEATURE_ORDER, FEATURES
-from trader_core.decide import DECIDERS, DecisionRefused, DecisionRequest, decider_of, parse_request
+from trader_core.contracts.features import FEATURE_COUNT, FEATURE_ORDER, FEATURES
+from trader_core.contracts.models import ACTIVATION, MODEL_OUTPUTS, MODELS, TARGETS
+from trader_core.decide import DECIDERS, DecisionRefused, DecisionRequest, decide, decider_of, parse_request
 from trader_core.decide.perp_data import decision_minute
 from trader_core.errors import ConfigError, DataContractError
 from trader_core.features import HISTORY_ROWS, build_feature_frame
 from trader_core.labels.plan_outcomes import _adverse_price, _favourable_price
-from trader_core.labels.price_plan import plan_prices
+from trader_core.labels.price_plan import build_price_plan, plan_prices
 from trader_core.market.sources import load_raw_market
+from trader_core.models.heads import LinearHead
+from trader_core.models.inference import bundle_model_path
+from trader_core.models.onnx_export import export_heads
+from trader_core.pm.config import default_pm_config
 from trader_core.replay import build_replay
 from trader_core.strategies import STRATEGIES, strategy_named
 
@@ -98,6 +104,50 @@ def test_a_bar_file_is_read_whole_and_decided_at_the_clock(tmp_path, replay):
     assert minute.rows["data_quality_flag"].tolist() == ["PARTIAL_OPTIONAL"]
     with pytest.raises(DecisionRefused, match="stale data"):
         decision_minute(spec, DecisionRequest(now=last_close + pd.Timedelta(minutes=6)))
+
+
+def promote_random_release(home: Path, spec: RunSpec) -> str:
+    """A release of ``spec`` with four linear models of random weights and the default PM config."""
+    runs.save_new_spec(spec, home)
+    src = home / "bundle-src"
+    rng = np.random.default_rng(0)
+    for model in MODELS:
+        heads = [LinearHead(h.name, ACTIVATION[h.kind], rng.normal(0.0, 0.2, (FEATURE_COUNT, len(h.fields))),
+                            rng.normal(0.0, 1.0, len(h.fields))) for h in TARGETS[model].heads]
+        export_heads(bundle_model_path(src, model), heads, FEATURE_COUNT, MODEL_OUTPUTS[model])
+    documents = {"model/feature_order.json": list(FEATURE_ORDER), "model/model_train_manifest.json": {},
+                 "pm/position_manager_config.json": {"config": default_pm_config()},
+                 "label/price_plan_context.json": build_price_plan(spec.labels.entry, spec.costs),
+                 "backtest/backtest_result.json": {}}
+    for rel, document in documents.items():
+        io.write_json(src / rel, document)
+    files = {rel: src / rel for rel in documents}
+    files["run_spec.json"] = layout.run_root(spec.run_id, home) / layout.RUN_SPEC_FILE
+    files |= {f"model/{m.lower()}/{m.lower()}.onnx": bundle_model_path(src, m) for m in MODELS}
+    return release.promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, line=release.model_line(spec),
+                           backtest={"status": "PASS", "status_reasons": []}, home=home).version
+
+
+def test_a_minute_whose_window_spans_an_outage_is_not_scored(tmp_path, replay):
+    """A bar file with 30 minutes missing 100 minutes before its end: the decision minute's windows span the gap
+    (GAP_WINDOW), a row the models never train on, so it is logged as no trade blocked by its quality flag."""
+    path = tmp_path / "bars.csv"
+    bars = replay.iloc[-2000:].drop(index=replay.index[-130:-100])
+    pd.DataFrame({"timestamp": bars["event_time"], **{k: bars[k] for k in ("open", "high", "low", "close", "volume")}}
+                 ).to_csv(path, index=False)
+    home = tmp_path / "home"
+    version = promote_random_release(home, synthetic_spec(source={"kind": "csv", "path": str(path)}, start=None,
+                                                          end=None))
+    now = bars["event_time"].iloc[-1] + pd.Timedelta(minutes=1)
+    decisions = decide(request=DecisionRequest(now=now), home=home)
+    row = decisions.rows.iloc[0]
+    assert (row["release"], row["data_time"], row["data_quality_flag"]) == (version, bars["event_time"].iloc[-1],
+                                                                            "GAP_WINDOW")
+    assert (row["side"], row["blocked_by"], row["failed_rules"]) == ("NONE", "data_quality_flag", "data_quality_flag")
+    assert pd.isna(row["considered_side"]) and pd.isna(row["entry_prob"]) and row["planned_ratio"] == 0
+    assert "  no trade: data_quality_flag GAP_WINDOW" in "\n".join(decisions.render())
+    assert decision_log.read_decisions(decisions.log.path, PERP_DECISION_LOG)["decision_key"].tolist() == \
+        decisions.rows["decision_key"].tolist()
 
 
 def test_plan_prices_are_the_levels_the_labels_test():

@@ -66,7 +66,7 @@ def decide(*, line: str | None = None, request: DecisionRequest = DecisionReques
     """The line's champion decides; with ``log`` the decisions are appended to ``decisions/<line>.parquet``."""
     home = home or layout.trader_home()
     champion = champion_of(line, home)
-    decider = decider_of(strategy_named(champion.manifest["strategy"]))
+    decider = decider_of(strategy_named(champion.manifest.get("strategy", release.DEFAULT_STRATEGY)))
     rows = decider.decide(champion, request)
     rows.insert(0, "decision_key", decision_keys(rows))
     decider.contract.validate(rows, extra_ok=False)
