@@ -22,6 +22,9 @@
     trader releases             promoted releases with their model line, and each line's champion
     trader rollback [--line LINE]
                                 restore a line's previous champion (LINE may be omitted when there is one line)
+    trader decide [--line LINE] [--at ISO-TIME] [--max-age DURATION]
+                                the line's champion decides on the newest data (perp lines; butterfly decisions
+                                are not built yet); every decision is appended to decisions/<line>.parquet
     trader ui [--port N]        start the Dagster UI on 127.0.0.1 with the project-local DAGSTER_HOME
 
 A new run id creates its partition and run spec; an existing one reuses its stored spec, and any flag
@@ -251,6 +254,15 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_decide(args: argparse.Namespace) -> int:
+    """The line's champion decides on the newest data of its source (or at --at); appended to the decision log."""
+    from trader_core.decide import decide, parse_request
+
+    decisions = decide(line=args.line, request=parse_request(at=args.at, max_age=args.max_age))
+    print("\n".join(decisions.render()))
+    return 0
+
+
 def _symbols(args: argparse.Namespace, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(s.strip() for s in args.symbols.split(",") if s.strip()) if args.symbols else default
 
@@ -433,6 +445,13 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = sub.add_parser("rollback", help="make a line's previous champion its champion again")
     rollback.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
     rollback.set_defaults(func=cmd_rollback)
+    decide = sub.add_parser("decide", help="decisions of a line's champion on the newest data (perp lines; "
+                                           "butterfly decisions are not built yet), appended to the decision log")
+    decide.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
+    decide.add_argument("--at", help="decide at this time (ISO, UTC when naive) instead of on the newest data")
+    decide.add_argument("--max-age", help="refuse data whose newest bar closed longer ago than this before the "
+                                          "decision time (90s, 5min, 2h, 3d; default 5min)")
+    decide.set_defaults(func=cmd_decide)
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)

@@ -75,6 +75,10 @@ _WINDOW_INPUTS = (
 _ROW_FEATURES = ("minute_of_day_sin", "minute_of_day_cos", "minutes_to_next_funding", "liquidation_available")
 _QUALITY_LABELS = [QUALITY_OK, QUALITY_PARTIAL_OPTIONAL, QUALITY_WARMUP, QUALITY_GAP_WINDOW, QUALITY_FILLED_BAR]
 _WINDOW = {f.name: f.window for f in FEATURES}
+#: Rows of one symbol a feature row reads, itself included: the longest window of FEATURES (the 1440-row
+#: liquidation mean/std over 15-row sums). A row built from this many rows has every feature of a row built from
+#: the whole history; values kept by running sums and moments agree to rounding (docs/decide.md).
+HISTORY_ROWS = max(_WINDOW.values())
 _OPTIONAL = {name for names in OPTIONAL_SOURCE_FEATURES.values() for name in names}
 #: Longest window of the features that do not depend on an optional source.
 _BASE_WINDOW = max(w for name, w in _WINDOW.items() if name not in _OPTIONAL)

@@ -3,8 +3,10 @@ label config's entry section and the cost config, and the path-statistics plan i
 
 from __future__ import annotations
 
+import numpy as np
+
 from trader_core.config import CostConfig, EntryLabelConfig
-from trader_core.contracts.labels import ENTRY_LABEL_METHOD
+from trader_core.contracts.labels import DYNAMIC_TRAILING, ENTRY_LABEL_METHOD
 from trader_core.contracts.price_plan import PricePlan
 from trader_core.labels.path_stats import PlanParams
 
@@ -31,3 +33,15 @@ def plan_params(plan: PricePlan) -> PlanParams:
                       breakeven_after_first_target=plan.breakeven_after_first_target,
                       stop_fill_excess_share=plan.stop_fill_excess_share,
                       stop_slippage_allowance_bps=plan.stop_slippage_allowance_bps)
+
+
+def plan_prices(entry: np.ndarray, is_long: np.ndarray, plan: PricePlan) -> dict[str, np.ndarray]:
+    """Target, stop and (DYNAMIC_TRAILING_V1 only, else NaN) second-target prices of positions entered at
+    ``entry``: the price levels the path statistics test (``plan_outcomes``: a favourable level is
+    ``entry (1 ± bps/1e4)``, an adverse one ``entry (1 ∓ bps/1e4)``, LONG's sign first)."""
+    entry = np.asarray(entry, dtype="float64")
+    sign = np.where(np.asarray(is_long, dtype=bool), 1.0, -1.0)
+    second = plan.second_target_bps if plan.entry_plan_method == DYNAMIC_TRAILING else np.nan
+    return {"target_price": entry * (1.0 + sign * plan.target_bps / 1e4),
+            "stop_price": entry * (1.0 - sign * plan.stop_bps / 1e4),
+            "second_target_price": entry * (1.0 + sign * second / 1e4)}

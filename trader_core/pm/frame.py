@@ -64,15 +64,41 @@ def pm_frame(direction_pred: pd.DataFrame, entry_pred: pd.DataFrame, risk_pred: 
     if frame.empty:
         raise DataContractError("PM frame is empty: no sample_id is in all of direction/entry/risk predictions, "
                                 "entry_train and entry_labels")
+    return frame, _trade_edges(frame, price_plan)
+
+
+def decision_frame(direction_pred: pd.DataFrame, entry_pred: pd.DataFrame, risk_pred: pd.DataFrame,
+                   price_plan: PricePlan | None = None) -> tuple[pd.DataFrame, str]:
+    """The PM frame of rows decided now (``trader_core.pm.decision``): the predictions joined on sample_id with
+    the edge the PM trades on, made exactly as ``pm_frame`` makes it; what happens next is not known yet, so the
+    targets and outcomes are NaN. Returns (frame, edge mode)."""
+    _require(direction_pred, KEY_COLUMNS + DIRECTION_COLUMNS, "direction predictions")
+    _require(entry_pred, ("sample_id",) + ENTRY_COLUMNS, "entry predictions")
+    _require(risk_pred, ("sample_id",) + RISK_COLUMNS, "risk predictions")
+    entry = entry_pred[["sample_id", *ENTRY_COLUMNS]].rename(columns={
+        "long_expected_net_edge_bps": "pred_long_expected_net_edge_bps",
+        "short_expected_net_edge_bps": "pred_short_expected_net_edge_bps"})
+    frame = (direction_pred[[*KEY_COLUMNS, *DIRECTION_COLUMNS]]
+             .merge(entry, on="sample_id", how="inner")
+             .merge(risk_pred[["sample_id", *RISK_COLUMNS]], on="sample_id", how="inner"))
+    unknown = [*ENTRY_TRAIN_RENAME.values(), *names(ENTRY_TRAIN_TARGETS),
+               *(f"{side}_{field}" for side in ("long", "short") for field in (*OUTCOME_FIELDS, "trade_net_edge_bps"))]
+    frame = frame.assign(**{column: np.nan for column in unknown})
+    return frame, _trade_edges(frame, price_plan)
+
+
+def _trade_edges(frame: pd.DataFrame, price_plan: PricePlan | None) -> str:
+    """Keep the entry model's edge as ``model_pred_*`` and, unless the plan's mode trades on it, replace
+    ``pred_*`` with the probability-implied edge (in place); returns the edge mode."""
     for side in ("long", "short"):
         frame[f"model_pred_{side}_expected_net_edge_bps"] = frame[f"pred_{side}_expected_net_edge_bps"]
     mode = edge_mode(price_plan)
     if mode == MODEL_ACTUAL_PLAN_EDGE:
-        return frame, mode
+        return mode
     for side in ("long", "short"):
         frame[f"pred_{side}_expected_net_edge_bps"] = probability_implied_edge(frame[f"{side}_entry_prob"],
                                                                                price_plan)
-    return frame, mode
+    return mode
 
 
 def edge_mode(price_plan: PricePlan | None) -> str:

@@ -73,11 +73,17 @@ def capped_ratio(edge: np.ndarray, direction_prob: np.ndarray, entry_prob: np.nd
     e = np.maximum(edge, 0.0)
     raw = (sizing.base_ratio * (e / budget) * np.clip(direction_prob, 0.0, 1.0)
            * np.clip(entry_prob, 0.0, 1.0) * (1.0 - np.clip(market_risk, 0.0, 1.0)))
-    hard_cap = min(sizing.max_single_leg_ratio, sizing.max_total_position_ratio, sizing.max_liquidity_usage_ratio,
-                   sizing.max_loss_per_trade_bps / budget)
-    if hard_cap < sizing.min_initial_ratio:
+    cap = hard_cap(sizing, price_plan)
+    if cap < sizing.min_initial_ratio:
         return np.zeros(len(e), dtype="float64")
-    return np.clip(raw, sizing.min_initial_ratio, hard_cap)
+    return np.clip(raw, sizing.min_initial_ratio, cap)
+
+
+def hard_cap(sizing: Sizing, price_plan: PricePlan | None) -> float:
+    """min(max_single_leg_ratio, max_total_position_ratio, max_liquidity_usage_ratio, max_loss_per_trade_bps /
+    stop-loss budget)."""
+    return min(sizing.max_single_leg_ratio, sizing.max_total_position_ratio, sizing.max_liquidity_usage_ratio,
+               sizing.max_loss_per_trade_bps / stop_loss_budget(price_plan))
 
 
 def planned_ratio(edge: np.ndarray, direction_prob: np.ndarray, entry_prob: np.ndarray, market_risk: np.ndarray,
@@ -240,13 +246,23 @@ class Selection:
         return np.where(self.is_long, v[f"long_{name}"][self.positions], v[f"short_{name}"][self.positions])
 
 
-def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
-                  pm_config: PMConfig) -> Selection:
-    """Gates, side choice, sizing, ratio > 0 and overlap blocking for one threshold set."""
+def side_gates(prepared: PreparedFrame, thresholds: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """The strict LONG and SHORT gates per sorted row (docs/trading.md, "Gates, sizing, overlap")."""
     p, t = prepared, thresholds
     common = p.passes("margin", t["min_direction_margin"]) & p.passes("market_risk_prob", t["max_market_risk_prob"])
-    gates = {s: (p.passes(f"{s}_direction_prob", t[f"{s}_open_prob"]) & p.passes(f"{s}_entry_prob", t["min_entry_prob"])
-                 & p.passes(f"{s}_predicted_edge_bps", t["min_expected_edge_bps"]) & common) for s in ("long", "short")}
+    return {s: (p.passes(f"{s}_direction_prob", t[f"{s}_open_prob"]) & p.passes(f"{s}_entry_prob", t["min_entry_prob"])
+                & p.passes(f"{s}_predicted_edge_bps", t["min_expected_edge_bps"]) & common) for s in ("long", "short")}
+
+
+def open_candidates(prepared: PreparedFrame, thresholds: Mapping[str, float],
+                    pm_config: PMConfig) -> Selection:
+    """Every row the PM would open on its own, before the overlap rule: gates, side choice, sizing, ratio > 0.
+
+    ``select_trades`` walks these through the overlap rule; a live decision (``trader_core.pm.decision``) is
+    this for the newest row, so the two cannot drift apart.
+    """
+    p = prepared
+    gates = side_gates(p, thresholds)
     go_long = gates["long"] & (~gates["short"] | p.long_wins_tie)
     candidates = np.flatnonzero(go_long | gates["short"])
     is_long = go_long[candidates]
@@ -257,7 +273,16 @@ def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
     ratio = np.where(is_long, ratio_long[candidates], ratio_short[candidates])
     ratio = np.where(np.maximum(edge, 0.0) >= sizing.min_edge_bps, ratio, 0.0)
     sized = ratio > 0
-    candidates, is_long, ratio, edge = candidates[sized], is_long[sized], ratio[sized], edge[sized]
+    return Selection(candidates[sized], is_long[sized], ratio[sized])
+
+
+def select_trades(prepared: PreparedFrame, thresholds: Mapping[str, float],
+                  pm_config: PMConfig) -> Selection:
+    """Gates, side choice, sizing, ratio > 0 and overlap blocking for one threshold set."""
+    p = prepared
+    opened = open_candidates(p, thresholds, pm_config)
+    candidates, is_long, ratio = opened.positions, opened.is_long, opened.planned_ratio
+    edge = opened.pick(p, "predicted_edge_bps")
     exit_ms = np.where(is_long, p.values["long_time_to_exit_ms"][candidates],
                        p.values["short_time_to_exit_ms"][candidates])
     walk = overlap_walk(p.symbol[candidates], p.event_ns[candidates], p.group[candidates], edge, exit_ms,

@@ -4,7 +4,7 @@ A plug-in owns everything that differs between strategies, so callers ask the pl
 the strategy name: the run spec sections it reads (``spec``, declared with the run spec in
 ``trader_core.config.STRATEGY_SPECS``), the Dagster jobs that materialize a run (names only: this library
 never imports dagster), its artifact folders, the landed months it retrains on, its release bundle and its
-model line.
+model line, and the name of its decision maker.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ class Strategy(ABC):
     retrain_prefix: str
     #: The keys of the run spec section that holds the synthetic market's ``seed`` and ``signal``.
     synthetic_section: tuple[str, ...]
+    #: Its decisions' maker in ``trader_core.decide.DECIDERS`` (a name, like ``job``: the decision code reads the
+    #: release store above the plug-ins); None: no decisions yet (docs/decide.md).
+    decider: str | None
 
     @property
     def spec(self) -> StrategySpec:

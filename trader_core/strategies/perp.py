@@ -58,6 +58,7 @@ class Perp(Strategy):
     landing_tag = None
     retrain_prefix = "retrain-"
     synthetic_section = ("source",)
+    decider = "perp"
 
     def retrain_spec(self, marker: Mapping[str, Any], *, home: Path | None = None, months: int | None = None,
                      config_path: Path | None = RETRAIN_CONFIG) -> RunSpec:
