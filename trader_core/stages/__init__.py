@@ -32,6 +32,7 @@ _EXPORTS = {
     "result": ("StageResult",),
     "trading": ("backtest_stage", "diagnostics_stage", "pm_frame_stage", "pm_report", "pm_search_stage",
                 "release_stage"),
+    "walk_forward": ("walk_forward_report_stage",),
 }
 _FUNCTIONS = {name: module for module, names in _EXPORTS.items() for name in names}
 _MODULES = ("butterfly", *_EXPORTS)
