@@ -112,7 +112,7 @@ def child(stage: str, work: Path, days: int) -> None:
     import pandas  # noqa: F401  (the libraries every stage loads: part of the fixed cost)
     import sklearn.linear_model  # noqa: F401
 
-    from trader_core import stages  # noqa: F401
+    from trader_core.stages import features, labels, market, models  # noqa: F401  (stages load on first use)
 
     baseline = rss_mb()
     start = time.perf_counter()

@@ -13,7 +13,9 @@ fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing pinned dependencies (uv)"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-  .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.lock
+  # Bytecode compiled at install: with PYTHONDONTWRITEBYTECODE set, every process would otherwise compile every
+  # module it imports (docs/performance.md).
+  .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -r requirements.lock
   .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
   echo "$want" > "$stamp"
 fi

@@ -196,14 +196,14 @@ def cmd_check_data(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(_args: argparse.Namespace) -> int:
-    import dagster as dg
-
     home = layout.trader_home()
     root = layout.runs_root(home)
     run_ids = sorted(p.name for p in root.iterdir() if (p / layout.RUN_SPEC_FILE).exists()) if root.exists() else []
     if not run_ids:
         print(f"no runs under {root}; create one with `trader run demo`")
         return 0
+    import dagster as dg  # lazy import (docs/layers.md)
+
     dagster_home()
     instance = dg.DagsterInstance.get()
     print(f"{'run':<24} {'source':<10} {'window':<25} {'last status':<12} spec")

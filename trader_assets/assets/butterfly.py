@@ -11,7 +11,7 @@ from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core.contracts.butterfly import BUTTERFLY_MODEL_VERSION
-from trader_core.stages import butterfly as stage
+from trader_core import stages
 
 BUTTERFLY = dict(partitions_def=runs_partitions, group_name="butterfly", owners=["team:research"],
                  code_version=BUTTERFLY_MODEL_VERSION)
@@ -21,7 +21,7 @@ BUTTERFLY = dict(partitions_def=runs_partitions, group_name="butterfly", owners=
           description="Daily bars of the universe plus the volatility index: the synthetic daily market of the "
                       "run spec's butterfly section, or the user's daily CSV.")
 def butterfly_market(context: dg.AssetExecutionContext, trader_home: TraderHome) -> dg.Output[dict[str, pd.DataFrame]]:
-    return stage_output(stage.market_stage(ctx=trader_home.context(context.partition_key)))
+    return stage_output(stages.butterfly.market_stage(ctx=trader_home.context(context.partition_key)))
 
 
 @dg.asset(**BUTTERFLY, kinds={"python", "parquet"},
@@ -30,7 +30,8 @@ def butterfly_market(context: dg.AssetExecutionContext, trader_home: TraderHome)
                       "and its split id (day-aligned splits, 45-day embargo, boundaries locked).")
 def butterfly_dataset(context: dg.AssetExecutionContext, trader_home: TraderHome,
                       butterfly_market: dict[str, pd.DataFrame]) -> dg.Output[pd.DataFrame]:
-    return stage_output(stage.dataset_stage(ctx=trader_home.context(context.partition_key), market=butterfly_market))
+    return stage_output(stages.butterfly.dataset_stage(ctx=trader_home.context(context.partition_key),
+                                                       market=butterfly_market))
 
 
 @dg.asset(**BUTTERFLY, kinds={"python", "onnx"},
@@ -39,7 +40,8 @@ def butterfly_dataset(context: dg.AssetExecutionContext, trader_home: TraderHome
                       "macro F1, confusion matrix and calibration per split.")
 def butterfly_model(context: dg.AssetExecutionContext, trader_home: TraderHome,
                     butterfly_dataset: pd.DataFrame) -> dg.Output[dict]:
-    return stage_output(stage.model_stage(ctx=trader_home.context(context.partition_key), dataset=butterfly_dataset))
+    return stage_output(stages.butterfly.model_stage(ctx=trader_home.context(context.partition_key),
+                                                     dataset=butterfly_dataset))
 
 
 @dg.asset(**BUTTERFLY, kinds={"python", "json"},
@@ -47,7 +49,8 @@ def butterfly_model(context: dg.AssetExecutionContext, trader_home: TraderHome,
                       "trades, mean ROI, win rate, excess over the day's candidates; PASS/FAIL.")
 def butterfly_backtest(context: dg.AssetExecutionContext, trader_home: TraderHome,
                        butterfly_model: dict) -> dg.Output[dict]:
-    return stage_output(stage.backtest_stage(ctx=trader_home.context(context.partition_key), model=butterfly_model))
+    return stage_output(stages.butterfly.backtest_stage(ctx=trader_home.context(context.partition_key),
+                                                        model=butterfly_model))
 
 
 @dg.asset(**BUTTERFLY, kinds={"python", "onnx"}, deps=["butterfly_model"],
@@ -55,7 +58,8 @@ def butterfly_backtest(context: dg.AssetExecutionContext, trader_home: TraderHom
                       "model (predicted vs realized ROI), and champion vs challenger decides with the shared rule.")
 def butterfly_monitoring(context: dg.AssetExecutionContext, trader_home: TraderHome,
                          butterfly_dataset: pd.DataFrame) -> dg.Output[dict]:
-    return stage_output(stage.monitoring_stage(ctx=trader_home.context(context.partition_key), dataset=butterfly_dataset))
+    return stage_output(stages.butterfly.monitoring_stage(ctx=trader_home.context(context.partition_key),
+                                                          dataset=butterfly_dataset))
 
 
 @dg.asset(**BUTTERFLY, kinds={"python", "onnx"},
@@ -64,8 +68,8 @@ def butterfly_monitoring(context: dg.AssetExecutionContext, trader_home: TraderH
                       "the champion.")
 def butterfly_release(context: dg.AssetExecutionContext, trader_home: TraderHome, butterfly_backtest: dict,
                       butterfly_monitoring: dict) -> dg.Output[dict]:
-    return stage_output(stage.release_stage(ctx=trader_home.context(context.partition_key), backtest=butterfly_backtest,
-                                            decision=butterfly_monitoring))
+    return stage_output(stages.butterfly.release_stage(ctx=trader_home.context(context.partition_key),
+                                                       backtest=butterfly_backtest, decision=butterfly_monitoring))
 
 
 BUTTERFLY_ASSETS = [butterfly_market, butterfly_dataset, butterfly_model, butterfly_backtest, butterfly_monitoring,

@@ -15,10 +15,15 @@ from trader_assets.launchpad import launchpad_config
 from trader_assets.metadata import stage_output
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
+from trader_core import stages
 from trader_core.contracts.price_plan import PricePlan
-from trader_core.experiments import entry_probes, entry_screens, good_trade, nonlinear_pm, ofi, plan_search
-from trader_core.experiments import state_continue
-from trader_core.stages import experiments as stages
+from trader_core.experiments.entry_probes_params import ConditionalEntryParams, EntryMaeParams
+from trader_core.experiments.entry_screens_params import FeatureScreenParams, PairScreenParams
+from trader_core.experiments.good_trade_params import GoodTradeParams
+from trader_core.experiments.nonlinear_pm_params import NonlinearPmParams
+from trader_core.experiments.ofi_params import OfiParams
+from trader_core.experiments.plan_search_params import DynamicExitParams, PricePlanSearchParams
+from trader_core.experiments.state_continue_params import StateContinueParams
 
 EXPERIMENTS = dict(partitions_def=runs_partitions, group_name="experiments", owners=["team:research"],
                    kinds={"python", "markdown"})
@@ -29,16 +34,16 @@ def to_params(params_cls: type, config: dg.Config) -> Any:
     return params_cls(**values)
 
 
-OfiConfig = launchpad_config(ofi.OfiParams)
-StateContinueConfig = launchpad_config(state_continue.StateContinueParams)
-PricePlanConfig = launchpad_config(plan_search.PricePlanSearchParams)
-DynamicExitConfig = launchpad_config(plan_search.DynamicExitParams)
-FeatureScreenConfig = launchpad_config(entry_screens.FeatureScreenParams)
-PairScreenConfig = launchpad_config(entry_screens.PairScreenParams)
-EntryMaeConfig = launchpad_config(entry_probes.EntryMaeParams)
-ConditionalEntryConfig = launchpad_config(entry_probes.ConditionalEntryParams)
-NonlinearPmConfig = launchpad_config(nonlinear_pm.NonlinearPmParams)
-GoodTradeConfig = launchpad_config(good_trade.GoodTradeParams)
+OfiConfig = launchpad_config(OfiParams)
+StateContinueConfig = launchpad_config(StateContinueParams)
+PricePlanConfig = launchpad_config(PricePlanSearchParams)
+DynamicExitConfig = launchpad_config(DynamicExitParams)
+FeatureScreenConfig = launchpad_config(FeatureScreenParams)
+PairScreenConfig = launchpad_config(PairScreenParams)
+EntryMaeConfig = launchpad_config(EntryMaeParams)
+ConditionalEntryConfig = launchpad_config(ConditionalEntryParams)
+NonlinearPmConfig = launchpad_config(NonlinearPmParams)
+GoodTradeConfig = launchpad_config(GoodTradeParams)
 
 
 @dg.asset(**EXPERIMENTS, description="OFI experiment (docs/experiments.md): L1 and multi-level snapshot-diff OFI, "
@@ -48,7 +53,7 @@ GoodTradeConfig = launchpad_config(good_trade.GoodTradeParams)
 def ofi_experiment(context: dg.AssetExecutionContext, trader_home: TraderHome, config: OfiConfig,
                    feature_frame: pd.DataFrame, raw_market: dict, direction_labels: pd.DataFrame,
                    entry_train: pd.DataFrame) -> dg.Output[dict]:
-    return stage_output(stages.ofi_stage(ctx=trader_home.context(context.partition_key), params=to_params(ofi.OfiParams, config),
+    return stage_output(stages.ofi_stage(ctx=trader_home.context(context.partition_key), params=to_params(OfiParams, config),
                                          features=feature_frame, raw_market=raw_market,
                                          direction_labels=direction_labels, entry_train=entry_train))
 
@@ -62,7 +67,7 @@ def state_continue_experiment(context: dg.AssetExecutionContext, trader_home: Tr
                               entry_labels: pd.DataFrame, replay_1m: pd.DataFrame,
                               price_plan: PricePlan) -> dg.Output[dict]:
     return stage_output(stages.state_continue_stage(
-        ctx=trader_home.context(context.partition_key), params=to_params(state_continue.StateContinueParams, config),
+        ctx=trader_home.context(context.partition_key), params=to_params(StateContinueParams, config),
         features=feature_frame, entry_labels=entry_labels, replay=replay_1m, plan=price_plan))
 
 
@@ -74,7 +79,7 @@ def price_plan_search(context: dg.AssetExecutionContext, trader_home: TraderHome
                       feature_frame: pd.DataFrame, replay_1m: pd.DataFrame, split_manifest: dict) -> dg.Output[dict]:
     return stage_output(stages.plan_search_stage(
         ctx=trader_home.context(context.partition_key), asset="price_plan_search",
-        params=to_params(plan_search.PricePlanSearchParams, config), features=feature_frame, replay=replay_1m,
+        params=to_params(PricePlanSearchParams, config), features=feature_frame, replay=replay_1m,
         manifest=split_manifest))
 
 
@@ -85,7 +90,7 @@ def dynamic_exit_search(context: dg.AssetExecutionContext, trader_home: TraderHo
                         feature_frame: pd.DataFrame, replay_1m: pd.DataFrame, split_manifest: dict) -> dg.Output[dict]:
     return stage_output(stages.plan_search_stage(
         ctx=trader_home.context(context.partition_key), asset="dynamic_exit_search",
-        params=to_params(plan_search.DynamicExitParams, config), features=feature_frame, replay=replay_1m,
+        params=to_params(DynamicExitParams, config), features=feature_frame, replay=replay_1m,
         manifest=split_manifest))
 
 
@@ -96,7 +101,7 @@ def entry_feature_screen(context: dg.AssetExecutionContext, trader_home: TraderH
                          entry_train: pd.DataFrame) -> dg.Output[dict]:
     return stage_output(stages.entry_train_experiment_stage(
         ctx=trader_home.context(context.partition_key), asset="entry_feature_screen",
-        params=to_params(entry_screens.FeatureScreenParams, config), entry_train=entry_train))
+        params=to_params(FeatureScreenParams, config), entry_train=entry_train))
 
 
 @dg.asset(**EXPERIMENTS, description="Entry condition-pair screen (docs/experiments.md): pairs of tune-selected bucket "
@@ -106,7 +111,7 @@ def entry_condition_pair_screen(context: dg.AssetExecutionContext, trader_home: 
                                 entry_train: pd.DataFrame) -> dg.Output[dict]:
     return stage_output(stages.entry_train_experiment_stage(
         ctx=trader_home.context(context.partition_key), asset="entry_condition_pair_screen",
-        params=to_params(entry_screens.PairScreenParams, config), entry_train=entry_train))
+        params=to_params(PairScreenParams, config), entry_train=entry_train))
 
 
 @dg.asset(**EXPERIMENTS, description="Entry MAE diagnostic (docs/experiments.md): can the features rank low-drawdown, "
@@ -116,7 +121,7 @@ def entry_mae_label_diagnostic(context: dg.AssetExecutionContext, trader_home: T
                                entry_train: pd.DataFrame) -> dg.Output[dict]:
     return stage_output(stages.entry_train_experiment_stage(
         ctx=trader_home.context(context.partition_key), asset="entry_mae_label_diagnostic",
-        params=to_params(entry_probes.EntryMaeParams, config), entry_train=entry_train))
+        params=to_params(EntryMaeParams, config), entry_train=entry_train))
 
 
 @dg.asset(**EXPERIMENTS, description="Conditional entry probe (docs/experiments.md): entry classifiers trained inside "
@@ -126,7 +131,7 @@ def conditional_entry_probe(context: dg.AssetExecutionContext, trader_home: Trad
                             config: ConditionalEntryConfig, entry_train: pd.DataFrame) -> dg.Output[dict]:
     return stage_output(stages.entry_train_experiment_stage(
         ctx=trader_home.context(context.partition_key), asset="conditional_entry_probe",
-        params=to_params(entry_probes.ConditionalEntryParams, config), entry_train=entry_train))
+        params=to_params(ConditionalEntryParams, config), entry_train=entry_train))
 
 
 @dg.asset(**EXPERIMENTS, deps=["direction_model", "risk_model", "entry_labels"],
@@ -137,7 +142,7 @@ def nonlinear_pm_probe(context: dg.AssetExecutionContext, trader_home: TraderHom
                        direction_train: pd.DataFrame, entry_train: pd.DataFrame, pm_frame: pd.DataFrame,
                        price_plan: PricePlan, entry_model: dict) -> dg.Output[dict]:
     return stage_output(stages.nonlinear_pm_stage(
-        ctx=trader_home.context(context.partition_key), params=to_params(nonlinear_pm.NonlinearPmParams, config),
+        ctx=trader_home.context(context.partition_key), params=to_params(NonlinearPmParams, config),
         direction_train=direction_train, entry_train=entry_train, frame=pm_frame, plan=price_plan))
 
 
@@ -148,7 +153,7 @@ def good_trade_structure(context: dg.AssetExecutionContext, trader_home: TraderH
                          entry_train: pd.DataFrame) -> dg.Output[dict]:
     return stage_output(stages.entry_train_experiment_stage(
         ctx=trader_home.context(context.partition_key), asset="good_trade_structure",
-        params=to_params(good_trade.GoodTradeParams, config), entry_train=entry_train))
+        params=to_params(GoodTradeParams, config), entry_train=entry_train))
 
 
 EXPERIMENT_ASSETS = [ofi_experiment, state_continue_experiment, price_plan_search, dynamic_exit_search,

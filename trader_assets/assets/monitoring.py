@@ -14,7 +14,7 @@ from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core.contracts.price_plan import PricePlan
 from trader_core.monitoring.drift import PROFILE_VERSION
-from trader_core.stages import monitoring as stage
+from trader_core import stages
 
 MONITORING = dict(partitions_def=runs_partitions, group_name="monitoring", owners=["team:research"],
                   code_version=PROFILE_VERSION)
@@ -25,8 +25,8 @@ MONITORING = dict(partitions_def=runs_partitions, group_name="monitoring", owner
                       "bundle so drift can be measured against the data the champion was fitted on.")
 def reference_profile(feature_frame: pd.DataFrame, direction_train: pd.DataFrame,
                       entry_train: pd.DataFrame) -> dg.Output[dict]:
-    return stage_output(stage.reference_profile_stage(features=feature_frame, direction_train=direction_train,
-                                                      entry_train=entry_train))
+    return stage_output(stages.reference_profile_stage(features=feature_frame, direction_train=direction_train,
+                                                       entry_train=entry_train))
 
 
 @dg.asset(**MONITORING, kinds={"python", "onnx"}, deps=["direction_model", "risk_model"],
@@ -36,9 +36,9 @@ def reference_profile(feature_frame: pd.DataFrame, direction_train: pd.DataFrame
 def shadow_scoring(context: dg.AssetExecutionContext, trader_home: TraderHome, feature_frame: pd.DataFrame,
                    direction_train: pd.DataFrame, entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
                    entry_model: dict) -> dg.Output[dict]:
-    return stage_output(stage.shadow_stage(ctx=trader_home.context(context.partition_key), features=feature_frame,
-                                           direction_train=direction_train, entry_train=entry_train,
-                                           entry_labels=entry_labels))
+    return stage_output(stages.shadow_stage(ctx=trader_home.context(context.partition_key), features=feature_frame,
+                                            direction_train=direction_train, entry_train=entry_train,
+                                            entry_labels=entry_labels))
 
 
 @dg.asset(**MONITORING, kinds={"python", "json"},
@@ -47,9 +47,9 @@ def shadow_scoring(context: dg.AssetExecutionContext, trader_home: TraderHome, f
 def drift_report(context: dg.AssetExecutionContext, trader_home: TraderHome, reference_profile: dict,
                  feature_frame: pd.DataFrame, direction_train: pd.DataFrame,
                  entry_train: pd.DataFrame) -> dg.Output[dict]:
-    return stage_output(stage.drift_stage(ctx=trader_home.context(context.partition_key), own_profile=reference_profile,
-                                          features=feature_frame, direction_train=direction_train,
-                                          entry_train=entry_train))
+    return stage_output(stages.drift_stage(ctx=trader_home.context(context.partition_key), own_profile=reference_profile,
+                                           features=feature_frame, direction_train=direction_train,
+                                           entry_train=entry_train))
 
 
 @dg.asset(**MONITORING, kinds={"python", "json"},
@@ -59,9 +59,9 @@ def drift_report(context: dg.AssetExecutionContext, trader_home: TraderHome, ref
 def champion_challenger(context: dg.AssetExecutionContext, trader_home: TraderHome, feature_frame: pd.DataFrame,
                         direction_train: pd.DataFrame, entry_train: pd.DataFrame, entry_labels: pd.DataFrame,
                         pm_search: dict, price_plan: PricePlan) -> dg.Output[dict]:
-    return stage_output(stage.challenger_stage(ctx=trader_home.context(context.partition_key), features=feature_frame,
-                                               direction_train=direction_train, entry_train=entry_train,
-                                               entry_labels=entry_labels, pm_doc=pm_search, price_plan=price_plan))
+    return stage_output(stages.challenger_stage(ctx=trader_home.context(context.partition_key), features=feature_frame,
+                                                direction_train=direction_train, entry_train=entry_train,
+                                                entry_labels=entry_labels, pm_doc=pm_search, price_plan=price_plan))
 
 
 @dg.asset(**MONITORING, kinds={"python", "markdown"},
@@ -69,9 +69,9 @@ def champion_challenger(context: dg.AssetExecutionContext, trader_home: TraderHo
                       "challenger decision, with plots, as markdown in the UI and monitoring/monitoring_report.md.")
 def monitoring_report(context: dg.AssetExecutionContext, trader_home: TraderHome, shadow_scoring: dict,
                       drift_report: dict, champion_challenger: dict) -> dg.Output[dict]:
-    return stage_output(stage.monitoring_report_stage(ctx=trader_home.context(context.partition_key),
-                                                      shadow=shadow_scoring, drift=drift_report,
-                                                      challenger=champion_challenger))
+    return stage_output(stages.monitoring_report_stage(ctx=trader_home.context(context.partition_key),
+                                                       shadow=shadow_scoring, drift=drift_report,
+                                                       challenger=champion_challenger))
 
 
 MONITORING_ASSETS = [reference_profile, shadow_scoring, drift_report, champion_challenger, monitoring_report]

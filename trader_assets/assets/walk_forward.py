@@ -8,7 +8,7 @@ import dagster as dg
 
 from trader_assets.metadata import stage_materialization
 from trader_assets.resources import TraderHome
-from trader_core.stages.walk_forward import walk_forward_report_stage
+from trader_core import stages
 
 WALK_FORWARD_GROUP = "walk_forward"
 
@@ -18,7 +18,7 @@ WALK_FORWARD_GROUP = "walk_forward"
                       "start traded it (shadow trades with costs), beside a first champion frozen (train once) and "
                       "no trading; the gate, decision, promotion and drift of every retrain; stitched equity curves.")
 def walk_forward_report(trader_home: TraderHome) -> dg.MaterializeResult:
-    return stage_materialization(walk_forward_report_stage(home=trader_home.path))
+    return stage_materialization(stages.walk_forward_report_stage(home=trader_home.path))
 
 
 WALK_FORWARD_ASSETS = [walk_forward_report]

@@ -6,10 +6,10 @@ from trader_assets.assets.market import split_manifest
 from trader_assets.checks.results import result
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
+from trader_core import stages
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.contracts.versions import TRAINING_SPLITS
 from trader_core.splits import sealed_boundaries
-from trader_core.stages import read_split_lock
 
 
 @dg.asset_check(asset=split_manifest, blocking=True, partitions_def=runs_partitions,
@@ -32,7 +32,7 @@ def split_order_and_embargo(split_manifest: dict) -> dg.AssetCheckResult:
                 description="Locked validation contract: the sealed boundaries equal the run's split lock.")
 def split_locked_unchanged(context: dg.AssetCheckExecutionContext, trader_home: TraderHome,
                            split_manifest: dict) -> dg.AssetCheckResult:
-    lock = read_split_lock(trader_home.run_dir(context.partition_key))
+    lock = stages.read_split_lock(trader_home.run_dir(context.partition_key))
     current = sealed_boundaries(split_manifest)
     if lock is None:
         return result(False, reason="no split lock written for this run", current=current)

@@ -22,7 +22,7 @@ Non-finite features raise DataContractError naming the feature.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ import pandas as pd
 from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.versions import EVAL_SPLITS, TUNE_SPLIT
 from trader_core.errors import DataContractError
-from trader_core.experiments.param_checks import check_count, check_families, check_fractions, check_values
+from trader_core.experiments.entry_probes_params import ConditionalEntryParams, EntryMaeParams
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
     NAN_SCORE,
@@ -60,49 +60,6 @@ CONDITIONAL_TREE_RANDOM_STATE = 31
 #: Per-split metrics carried into the candidate table as ``<split>_<metric>``.
 CARRIED = ("row_count", "positive_rate", "auc", "brier", "constant_brier", "brier_beats_constant", "top_rows",
            "top_target_rate", "all_actual_edge_bps", "top_actual_edge_bps", "top_edge_lift_bps")
-
-
-# --- params --------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class EntryMaeParams:
-    """Defaults (docs/experiments.md, "Entry MAE diagnostic")."""
-
-    max_mae_bps: tuple[float, ...] = (4.0, 6.0, 8.0, 12.0)
-    min_opportunity_bps: tuple[float, ...] = (6.0, 12.0, 20.0)
-    families: tuple[str, ...] = ("linear",)
-    top_fractions: tuple[float, ...] = (0.10,)
-    max_train_rows: int = 0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "max_mae_bps", check_values("max_mae_bps", self.max_mae_bps, low=0.0))
-        object.__setattr__(self, "min_opportunity_bps", check_values("min_opportunity_bps", self.min_opportunity_bps))
-        object.__setattr__(self, "families", check_families("families", self.families))
-        object.__setattr__(self, "top_fractions", check_fractions("top_fractions", self.top_fractions))
-        check_count("max_train_rows", self.max_train_rows)
-
-
-@dataclass(frozen=True)
-class ConditionalEntryParams:
-    """Defaults (docs/experiments.md, "Conditional entry probe")."""
-
-    condition_opportunity_bps: tuple[float, ...] = (6.0, 12.0, 20.0, 40.0, 60.0)
-    target_edge_bps: tuple[float, ...] = (0.0, 3.0)
-    families: tuple[str, ...] = ("linear", "tree")
-    top_fractions: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10)
-    max_train_rows: int = 0
-    min_train_rows: int = 1000
-    min_eval_rows: int = 500
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "condition_opportunity_bps",
-                           check_values("condition_opportunity_bps", self.condition_opportunity_bps))
-        object.__setattr__(self, "target_edge_bps", check_values("target_edge_bps", self.target_edge_bps))
-        object.__setattr__(self, "families", check_families("families", self.families))
-        object.__setattr__(self, "top_fractions", check_fractions("top_fractions", self.top_fractions))
-        check_count("max_train_rows", self.max_train_rows)
-        check_count("min_train_rows", self.min_train_rows, 1)
-        check_count("min_eval_rows", self.min_eval_rows, 1)
 
 
 # --- shared core ---------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from trader_core.contracts.versions import (
     TRAINING_SPLITS,
     TUNE_SPLIT,
 )
-from trader_core.errors import ConfigError
+from trader_core.experiments.entry_screens_params import FeatureScreenParams, PairScreenParams
 from trader_core.experiments.plan_grid import pivot_by_split
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
@@ -71,31 +71,6 @@ def screen_edge_column(ds: pd.DataFrame, side: str) -> str:
         raise ValueError(f"entry dataset: missing {column!r}; the screens use the actual price-plan edge and never "
                          f"{side.lower()}_expected_net_edge_bps")
     return column
-
-
-def _min_count(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{name}: must be an integer >= 1, got {value!r}")
-
-
-@dataclass(frozen=True)
-class FeatureScreenParams:
-    min_bucket_rows: int = 300
-
-    def __post_init__(self) -> None:
-        _min_count("min_bucket_rows", self.min_bucket_rows)
-
-
-@dataclass(frozen=True)
-class PairScreenParams:
-    min_seed_rows: int = 300
-    min_pair_rows: int = 150
-    max_seed_conditions_per_side: int = 32
-    max_buckets_per_feature: int = 2
-
-    def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            _min_count(name, value)
 
 
 # ----------------------------------------------------------------------------------------- buckets

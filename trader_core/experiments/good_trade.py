@@ -23,7 +23,7 @@ min avg edge > 0 and min AUC >= 0.56; NO_MODEL_ROWS when no side could be fitted
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -31,9 +31,8 @@ import pandas as pd
 
 from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.versions import EVAL_SPLITS, TRAINING_SPLITS, TUNE_SPLIT
-from trader_core.errors import ConfigError
 from trader_core.experiments.entry_probes import SIDES
-from trader_core.experiments.param_checks import check_count, check_fractions
+from trader_core.experiments.good_trade_params import GoodTradeParams
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
     NAN_SCORE,
@@ -58,24 +57,6 @@ PROMISING_TREE_STRUCTURE = "PROMISING_TREE_STRUCTURE"
 NO_STABLE_TREE_STRUCTURE = "NO_STABLE_TREE_STRUCTURE"
 NO_MODEL_ROWS = "NO_MODEL_ROWS"
 NO_TOP10_ROWS = "NO_TOP10_ROWS"
-
-
-@dataclass(frozen=True)
-class GoodTradeParams:
-    """Defaults (docs/experiments.md, "Good-trade structure")."""
-
-    min_good_edge_bps: float = 3.0
-    bad_edge_bps: float = -3.0
-    top_fractions: tuple[float, ...] = (0.01, 0.05, 0.10)
-    min_auc_rows: int = 1000
-
-    def __post_init__(self) -> None:
-        for name in ("min_good_edge_bps", "bad_edge_bps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ConfigError(f"{name}: expected a finite number, got {value!r}")
-        object.__setattr__(self, "top_fractions", check_fractions("top_fractions", self.top_fractions))
-        check_count("min_auc_rows", self.min_auc_rows, 2)
 
 
 def side_frame(dataset: pd.DataFrame, side: str, min_good_edge_bps: float, bad_edge_bps: float) -> pd.DataFrame:

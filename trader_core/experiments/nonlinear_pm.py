@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,8 @@ import pandas as pd
 from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import EVAL_SPLITS, LATEST_STRESS_SPLIT, TUNE_SPLIT, VALIDATION_LOCKED_SPLIT
-from trader_core.errors import ConfigError, DataContractError
+from trader_core.errors import DataContractError
+from trader_core.experiments.nonlinear_pm_params import NonlinearPmParams
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
     ExperimentOutput,
@@ -59,8 +60,6 @@ from trader_core.pm.metrics import trade_metrics
 from trader_core.pm.simulate import PreparedFrame, simulate_trades
 from trader_core.report import jsonable, markdown_table
 
-MODES = ("direction_entry_tree", "entry_tree_only")
-ENTRY_FILTERS = ("direction_label", "side_opportunity")
 PROMISING = "PROMISING_DIAGNOSTIC_ONLY"
 NO_EDGE = "NO_STABLE_NONLINEAR_PM_EDGE"
 MIN_VIABLE_TRADES = 80
@@ -82,31 +81,6 @@ EXPANDED_GRID: dict[str, tuple[float, ...]] = {
     "min_expected_edge_bps": (-5.0, 0.0, 3.0, 5.0, 8.0),
     "min_direction_margin": (0.00, 0.01, 0.02, 0.05),
 }
-
-
-@dataclass(frozen=True)
-class NonlinearPmParams:
-    """Defaults (docs/experiments.md, "Nonlinear PM probe")."""
-
-    probe_mode: str = "direction_entry_tree"
-    entry_train_filter: str = "direction_label"
-    entry_opportunity_bps: float = 40.0
-    min_fit_rows: int = 1000
-
-    def __post_init__(self) -> None:
-        if self.probe_mode not in MODES:
-            raise ConfigError(f"probe_mode: expected one of {MODES}, got {self.probe_mode!r}")
-        if self.entry_train_filter not in ENTRY_FILTERS:
-            raise ConfigError(f"entry_train_filter: expected one of {ENTRY_FILTERS}, got {self.entry_train_filter!r}")
-        bps = self.entry_opportunity_bps
-        if isinstance(bps, bool) or not isinstance(bps, (int, float)) or not math.isfinite(bps):
-            raise ConfigError(f"entry_opportunity_bps: expected a finite number, got {bps!r}")
-        if isinstance(self.min_fit_rows, bool) or not isinstance(self.min_fit_rows, int) or self.min_fit_rows < 2:
-            raise ConfigError(f"min_fit_rows: expected an integer >= 2, got {self.min_fit_rows!r}")
-
-    @property
-    def stem(self) -> str:
-        return "nonlinear_pm_probe" + ("" if self.probe_mode == "direction_entry_tree" else f"_{self.probe_mode}")
 
 
 def expanded_threshold_candidates() -> list[dict[str, float]]:

@@ -17,7 +17,7 @@ beats market_only on both validation_locked and latest_stress.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, Callable
 
 import numpy as np
@@ -25,7 +25,7 @@ import pandas as pd
 
 from trader_core.contracts.features import FEATURE_ORDER, sha256_json
 from trader_core.contracts.versions import FIT_SPLIT, SEALED_SPLITS, TRAINING_SPLITS
-from trader_core.errors import ConfigError, DataContractError
+from trader_core.errors import DataContractError
 from trader_core.experiments.ofi_features import (
     NORMALIZATION,
     OFI_FEATURES,
@@ -33,6 +33,7 @@ from trader_core.experiments.ofi_features import (
     ofi_feature_frame,
     ofi_feature_schema,
 )
+from trader_core.experiments.ofi_params import OfiParams
 from trader_core.experiments.toolkit import DIAGNOSTIC_ONLY, ExperimentOutput, finite_matrix, fit_classifier
 from trader_core.experiments.toolkit import fit_regressor, positive_proba, require_columns
 from trader_core.io import frame_hash
@@ -51,27 +52,6 @@ FEATURE_SETS = {"market_only": FEATURE_ORDER, "market_plus_ofi": FEATURE_ORDER +
 DIRECTION_TARGETS = ("long_target", "short_target", "neutral_target")
 ENTRY_COLUMNS = ("long_entry_target", "short_entry_target", "long_actual_plan_net_edge_bps",
                  "short_actual_plan_net_edge_bps")
-
-
-@dataclass(frozen=True)
-class OfiParams:
-    """Defaults (docs/experiments.md, "OFI experiment"): LogisticRegression(max_iter=500), HuberRegressor(0.001, 1.35, 500), no row cap."""
-
-    max_rows_per_split: int = 0  # 0 = all rows; else the last N rows of each split by event_time
-    logistic_max_iter: int = 500
-    huber_alpha: float = 0.001
-    huber_epsilon: float = 1.35
-    huber_max_iter: int = 500
-
-    def __post_init__(self) -> None:
-        for name, low in (("max_rows_per_split", 0), ("logistic_max_iter", 1), ("huber_max_iter", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigError(f"ofi.{name}: expected an integer >= {low}, got {value!r}")
-        if not self.huber_alpha >= 0:
-            raise ConfigError(f"ofi.huber_alpha: must be >= 0, got {self.huber_alpha}")
-        if not self.huber_epsilon > 1.0:
-            raise ConfigError(f"ofi.huber_epsilon: must be > 1, got {self.huber_epsilon}")
 
 
 # ---------------------------------------------------------------------------------------------- datasets

@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 
 from trader_core.errors import ConfigError
-from trader_core.experiments.toolkit import FAMILIES
+
+#: The model families of ``toolkit.fit_classifier`` and ``toolkit.fit_regressor``, declared here so that the params
+#: modules check them without loading the model libraries (docs/layers.md, "Lazy imports").
+FAMILIES = ("linear", "tree")
 
 
 def check_values(field: str, values: Iterable[Any], *, low: float = -math.inf, high: float = math.inf,

@@ -30,11 +30,11 @@ from sklearn.preprocessing import StandardScaler
 from trader_core import io
 from trader_core.contracts.versions import EVAL_SPLITS, FIT_SPLIT
 from trader_core.errors import DataContractError
+from trader_core.experiments.param_checks import FAMILIES
 from trader_core.models.huber import FastHuberRegressor
 
 DIAGNOSTIC_ONLY = "diagnostic_only_not_exported"
 NAN_SCORE = -999.0
-FAMILIES = ("linear", "tree")
 
 #: Tree settings of the original modules (docs/experiments.md, "Shared toolkit"); ``random_state`` varies per use.
 TREE_CLASSIFIER = dict(max_iter=120, learning_rate=0.04, max_leaf_nodes=31, l2_regularization=0.02,

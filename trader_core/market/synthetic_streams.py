@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import lfilter
 
 # Component ids of the random streams (never renumber: it would change every generated market).
 M_REGIME, M_FACTOR = 0, 1
@@ -28,6 +27,8 @@ def symbol_stream(seed: int, symbol: str, component: int) -> np.random.Generator
 
 def ema(x: np.ndarray, tau: float, initial: float | None = None) -> np.ndarray:
     """Causal exponential moving average ``y_t = a x_t + (1 - a) y_{t-1}``, ``a = 1 - exp(-1/tau)``."""
+    from scipy.signal import lfilter  # lazy import (docs/layers.md)
+
     a = 1.0 - math.exp(-1.0 / tau)
     y0 = x[0] if initial is None else initial
     y, _ = lfilter([a], [1.0, -(1.0 - a)], x, zi=[(1.0 - a) * y0])
@@ -36,6 +37,8 @@ def ema(x: np.ndarray, tau: float, initial: float | None = None) -> np.ndarray:
 
 def ar1(shocks: np.ndarray, phi: float) -> np.ndarray:
     """Unit-variance stationary AR(1) from iid N(0,1) shocks (the first shock is the stationary start)."""
+    from scipy.signal import lfilter  # lazy import (docs/layers.md)
+
     u = shocks * math.sqrt(1.0 - phi * phi)
     u[0] = shocks[0]
     return lfilter([1.0], [1.0, -phi], u)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnxruntime as ort
 import pandas as pd
 
 from trader_core.contracts.features import FEATURE_ORDER
@@ -15,11 +14,16 @@ from trader_core.contracts.models import (MODEL_OUTPUTS, ONNX_INPUT_NAME, ONNX_O
 from trader_core.contracts.versions import TUNE_SPLIT
 from trader_core.models.metrics import beats_baseline
 
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
 #: float32 machine epsilon (2**-23): one float32 rounding moves a value v by at most EPS32 / 2 * |v|.
 EPS32 = float(np.finfo(np.float32).eps)
 
 
 def _session(path: Path) -> ort.InferenceSession:
+    import onnxruntime as ort  # lazy import (docs/layers.md)
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

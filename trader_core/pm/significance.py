@@ -62,7 +62,7 @@ def required_statistic(looks: int, min_statistic: float = MIN_STATISTIC) -> floa
 def _block_length(x: np.ndarray) -> float:
     """Politis-White length for the stationary bootstrap, in [1, n/2]; 1 (independent draws) below
     ``MIN_BLOCK_ESTIMATE_TRADES`` trades or a constant stretch, where the estimator has nothing to work with."""
-    from arch.bootstrap import optimal_block_length
+    from arch.bootstrap import optimal_block_length  # lazy import (docs/layers.md)
 
     if len(x) < MIN_BLOCK_ESTIMATE_TRADES:
         return 1.0
@@ -74,7 +74,7 @@ def _block_length(x: np.ndarray) -> float:
 def edge_significance(edges: np.ndarray, *, looks: int = 1, reps: int = BOOTSTRAP_REPS,
                       seed: int = BOOTSTRAP_SEED) -> EdgeSignificance:
     """Significance of the mean of ``edges`` (per-trade net edge, bps, in time order), deflated for ``looks``."""
-    from arch.bootstrap import StationaryBootstrap
+    from arch.bootstrap import StationaryBootstrap  # lazy import (docs/layers.md)
 
     x = np.asarray(edges, dtype=np.float64)
     n = len(x)
