@@ -171,7 +171,7 @@ def log_rows(keys: list[str]) -> pd.DataFrame:
     strings = {c.name: "x" for c in PERP_DECISION_LOG.columns if c.kind == "str"}
     floats = {c.name: 0.5 for c in PERP_DECISION_LOG.columns if c.kind == "float"}
     rows = pd.DataFrame({**strings, **floats, "decision_key": keys, "decision_time": t, "data_time": t,
-                         "side": "NONE", "considered_side": "LONG", "data_quality_flag": "OK",
+                         "side": "NONE", "considered_side": "LONG", "arm": "champion", "data_quality_flag": "OK",
                          "max_hold_minutes": np.int64(45)}, index=range(n))
     return rows[PERP_DECISION_LOG.names]
 

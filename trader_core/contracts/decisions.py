@@ -14,6 +14,8 @@ from trader_core.contracts.table import Column, TableContract, names, select
 
 #: Sides of a perp decision; NONE is "no trade".
 DECISION_SIDES = ("LONG", "SHORT", "NONE")
+#: Who made a decision: the line's champion, or its canary release on the share of decisions sent to it.
+ARMS = ("champion", "canary")
 
 DECISION_KEY_COLUMNS: tuple[Column, ...] = (
     Column("decision_key", "str",
@@ -22,6 +24,7 @@ DECISION_KEY_COLUMNS: tuple[Column, ...] = (
     Column("release_run_id", "str", description="the training run of that release"),
     Column("line", "str", description="model line whose champion the release was"),
     Column("strategy", "str", description="strategy plug-in of the line"),
+    Column("arm", "str", values=ARMS, description="champion, or canary: the decision was sent to the line's canary"),
     Column("decision_time", "timestamp", "UTC", description="the time asked for (--at, the synthetic window end, "
                                                             "or the clock)"),
     Column("data_time", "timestamp", "UTC", description="open of the decision minute: the newest bar closed by "
@@ -69,3 +72,28 @@ PERP_DECISION_LOG = TableContract(
     key=("decision_key",),
 )
 DECISION_KEY = names(DECISION_KEY_COLUMNS)
+
+DECISION_OUTCOME_COLUMNS: tuple[Column, ...] = (
+    Column("decision_key", "str", description="the logged decision"),
+    Column("release", "str", description="release version that decided"),
+    Column("arm", "str", values=ARMS, description="the decision's arm"),
+    select(SAMPLE_KEY_COLUMNS, "symbol")[0],
+    Column("data_time", "timestamp", "UTC", description="the decision's data time"),
+    Column("traded", "bool", description="the decision opened a trade (perp: a side; butterfly: the AI track)"),
+    Column("predicted", "float", nullable=True,
+           description="what the model expected: perp expected_edge_bps, butterfly expected_roi (null: not scored)"),
+    Column("predicted_prob", "float", low=0.0, high=1.0, nullable=True,
+           description="the model's probability that the decision succeeds (perp: entry probability of the "
+                       "considered side; butterfly: P(ROI >= 5 %), the good and excellent classes)"),
+    Column("resolved", "bool", description="the outcome is known: its horizon ended on the newest data"),
+    Column("realized", "float", nullable=True,
+           description="what happened, in the unit of predicted (perp: the plan's net edge bps on the considered "
+                       "side; butterfly: ROI); null until resolved"),
+)
+
+DECISION_OUTCOMES = TableContract(
+    name="decision_outcomes",
+    description="Realized outcomes of logged decisions, one row per decision key (docs/decide.md).",
+    columns=DECISION_OUTCOME_COLUMNS,
+    key=("decision_key",),
+)

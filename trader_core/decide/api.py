@@ -68,6 +68,7 @@ def decide(*, line: str | None = None, request: DecisionRequest = DecisionReques
     champion = champion_of(line, home)
     decider = decider_of(strategy_named(champion.manifest.get("strategy", release.DEFAULT_STRATEGY)))
     rows = decider.decide(champion, request)
+    rows.insert(rows.columns.get_loc("strategy") + 1, "arm", "champion")
     rows.insert(0, "decision_key", decision_keys(rows))
     decider.contract.validate(rows, extra_ok=False)
     appended = (decision_log.append_decisions(decision_log.log_path(champion.line, home), rows, decider.contract)

@@ -78,6 +78,11 @@ class Decider(ABC):
     def render(self, rows: pd.DataFrame) -> list[str]:
         """Lines for the CLI, one block per decision."""
 
+    @abstractmethod
+    def outcomes(self, champion: Champion, rows: pd.DataFrame, *, home: Path) -> pd.DataFrame:
+        """Realized outcomes of logged ``rows`` of this decider's log (``DECISION_OUTCOMES``, one row each), read
+        from the newest data of the champion's source; a decision whose horizon has not ended is unresolved."""
+
 
 def decision_keys(rows: pd.DataFrame) -> np.ndarray:
     """``decision_key`` per row: the same line, release, symbol and data minute give the same key."""

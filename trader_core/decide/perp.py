@@ -10,6 +10,8 @@ scored: no trade, blocked by ``data_quality_flag``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -18,7 +20,7 @@ from trader_core.config_mapping import from_mapping
 from trader_core.contracts.decisions import PERP_DECISION_LOG
 from trader_core.contracts.features import trainable_quality
 from trader_core.contracts.models import DIRECTION, ENTRY, RISK
-from trader_core.decide.base import Champion, Decider, DecisionRequest
+from trader_core.decide.base import Champion, Decider, DecisionRefused, DecisionRequest
 from trader_core.decide.perp_data import decision_minute
 from trader_core.labels.price_plan import plan_prices
 from trader_core.monitoring.shadow import Bundle, bundle_predictions
@@ -59,7 +61,7 @@ class PerpDecider(Decider):
         out["max_hold_minutes"] = np.int64(bundle.price_plan.max_hold_minutes)
         out["price_plan_id"] = bundle.price_plan.price_plan_id
         out["pm_config_hash"] = bundle.pm_config.config_hash
-        return out[[c for c in self.contract.names if c != "decision_key"]]
+        return out[[c for c in self.contract.names if c not in ("decision_key", "arm")]]
 
     @staticmethod
     def _score(out: pd.DataFrame, rows: pd.DataFrame, bundle: Bundle) -> None:
@@ -71,6 +73,9 @@ class PerpDecider(Decider):
         decided = decided.set_index("sample_id").loc[rows["sample_id"]]
         for name in decided.columns:
             out.loc[rows.index, name] = decided[name].to_numpy()
+
+    def outcomes(self, champion: Champion, rows: pd.DataFrame, *, home: Path) -> pd.DataFrame:
+        raise DecisionRefused("realized outcomes of perp decisions are not built yet")
 
     def render(self, rows: pd.DataFrame) -> list[str]:
         return [line for row in rows.to_dict("records") for line in _render_row(row)]
