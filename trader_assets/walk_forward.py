@@ -105,8 +105,8 @@ def _execute(instance: dg.DagsterInstance, defs: dg.Definitions, request: dg.Run
     row, _ = month_row(home, key[len(PERP.retrain_prefix):], first=None)
     echo(f"{key}: {'succeeded' if result.success else 'stopped by its gates'} in {time.monotonic() - began:.0f} s; "
          f"champion at start {row['champion_at_start'] or 'none'} traded {row['loop_trades']} trades, "
-         f"{row['loop_edge_bps']:+.1f} bps; gate {row['gate']}; {row['decision']}"
-         + (f"; promoted {row['promoted']}" if row["promoted"] else ""))
+         f"{row['loop_edge_bps']:+.1f} bps; gate {row['gate']}; challenger vs champion {row['decision']}; "
+         + (f"promoted {row['promoted']}" if row["promoted"] else "not promoted"))
     return key
 
 

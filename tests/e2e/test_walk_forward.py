@@ -9,6 +9,7 @@ signal: nothing is promoted, nothing is traded, every month's gate says why. A r
 from __future__ import annotations
 
 import hashlib
+import re
 
 import dagster as dg
 import pandas as pd
@@ -79,13 +80,16 @@ def test_c_no_signal_promotes_nothing_trades_nothing_and_a_rerun_launches_nothin
     assert summary["loop_trades"] == summary["train_once_trades"] == 0 and trades.empty
     assert (months["gate"] == "FAIL").all()
     assert months["gate_reasons"].str.contains("not_significant|below").all()  # every month says why
-    for row in months.itertuples():
-        assert f"- **{row.month}**: gate FAIL: {row.gate_reasons};" in report
+    first_walk = capsys.readouterr().out
+    for row in months.itertuples():  # the champion comparison is not read as a promotion when the gate failed
+        assert (f"- **{row.month}**: gate FAIL: {row.gate_reasons}; challenger vs champion {row.decision}: "
+                in report)
+        assert re.search(rf"retrain-{row.month}: .*; gate FAIL; challenger vs champion {row.decision}; not promoted$",
+                         first_walk, re.M)
 
     before = _hashes(home)
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
         runs_before = len(instance.get_runs())
-    capsys.readouterr()
     walk(home, "--from", "2026-01", "--to", "2026-02", "--signal", "0")
     assert "nothing new" in capsys.readouterr().out
     assert _hashes(home) == before  # landing, runs, report: nothing rewritten

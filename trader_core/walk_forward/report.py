@@ -48,9 +48,11 @@ def report_text(plan: WalkForwardPlan, record: WalkForwardRecord, figures: dict[
         f"Promotions: {figures['promotions']}; months traded by a champion: {figures['months_with_champion']}.", "",
         png_markdown(plot, "stitched equity curves"), "",
         "## Month by month", "", markdown_table(months.astype(object).where(months.notna(), "-"), TABLE_COLUMNS) if len(months) else "(no month has run yet)", "",
-        "## Gate and decision reasons", "",
+        "## Gate and champion-comparison reasons", "",
+        "The comparison with the champion (`decision`) only ranks the challenger; a release needs the gate to pass "
+        "as well (`promoted`).", "",
     ]
     for row in months.itertuples():
         lines.append(f"- **{row.month}**: gate {row.gate}: {row.gate_reasons or 'passed'}; "
-                     f"{row.decision}: {row.decision_reasons or '-'}")
+                     f"challenger vs champion {row.decision}: {row.decision_reasons or '-'}")
     return "\n".join(lines) + "\n"
