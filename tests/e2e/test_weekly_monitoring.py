@@ -75,3 +75,7 @@ def test_the_weekly_job_reports_the_realized_outcomes(decided):
     assert doc["lines"][line]["arm_comparison"] is None and doc["warnings"] == []
     assert (folder / "report.md").read_text().startswith("# Weekly decision monitoring, 2026-01-08")
     assert (folder / "deciles.png").stat().st_size > 0
+    # the CLI runs the same stage; a one-day window ending at AT holds none of the three decisions
+    assert cli.main(["weekly-report", "--at", AT, "--window-days", "1"]) == 0
+    doc = json.loads((folder / "report.json").read_text())
+    assert doc["lines"] == {} and doc["skipped"] == {line: "no decisions in the window"}
