@@ -23,8 +23,8 @@ CHECK_NAMES = {REALIZED_EDGE_NEGATIVE: "weekly_realized_edge_not_negative",
 
 
 class WeeklyReportConfig(dg.Config):
-    at: str | None = pydantic.Field(default=None, description="report time (ISO, UTC when naive); default: now (the "
-                                                          "schedule passes its tick)")
+    at: str | None = pydantic.Field(default=None, description="report time (ISO, UTC when naive); default: now "
+                                                              "(the schedule passes its tick)")
     window_days: int = pydantic.Field(default=DEFAULT_WINDOW_DAYS, description="decisions of this many days before it")
 
 
