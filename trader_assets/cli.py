@@ -25,6 +25,9 @@
     trader decide [--line LINE] [--at ISO-TIME] [--max-age DURATION]
                                 the line's champion decides on the newest data (perp lines; butterfly decisions
                                 are not built yet); every decision is appended to decisions/<line>.parquet
+    trader weekly-report [--at ISO-TIME] [--window-days N]
+                                every line's decisions of the last N (30) days joined with their realized
+                                outcomes: monitoring/weekly/<date>/report.md (what the Monday schedule runs)
     trader ui [--port N]        start the Dagster UI on 127.0.0.1 with the project-local DAGSTER_HOME
 
 A new run id creates its partition and run spec; an existing one reuses its stored spec, and any flag
@@ -51,6 +54,7 @@ from trader_core import layout, release, runs
 from trader_core.config import SOURCE_KINDS, STRATEGIES, RunSpec
 from trader_core.config_mapping import merge_sections, read_json_object
 from trader_core.errors import ConfigError, TraderError
+from trader_core.monitoring.decision_bounds import DEFAULT_WINDOW_DAYS
 from trader_core.registration import default_sections, new_spec, register_run, stored_sections
 from trader_core.strategies import strategy_named
 
@@ -263,6 +267,15 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_weekly_report(args: argparse.Namespace) -> int:
+    """The weekly decision report, as the Monday schedule's asset makes it (one stage)."""
+    from trader_core import stages
+
+    result = stages.weekly_report_stage(home=layout.trader_home(), at=args.at, window_days=args.window_days)
+    print("\n".join((*result.notes, *(f"WARN {line}" for line in result.warnings))))
+    return 0
+
+
 def _symbols(args: argparse.Namespace, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(s.strip() for s in args.symbols.split(",") if s.strip()) if args.symbols else default
 
@@ -452,6 +465,12 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--max-age", help="refuse data whose newest bar closed longer ago than this before the "
                                           "decision time (90s, 5min, 2h, 3d; default 5min)")
     decide.set_defaults(func=cmd_decide)
+    weekly = sub.add_parser("weekly-report", help="every line's decisions of the last days joined with their realized "
+                                                  "outcomes (the weekly monitoring report)")
+    weekly.add_argument("--at", help="report time (ISO, UTC when naive; default now)")
+    weekly.add_argument("--window-days", type=int, default=DEFAULT_WINDOW_DAYS,
+                        help=f"decisions of this many days before it ({DEFAULT_WINDOW_DAYS})")
+    weekly.set_defaults(func=cmd_weekly_report)
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from trader_assets.assets.butterfly import BUTTERFLY_ASSETS, BUTTERFLY_CHECKS
+from trader_assets.assets.decisions import DECISION_ASSETS
 from trader_assets.assets.experiments import EXPERIMENT_ASSETS
 from trader_assets.assets.features import feature_frame
 from trader_assets.assets.labels import LABEL_ASSETS
@@ -33,7 +34,8 @@ def with_column_schema(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 ASSETS = dg.map_asset_specs(with_column_schema, [
     raw_market, replay_1m, split_manifest, feature_frame, *LABEL_ASSETS, *MODEL_GROUP_ASSETS, *TRADING_ASSETS,
-    *MONITORING_ASSETS, *EXPERIMENT_ASSETS, *BUTTERFLY_ASSETS, *WALK_FORWARD_ASSETS])
+    *MONITORING_ASSETS, *EXPERIMENT_ASSETS, *BUTTERFLY_ASSETS, *WALK_FORWARD_ASSETS,
+    *DECISION_ASSETS])
 
 # Both read $TRADER_HOME (default: data/ in the checkout) when they are used, not at import.
 RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager(), "fanout_io_manager": FanoutIOManager()}

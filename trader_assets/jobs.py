@@ -5,7 +5,8 @@ import dagster as dg
 EXPERIMENTS = dg.AssetSelection.groups("experiments")
 BUTTERFLY = dg.AssetSelection.groups("butterfly")
 WALK_FORWARD = dg.AssetSelection.groups("walk_forward")
-PERP = dg.AssetSelection.all() - BUTTERFLY - WALK_FORWARD
+DECISION_MONITORING = dg.AssetSelection.groups("decision_monitoring")
+PERP = dg.AssetSelection.all() - BUTTERFLY - WALK_FORWARD - DECISION_MONITORING
 
 retrain_job = dg.define_asset_job("retrain_job", selection=PERP - EXPERIMENTS,
                                   description="Perp strategy, market data to release: everything except the "
@@ -42,5 +43,10 @@ walk_forward_job = dg.define_asset_job("walk_forward_job", selection=WALK_FORWAR
                                       description="The walk-forward report of the home's retrain runs (run by "
                                                   "`trader walk-forward` after each walk).")
 
-JOBS = [walk_forward_job, retrain_job, everything_job, experiments_job, butterfly_job, market_job, features_job, labels_job, models_job, trading_job,
+weekly_monitoring_job = dg.define_asset_job("weekly_monitoring_job", selection=DECISION_MONITORING,
+                                           description="The weekly decision report: every line's decisions of the "
+                                                       "last 30 days joined with their realized outcomes "
+                                                       "(docs/decide.md, \"Weekly monitoring\").")
+
+JOBS = [walk_forward_job, weekly_monitoring_job, retrain_job, everything_job, experiments_job, butterfly_job, market_job, features_job, labels_job, models_job, trading_job,
         monitoring_job]

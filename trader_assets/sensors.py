@@ -1,10 +1,12 @@
-"""Monthly retraining as data lands: a sensor on the landing folder and a monthly schedule as safety net."""
+"""Monthly retraining as data lands: a sensor on the landing folder and a monthly schedule as safety net; the
+weekly decision report on Mondays."""
 
 import json
 
 import dagster as dg
 
-from trader_assets.jobs import butterfly_job, retrain_job
+from trader_assets.assets.decisions import WEEKLY_REPORT
+from trader_assets.jobs import butterfly_job, retrain_job, weekly_monitoring_job
 from trader_assets.partitions import RUNS_PARTITION_NAME, runs_partitions
 from trader_core.errors import ConfigError
 from trader_core.layout import trader_home
@@ -62,5 +64,16 @@ def monthly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
                          tags={"trader/trigger": "monthly-schedule"})
 
 
+@dg.schedule(job=weekly_monitoring_job, cron_schedule="0 9 * * 1", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="Mondays 09:00 UTC: the weekly decision report of every line (its decisions of the last 30 "
+                         "days joined with their realized outcomes), as of the tick.")
+def weekly_monitoring_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    tick = context.scheduled_execution_time
+    at = tick.isoformat() if tick else None
+    return dg.RunRequest(run_key=f"weekly-{at}" if at else None, tags={"trader/trigger": "weekly-schedule"},
+                         run_config={"ops": {WEEKLY_REPORT: {"config": {"at": at}}}})
+
+
 SENSORS = [landed_month_sensor]
-SCHEDULES = [monthly_retrain_schedule]
+SCHEDULES = [monthly_retrain_schedule, weekly_monitoring_schedule]

@@ -22,7 +22,8 @@ def write_spec(home: Path, data: dict) -> RunSpec:
 
 #: Everything up to the models: an 8-day run is too short for a meaningful backtest (see tests/e2e).
 UP_TO_MODELS = dg.AssetSelection.all() - dg.AssetSelection.groups("trading", "release", "monitoring", "experiments",
-                                                               "butterfly", "walk_forward")
+                                                               "butterfly", "walk_forward",
+                                                               "decision_monitoring")
 
 def materialize_run(home: Path, instance: dg.DagsterInstance, run_id: str, selection=UP_TO_MODELS):
     """Materialize ``selection`` of ``retrain_job`` for ``run_id`` with ``home`` as TRADER_HOME."""

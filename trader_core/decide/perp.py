@@ -20,8 +20,9 @@ from trader_core.config_mapping import from_mapping
 from trader_core.contracts.decisions import PERP_DECISION_LOG
 from trader_core.contracts.features import trainable_quality
 from trader_core.contracts.models import DIRECTION, ENTRY, RISK
-from trader_core.decide.base import Champion, Decider, DecisionRefused, DecisionRequest
+from trader_core.decide.base import Champion, Decider, DecisionRequest
 from trader_core.decide.perp_data import decision_minute
+from trader_core.decide.perp_outcomes import perp_outcomes
 from trader_core.labels.price_plan import plan_prices
 from trader_core.monitoring.shadow import Bundle, bundle_predictions
 from trader_core.pm.decision import HARD_CAP, LONG, MIN_SIZED_EDGE, NO_TRADE, PLANNED_RATIO, entry_decisions
@@ -75,7 +76,7 @@ class PerpDecider(Decider):
             out.loc[rows.index, name] = decided[name].to_numpy()
 
     def outcomes(self, champion: Champion, rows: pd.DataFrame, *, home: Path) -> pd.DataFrame:
-        raise DecisionRefused("realized outcomes of perp decisions are not built yet")
+        return perp_outcomes(champion, rows, home=home)
 
     def render(self, rows: pd.DataFrame) -> list[str]:
         return [line for row in rows.to_dict("records") for line in _render_row(row)]

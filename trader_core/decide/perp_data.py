@@ -21,7 +21,7 @@ import pandas as pd
 from trader_core.config import RunSpec
 from trader_core.decide.base import DecisionRefused, DecisionRequest
 from trader_core.features import HISTORY_ROWS, build_feature_frame
-from trader_core.market.sources import load_raw_market
+from trader_core.market.sources import RawTables, load_raw_market
 from trader_core.replay import build_replay
 
 MINUTE = pd.Timedelta(minutes=1)
@@ -50,7 +50,7 @@ def decision_minute(spec: RunSpec, request: DecisionRequest) -> DecisionMinute:
     """Read the source, refuse stale data or too little history, build the features of the decision minute."""
     when = decision_time(spec, request)
     end = when.floor("min")  # a bar that opens before this minute has closed by ``when``
-    raw = load_raw_market(spec if spec.source.kind == "synthetic" else replace(spec, start=None, end=None))
+    raw = newest_market(spec)
     newest = _newest_bars(raw["bars"], spec.symbols, end, when)
     _refuse_stale(newest, when, request.max_age)
     replay, _ = build_replay(raw, symbols=spec.symbols, start=newest.min() - REPLAY_SPAN, end=end,
@@ -63,6 +63,12 @@ def decision_minute(spec: RunSpec, request: DecisionRequest) -> DecisionMinute:
     order = {symbol: i for i, symbol in enumerate(spec.symbols)}
     rows = rows.sort_values("symbol", key=lambda s: s.map(order)).reset_index(drop=True)
     return DecisionMinute(when, rows)
+
+
+def newest_market(spec: RunSpec) -> RawTables:
+    """The raw tables of the run's source as they are now: the synthetic window regenerated, any other source
+    read whole (module docstring)."""
+    return load_raw_market(spec if spec.source.kind == "synthetic" else replace(spec, start=None, end=None))
 
 
 def _newest_bars(bars: pd.DataFrame, symbols: tuple[str, ...], end: pd.Timestamp, when: pd.Timestamp) -> pd.Series:

@@ -19,6 +19,7 @@ from typing import Any
 #: The stage functions re-exported here, by the stage module that defines them (the butterfly strategy's stages
 #: share names with the perp chain's: they are reached as ``stages.butterfly.<name>``).
 _EXPORTS = {
+    "decisions": ("weekly_report_stage",),
     "experiments": ("entry_train_experiment_stage", "nonlinear_pm_stage", "ofi_stage", "plan_search_stage",
                     "state_continue_stage"),
     "fanout": ("replay_slices_stage",),
