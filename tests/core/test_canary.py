@@ -2,6 +2,7 @@
 promote-canary and drop, their refusals, and the deterministic allocation of decisions between the two arms."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,11 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trader_assets import cli
-from trader_core import release
+from trader_core import release, runs
 from trader_core.config import ReleaseConfig, RunSpec
 from trader_core.config_mapping import from_mapping, to_mapping
+from trader_core.decide import Champion, DecisionRefused
 from trader_core.decide import canary as allocation
 from trader_core.errors import ConfigError
+from tests.core.test_release_lines import promote as stage_promote
+from tests.core.test_release_lines import spec as run_spec
 
 PASS = {"status": "PASS", "status_reasons": [], "metrics": {}}
 LINE = release.Line("majors", {"strategy": "perp", "name": "majors"})
@@ -49,6 +53,29 @@ def test_the_option_is_stored_only_when_used():
 def test_bad_option_values_are_refused(section, needle):
     with pytest.raises(ConfigError, match=needle.replace("(", r"\(").replace(")", r"\)")):
         from_mapping(RunSpec, {"run_id": "a", "release": section})
+
+
+def test_the_release_stage_promotes_a_run_as_canary_when_its_spec_says_so(tmp_path):
+    champ = stage_promote(tmp_path, run_spec("june"))
+    record = stage_promote(tmp_path, run_spec("july", release={"promote_as": "canary", "canary_share": 0.3}))
+    assert record["line"] == champ["line"] and record["canary_share"] == 0.3
+    assert release.champion(tmp_path, champ["line"])["version"] == champ["version"]
+    assert release.canary(tmp_path, champ["line"])["version"] == record["version"]
+    assert "canary_share" not in champ
+
+
+def test_show_names_the_role_of_the_runs_releases(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TRADER_HOME", str(tmp_path))
+    champ = stage_promote(tmp_path, run_spec("june"))
+    july = run_spec("july", release={"promote_as": "canary", "canary_share": 0.3})
+    record = stage_promote(tmp_path, july)
+    for spec in (run_spec("june"), july):  # the stage's stand-in files hold no readable spec
+        runs.spec_path(spec.run_id, tmp_path).unlink()
+        runs.save_new_spec(spec, tmp_path)
+    code, out, _ = run_cli(capsys, "show", "july")
+    assert code == 0 and f"release {record['version']} (line {record['line']}): canary 30%\n" in out
+    code, out, _ = run_cli(capsys, "show", "june")
+    assert code == 0 and f"release {champ['version']} (line {champ['line']}): champion\n" in out
 
 
 # ------------------------------------------------------------------------------------------------ pointers
@@ -174,3 +201,26 @@ def test_a_fifth_of_1000_distinct_decisions_go_to_a_20_percent_canary():
     assert abs(sent.mean() - 0.2) <= 0.02 and sent.sum() == 210
     many = draw("majors", ["BTC-USDT-PERP"] * 100_000, list(range(100_000)), 0.2).mean()
     assert abs(many - 0.2) <= 0.005, many
+
+
+def decided(version: str, minutes: list[int]) -> pd.DataFrame:
+    times = pd.Series(pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(minutes, unit="min"))
+    return pd.DataFrame({"release": version, "symbol": "BTC-USDT-PERP", "data_time": times,
+                         "sample_id": [f"BTC-USDT-PERP:{m}" for m in minutes], "side": version})
+
+
+def test_each_row_comes_from_its_arm_and_a_canary_missing_a_row_is_refused():
+    minutes = list(range(40))
+    sent = draw("majors", ["BTC-USDT-PERP"] * 40, minutes, 0.2)
+    assert 0 < sent.sum() < 40
+    canary = Champion("majors", "r0002-b", Path("r0002-b"), {})
+    rows, arm = allocation.allocate(decided("r0001-a", minutes), decided("r0002-b", minutes[::-1]), canary=canary,
+                                    share=0.2)
+    assert rows["sample_id"].tolist() == [f"BTC-USDT-PERP:{m}" for m in minutes]  # the champion's order
+    assert rows["release"].tolist() == np.where(sent, "r0002-b", "r0001-a").tolist()
+    assert arm.tolist() == np.where(sent, "canary", "champion").tolist()
+    first = minutes[int(np.argmax(sent))]  # the first decision sent to the canary
+    with pytest.raises(DecisionRefused, match=f"canary r0002-b has no decision for BTC-USDT-PERP:{first}, which the "
+                                              "allocation sends to it"):
+        allocation.allocate(decided("r0001-a", minutes), decided("r0002-b", [m for m in minutes if m != first]),
+                  canary=canary, share=0.2)

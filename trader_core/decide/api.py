@@ -94,7 +94,7 @@ def decide(*, line: str | None = None, request: DecisionRequest = DecisionReques
     if canary is not None:
         challenger, share = canary  # it decides the champion's decision time
         canary_rows = decider.decide(challenger, replace(request, at=rows["decision_time"].iloc[0]))
-        rows, arm = _allocate(rows, canary_rows, canary=challenger, share=share)
+        rows, arm = allocation.allocate(rows, canary_rows, canary=challenger, share=share)
     rows.insert(rows.columns.get_loc("strategy") + 1, "arm", arm)
     rows.insert(0, "decision_key", decision_keys(rows))
     decider.contract.validate(rows, extra_ok=False)
@@ -102,20 +102,3 @@ def decide(*, line: str | None = None, request: DecisionRequest = DecisionReques
                 if log else None)
     return Decisions(champion, rows, decider, appended, *(canary or (None, None)))
 
-
-def _allocate(champion_rows: pd.DataFrame, canary_rows: pd.DataFrame, *, canary: Champion,
-              share: float) -> tuple[pd.DataFrame, np.ndarray]:
-    """The champion's rows with those the allocation sends to the canary replaced by the canary's row of the same
-    decision (``sample_id``), and the arm of each; refused when the canary has no row for one of them."""
-    sent = allocation.to_canary(line=canary.line, symbols=champion_rows["symbol"],
-                                data_times=champion_rows["data_time"], share=share)
-    wanted = champion_rows.loc[sent, "sample_id"]
-    by_sample = canary_rows.set_index("sample_id", drop=False)
-    missing = wanted[~wanted.isin(by_sample.index)]
-    if len(missing):
-        raise DecisionRefused(f"canary {canary.version} has no decision for {missing.iloc[0]}, which the allocation "
-                              f"sends to it (its data differs from the champion's; `trader rollback --canary` drops "
-                              f"it)")
-    chosen = by_sample.loc[wanted.to_numpy()].set_axis(wanted.index)
-    rows = pd.concat([champion_rows.loc[~sent], chosen]).sort_index() if sent.any() else champion_rows
-    return rows, allocation.arms(sent)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from trader_core.contracts.features import sha256_json
+from trader_core.decide.base import Champion, DecisionRefused
 
 CHAMPION, CANARY = "champion", "canary"
 _BITS = 53
@@ -34,3 +35,21 @@ def to_canary(*, line: str, symbols: pd.Series, data_times: pd.Series, share: fl
 def arms(canary: np.ndarray) -> np.ndarray:
     """The ``arm`` column of a canary mask."""
     return np.where(canary, CANARY, CHAMPION).astype(object)
+
+
+def allocate(champion_rows: pd.DataFrame, canary_rows: pd.DataFrame, *, canary: Champion,
+             share: float) -> tuple[pd.DataFrame, np.ndarray]:
+    """The champion's rows with those the allocation sends to the canary replaced by the canary's row of the same
+    decision (``sample_id``), and the arm of each; refused when the canary has no row for one of them."""
+    sent = to_canary(line=canary.line, symbols=champion_rows["symbol"], data_times=champion_rows["data_time"],
+                     share=share)
+    wanted = champion_rows.loc[sent, "sample_id"]
+    by_sample = canary_rows.set_index("sample_id", drop=False)
+    missing = wanted[~wanted.isin(by_sample.index)]
+    if len(missing):
+        raise DecisionRefused(f"canary {canary.version} has no decision for {missing.iloc[0]}, which the allocation "
+                              f"sends to it (its data differs from the champion's; `trader rollback --canary` drops "
+                              f"it)")
+    chosen = by_sample.loc[wanted.to_numpy()].set_axis(wanted.index)
+    rows = pd.concat([champion_rows.loc[~sent], chosen]).sort_index() if sent.any() else champion_rows
+    return rows, arms(sent)
