@@ -19,9 +19,12 @@
                                 backtest the monthly retraining loop month by month through the graph
     trader download binance-vision --month YYYY-MM [--symbols A,B] [--daily] [--dest DIR]
                                 fetch data.vision zips (network needed; tests never call it)
-    trader releases             promoted releases with their model line, and each line's champion
-    trader rollback [--line LINE]
-                                restore a line's previous champion (LINE may be omitted when there is one line)
+    trader releases             promoted releases with their model line, and each line's champion and canary
+    trader rollback [--line LINE] [--canary]
+                                restore a line's previous champion (LINE may be omitted when there is one line);
+                                --canary drops the line's canary and leaves the champion
+    trader promote-canary [--line LINE]
+                                make the line's canary its champion (`trader rollback` restores the old one)
     trader decide [--line LINE] [--at ISO-TIME] [--max-age DURATION]
                                 the line's champion decides on the newest data (perp lines; butterfly decisions
                                 are not built yet); every decision is appended to decisions/<line>.parquet
@@ -228,10 +231,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     spec = runs.load_spec(args.run_id, home)
     print(json.dumps({"run_id": spec.run_id, "spec_hash": spec.spec_hash, "source": dataclasses.asdict(spec.source),
                       "symbols": list(spec.symbols), "start": spec.start, "end": spec.end}, indent=2))
+    for row in (r for r in release.list_releases(home) if r["run_id"] == args.run_id):
+        print(f"release {row['version']} (line {row['line']}): {_role(row) or 'not current'}")
     print(f"run folder: {root}")
     for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
         print(f"  {path.relative_to(root)}  ({path.stat().st_size:,} bytes)")
     return 0
+
+
+def _role(row: dict) -> str:
+    """'champion', 'canary 20%' or '' for a row of ``release.list_releases``."""
+    return "champion" if row["champion"] else "" if row["canary_share"] is None else f"canary {row['canary_share']:.0%}"
 
 
 def cmd_releases(_args: argparse.Namespace) -> int:
@@ -240,21 +250,38 @@ def cmd_releases(_args: argparse.Namespace) -> int:
     if not rows:
         print(f"no releases under {release.releases_root(home)}")
         return 0
-    print(f"{'version':<32} {'run':<20} {'line':<32} {'backtest':<9} {'content':<13} champion")
+    print(f"{'version':<32} {'run':<20} {'line':<32} {'backtest':<9} {'content':<13} role")
     for row in rows:
         print(f"{row['version']:<32} {row['run_id']:<20} {row['line'] or '-':<32} {row['backtest_status']:<9} "
-              f"{row['content_hash']:<13} {'*' if row['champion'] else ''}")
+              f"{row['content_hash']:<13} {_role(row)}")
     print("champions:")
+    canaries = release.canaries(home)
     for line, pointer in release.champions(home).items():
         print(f"  {line}: {pointer['version']}  {json.dumps(pointer['definition'], sort_keys=True)}")
+        if line in canaries:
+            print(f"    canary: {canaries[line]['version']} with {canaries[line]['share']:.0%} of the decisions")
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     home = layout.trader_home()
     line = release.resolve_line(home, args.line)
+    if args.canary:
+        dropped = release.drop_canary(home, line)
+        print(f"line {line}: canary {dropped['version']} dropped; champion "
+              f"{release.champion(home, line)['version']} unchanged")
+        return 0
     pointer = release.rollback(home, line)
     print(f"line {line}: champion is now {pointer['version']} (rolled back from {pointer['rolled_back_from']})")
+    return 0
+
+
+def cmd_promote_canary(args: argparse.Namespace) -> int:
+    home = layout.trader_home()
+    line = release.resolve_line(home, args.line)
+    pointer = release.promote_canary(home, line)
+    print(f"line {line}: canary {pointer['version']} is now the champion (previous champion "
+          f"{pointer['previous'][0]}; `trader rollback` restores it)")
     return 0
 
 
@@ -455,9 +482,15 @@ def build_parser() -> argparse.ArgumentParser:
     download.set_defaults(func=cmd_download)
     sub.add_parser("releases", help="list promoted releases, their model lines and each line's champion"
                    ).set_defaults(func=cmd_releases)
-    rollback = sub.add_parser("rollback", help="make a line's previous champion its champion again")
+    rollback = sub.add_parser("rollback", help="make a line's previous champion its champion again (--canary: drop "
+                                               "the line's canary, the champion stays)")
     rollback.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
+    rollback.add_argument("--canary", action="store_true", help="drop the line's canary instead")
     rollback.set_defaults(func=cmd_rollback)
+    promote = sub.add_parser("promote-canary", help="make a line's canary its champion (the old champion stays the "
+                                                    "previous one: `trader rollback` restores it)")
+    promote.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
+    promote.set_defaults(func=cmd_promote_canary)
     decide = sub.add_parser("decide", help="decisions of a line's champion on the newest data (perp lines; "
                                            "butterfly decisions are not built yet), appended to the decision log")
     decide.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")

@@ -20,7 +20,7 @@ from trader_core.contracts.versions import RUN_SPEC_VERSION
 from trader_core.errors import ConfigError
 from trader_core.errors import require as _require
 from trader_core.butterfly_config import ButterflyConfig
-from trader_core.config_mapping import config_hash, from_mapping, read_json_object, to_mapping
+from trader_core.config_mapping import OMIT_DEFAULT, config_hash, from_mapping, read_json_object, to_mapping
 from trader_core.split_plan import SplitPlan
 
 SOURCE_KINDS = ("synthetic", "csv", "binance-vision", "binance-feed", "lake", "landed")
@@ -237,6 +237,9 @@ class ReplayConfig:
 
 #: A model line name (``release.line``): also a file name under ``releases/champions/``.
 LINE_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+#: What a promoted release becomes (``release.promote_as``): its line's champion, or its canary, which makes a
+#: share of the line's decisions beside the champion (docs/decide.md, Canary).
+PROMOTE_AS = ("champion", "canary")
 
 
 @dataclass(frozen=True)
@@ -249,10 +252,23 @@ class ReleaseConfig:
     #: A challenger with another price plan than its line's champion is refused unless this is true; then it
     #: must still pass its own gate on the same rows, and the release manifest records the plan change.
     accept_plan_change: bool = False
+    #: ``champion`` replaces the line's champion; ``canary`` keeps it and sends ``canary_share`` of the line's
+    #: decisions to the new release. Both keys are left out of the stored spec at their defaults (OMIT_DEFAULT).
+    promote_as: str = field(default="champion", metadata=OMIT_DEFAULT)
+    canary_share: float = field(default=0.2, metadata=OMIT_DEFAULT)
 
     def __post_init__(self) -> None:
         _require(self.line is None or bool(LINE_NAME_PATTERN.match(self.line)), "release.line",
                  f"use 1-64 characters from a-z 0-9 . _ - starting with a letter or digit, got {self.line!r}")
+        _require(self.promote_as in PROMOTE_AS, "release.promote_as",
+                 f"must be one of {list(PROMOTE_AS)}, got {self.promote_as!r}")
+        _require(0 < self.canary_share < 1, "release.canary_share",
+                 f"must be in (0, 1): the canary's share of the decisions, got {self.canary_share}")
+
+    @property
+    def canary(self) -> float | None:
+        """The canary share when the release is promoted as canary, else None (promoted as champion)."""
+        return self.canary_share if self.promote_as == "canary" else None
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,18 @@ def _key(f: dataclasses.Field) -> str:
     return f.metadata.get("key", f.name)
 
 
+#: Field metadata of an option added after specs were stored: left out of the mapping while it holds its default,
+#: so a stored spec (and its hash) that does not use the option stays what it was.
+OMIT_DEFAULT = {"omit_default": True}
+
+
+def _omitted(obj: Any, f: dataclasses.Field) -> bool:
+    return bool(f.metadata.get("omit_default")) and getattr(obj, f.name) == f.default
+
+
 def to_mapping(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj):
-        return {_key(f): to_mapping(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {_key(f): to_mapping(getattr(obj, f.name)) for f in dataclasses.fields(obj) if not _omitted(obj, f)}
     if isinstance(obj, tuple):
         return [to_mapping(v) for v in obj]
     return obj

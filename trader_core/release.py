@@ -23,6 +23,11 @@ naming the line's definition, its current release and the stack of earlier champ
 atomically, and ``rollback`` restores the line's previous champion. A release's manifest records its
 line; a pointer only accepts releases of its own line definition. The one-champion-per-strategy
 pointers of earlier versions (``champion.json``, ``champion-<strategy>.json``) are no longer read.
+
+A release promoted as **canary** (``release.promote_as``) leaves the champion in place: the line's
+``canaries/<line>.json`` names it with its share of the line's decisions (docs/decide.md, Canary).
+``promote_canary`` makes it the champion (the old one goes on the stack, so ``rollback`` restores it) and
+``drop_canary`` removes it; a release that becomes champion by any way stops being the canary.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import stat
 import subprocess
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -45,6 +51,7 @@ from trader_core.release_manifest import MANIFEST, verify_release
 from trader_core.strategies import strategy_of
 
 CHAMPIONS_DIR = "champions"
+CANARIES_DIR = "canaries"
 DEFAULT_STRATEGY = "perp"
 
 
@@ -106,26 +113,33 @@ def _complete(files: dict[str, Path]) -> dict[str, Path]:
 
 
 def promote(files: Mapping[str, Path], *, run_id: str, spec_hash: str, backtest: Mapping[str, Any], line: Line,
-            home: Path | None = None, plan_change_accepted: bool = False) -> Release:
-    """Create (or reuse) the release for ``files`` and make it its line's champion. Refuses unless backtest PASS."""
+            home: Path | None = None, plan_change_accepted: bool = False,
+            canary_share: float | None = None) -> Release:
+    """Create (or reuse) the release for ``files`` and make it its line's champion, or with ``canary_share`` its
+    canary (the champion stays). Refuses unless backtest PASS, and a canary without a champion to challenge."""
     if backtest.get("status") != "PASS":
         raise ReleaseRefused(f"run {run_id!r}: backtest status {backtest.get('status')!r} "
                              f"({', '.join(backtest.get('status_reasons', [])) or 'no reasons'}); promotion refused")
     current = _line_champion(home, line.name, line.definition, f"run {run_id!r}")
+    if canary_share is not None and current["version"] is None:
+        raise ReleaseRefused(f"run {run_id!r}: line {line.name!r} has no champion for a canary to challenge; "
+                             f"promote it as champion (release.promote_as)")
+    point = set_champion if canary_share is None else partial(set_canary, share=canary_share)
     root = releases_root(home)
     root.mkdir(parents=True, exist_ok=True)
     hashes = {rel: io.sha256_file(Path(src)) for rel, src in sorted(files.items())}
     content_hash = sha256_json(hashes)
     existing = _find_by_content(root, content_hash)
     if existing is not None:
-        set_champion(existing.version, home)
+        point(existing.version, home)
         return Release(existing.version, existing.path, existing.manifest, reused=True)
     manifest = {
         "model_bundle_version": MODEL_BUNDLE_VERSION, "calibration_bundle_version": CALIBRATION_BUNDLE_VERSION,
         "run_id": run_id, "strategy": line.definition["strategy"], "run_spec_hash": spec_hash,
         "code_version": code_version(), "content_hash": content_hash,
         "line": line.name, "line_definition": line.definition,
-        "replaced_champion": current["version"],
+        "replaced_champion": current["version"] if canary_share is None else None,
+        **({} if canary_share is None else {"canary_of": current["version"]}),
         "plan_change_accepted": plan_change_accepted,
         "backtest_status": backtest["status"], "backtest_metrics": backtest.get("metrics", {}), "files": hashes,
     }
@@ -139,7 +153,7 @@ def promote(files: Mapping[str, Path], *, run_id: str, spec_hash: str, backtest:
         shutil.rmtree(staging, ignore_errors=True)
     path = root / version
     _make_read_only(path)
-    set_champion(version, home)
+    point(version, home)
     return Release(version, path, io.read_json(path / MANIFEST), reused=False)
 
 
@@ -198,10 +212,12 @@ def set_champion(version: str, home: Path | None = None) -> dict[str, Any]:
         raise ReleaseRefused(f"release {version} records no model line (made before lines existed)")
     line, definition = manifest["line"], manifest["line_definition"]
     current = _line_champion(home, line, definition, f"release {version}")
-    if current["version"] == version:
-        return current
-    previous = ([current["version"]] if current["version"] else []) + current["previous"]
-    return _write_pointer(root, line, definition, version, previous=previous)
+    if current["version"] != version:
+        previous = ([current["version"]] if current["version"] else []) + current["previous"]
+        current = _write_pointer(root, line, definition, version, previous=previous)
+    if (canary(home, line) or {}).get("version") == version:  # the canary became champion
+        _canary_file(root, line).unlink()
+    return current
 
 
 def _line_champion(home: Path | None, line: str, definition: dict[str, Any], what: str) -> dict[str, Any]:
@@ -233,6 +249,63 @@ def _write_pointer(root: Path, line: str, definition: dict[str, Any], version: s
     return pointer
 
 
+def _canary_file(root: Path, line: str) -> Path:
+    return root / CANARIES_DIR / f"{line}.json"
+
+
+def canary(home: Path | None, line: str) -> dict[str, Any] | None:
+    """The line's canary pointer (version, path, share, the champion it challenged), None when it has none."""
+    pointer = _canary_file(releases_root(home), line)
+    return io.read_json(pointer) if pointer.exists() else None
+
+
+def canaries(home: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Every line's canary pointer, by line name."""
+    folder = releases_root(home) / CANARIES_DIR
+    return {p.stem: io.read_json(p) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
+
+
+def set_canary(version: str, home: Path | None = None, *, share: float) -> dict[str, Any]:
+    """Make ``version`` its line's canary with ``share`` of the decisions (replacing an earlier canary); the
+    champion stays. Refused for a line without a champion and for the champion itself."""
+    if not 0 < share < 1:
+        raise ReleaseRefused(f"release {version}: canary share must be in (0, 1), got {share}")
+    root = releases_root(home)
+    manifest = verify_release(root / version)
+    if "line" not in manifest:
+        raise ReleaseRefused(f"release {version} records no model line (made before lines existed)")
+    line, definition = manifest["line"], manifest["line_definition"]
+    current = _line_champion(home, line, definition, f"release {version}")
+    if current["version"] is None:
+        raise ReleaseRefused(f"release {version}: line {line!r} has no champion for a canary to challenge")
+    if current["version"] == version:
+        raise ReleaseRefused(f"release {version} is already the champion of line {line!r}")
+    pointer = {"line": line, "definition": definition, "version": version, "path": str(root / version),
+               "share": share, "champion": current["version"],
+               "replaced_canary": (canary(home, line) or {}).get("version")}
+    io.write_json(_canary_file(root, line), pointer)
+    return pointer
+
+
+def _require_canary(home: Path | None, line: str) -> dict[str, Any]:
+    pointer = canary(home, line)
+    if pointer is None:
+        raise ReleaseRefused(f"line {line!r} has no canary")
+    return pointer
+
+
+def promote_canary(home: Path | None, line: str) -> dict[str, Any]:
+    """Make the line's canary its champion (the old champion goes on the stack, as any promotion) and clear it."""
+    return set_champion(_require_canary(home, line)["version"], home)
+
+
+def drop_canary(home: Path | None, line: str) -> dict[str, Any]:
+    """Remove the line's canary (the champion is untouched); returns the dropped pointer."""
+    pointer = _require_canary(home, line)
+    _canary_file(releases_root(home), line).unlink()
+    return pointer
+
+
 def resolve_line(home: Path | None, line: str | None) -> str:
     """``line`` when given (it must have a champion), else the only line there is."""
     lines = sorted(champions(home))
@@ -249,11 +322,12 @@ def resolve_line(home: Path | None, line: str | None) -> str:
 def list_releases(home: Path | None = None) -> list[dict[str, Any]]:
     root = releases_root(home)
     current = {pointer["version"] for pointer in champions(home).values()}
+    shares = {pointer["version"]: pointer["share"] for pointer in canaries(home).values()}
     out = []
     for path in sorted(root.glob("r[0-9][0-9][0-9][0-9]-*")):
         manifest = io.read_json(path / MANIFEST)
         out.append({"version": path.name, "run_id": manifest["run_id"],
                     "strategy": manifest.get("strategy", DEFAULT_STRATEGY), "line": manifest.get("line"),
-                    "champion": path.name in current,
+                    "champion": path.name in current, "canary_share": shares.get(path.name),
                     "backtest_status": manifest["backtest_status"], "content_hash": manifest["content_hash"][:12]})
     return out

@@ -168,14 +168,15 @@ def _monitoring(ctx: RunContext, *, spec: RunSpec, dataset: pd.DataFrame) -> dic
 
 def release_stage(*, ctx: RunContext, backtest: dict[str, Any], decision: dict[str, Any]) -> StageResult:
     """Promote the butterfly bundle (ONNX with its contract, predictions' backtest, run spec) as its line's
-    champion; refused unless the backtest passed and the champion-vs-challenger decision allows it."""
+    champion (or canary, ``release.promote_as``); refused unless the backtest passed and the champion-vs-challenger decision allows it."""
     spec, run_dir, home = _spec(ctx), ctx.run_dir, ctx.home
     if not cc.allows_promotion(decision):
         raise release.ReleaseRefused(f"run {spec.run_id!r}: {decision['decision']} ({'; '.join(decision['reasons'])})")
     files = release.release_files(spec, run_dir)
     line = release.model_line(spec)
     promoted = release.promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, line=line,
-                               home=home)
+                               home=home, canary_share=spec.release.canary)
     record = {"version": promoted.version, "path": str(promoted.path), "reused": promoted.reused, "line": line.name,
-              "content_hash": promoted.manifest["content_hash"]}
+              "content_hash": promoted.manifest["content_hash"],
+              **({} if spec.release.canary is None else {"canary_share": spec.release.canary})}
     return StageResult(value=record, figures={"version": record["version"], "reused": record["reused"]})

@@ -145,7 +145,8 @@ def cost_model_section(cost_model: dict[str, Any]) -> str:
 
 def release_stage(*, ctx: RunContext, backtest: dict[str, Any],
                   challenger: dict[str, Any] | None = None) -> StageResult:
-    """Promote the run's bundle as the champion of its model line; the value is the release record.
+    """Promote the run's bundle as the champion of its model line (or its canary, ``release.promote_as``); the
+    value is the release record.
 
     Refused unless the backtest passed and (when given) the champion-vs-challenger decision allows it; an
     accepted price-plan change is recorded in the release manifest (docs/trading.md, Release).
@@ -155,15 +156,19 @@ def release_stage(*, ctx: RunContext, backtest: dict[str, Any],
         raise ReleaseRefused(f"run {spec.run_id!r}: {challenger['decision']} ({'; '.join(challenger['reasons'])})")
     files = release_files(spec, run_dir)
     line = model_line(spec)
+    share = spec.release.canary
     release = promote(files, run_id=spec.run_id, spec_hash=spec.spec_hash, backtest=backtest, line=line,
-                      home=ctx.home, plan_change_accepted=bool(challenger and challenger["plan_change_accepted"]))
+                      home=ctx.home, plan_change_accepted=bool(challenger and challenger["plan_change_accepted"]),
+                      canary_share=share)
     record = {"version": release.version, "path": str(release.path), "reused": release.reused, "line": line.name,
-              "content_hash": release.manifest["content_hash"], "files": release.manifest["files"]}
+              "content_hash": release.manifest["content_hash"], "files": release.manifest["files"],
+              **({} if share is None else {"canary_share": share})}
+    role = "the champion" if share is None else f"the canary ({share:.0%} of the decisions)"
     return StageResult(value=record,
                        figures={"version": record["version"], "line": record["line"], "reused": record["reused"],
                                 "content_hash": record["content_hash"]},
                        paths={"path": release.path},
-                       notes=(f"release {record['version']} is the champion of line {record['line']} "
+                       notes=(f"release {record['version']} is {role} of line {record['line']} "
                               f"({'reused' if record['reused'] else 'new'})",))
 
 
