@@ -23,8 +23,12 @@
     trader rollback [--line LINE]
                                 restore a line's previous champion (LINE may be omitted when there is one line)
     trader decide [--line LINE] [--at ISO-TIME] [--max-age DURATION]
-                                the line's champion decides on the newest data (perp lines; butterfly decisions
-                                are not built yet); every decision is appended to decisions/<line>.parquet
+                                the line's champion decides on the newest data (perp: per symbol; butterfly: the
+                                ranked candidates and both tracks); every decision is appended to
+                                decisions/<line>.parquet
+    trader adapt-threshold [--line LINE] [--window-days N]
+                                adapt a butterfly line's min_expected_roi from its realized outcomes (a new
+                                version of decisions/<line>.thresholds.json, or why not)
     trader ui [--port N]        start the Dagster UI on 127.0.0.1 with the project-local DAGSTER_HOME
 
 A new run id creates its partition and run spec; an existing one reuses its stored spec, and any flag
@@ -263,6 +267,24 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adapt_threshold(args: argparse.Namespace) -> int:
+    """A butterfly line's min_expected_roi from the realized outcomes of its decisions (docs/decide.md)."""
+    from trader_core.decide.adapt import adapt_threshold
+
+    adapted = adapt_threshold(line=args.line, window_days=args.window_days)
+    figures = adapted.figures
+    print(f"window {figures.window_start[:10]} to {figures.window_end[:10]}: {figures.traded} resolved traded "
+          f"decision(s) of {figures.resolved}, realized mean ROI {figures.realized_mean:+.4f} vs predicted "
+          f"{figures.predicted_mean:+.4f}, {figures.trades_per_day:.2f} trade(s) per decision day")
+    if adapted.move == "keep":
+        print(f"min_expected_roi kept at {adapted.old:g} (version {adapted.version})")
+    else:
+        moved = {"raise": "raised", "lower": "lowered"}[adapted.move]
+        print(f"min_expected_roi {moved} from {adapted.old:g} to {adapted.new:g}: version {adapted.version} "
+              f"in {adapted.path}")
+    return 0
+
+
 def _symbols(args: argparse.Namespace, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(s.strip() for s in args.symbols.split(",") if s.strip()) if args.symbols else default
 
@@ -445,13 +467,20 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = sub.add_parser("rollback", help="make a line's previous champion its champion again")
     rollback.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
     rollback.set_defaults(func=cmd_rollback)
-    decide = sub.add_parser("decide", help="decisions of a line's champion on the newest data (perp lines; "
-                                           "butterfly decisions are not built yet), appended to the decision log")
+    decide = sub.add_parser("decide", help="decisions of a line's champion on the newest data, appended to the "
+                                           "decision log")
     decide.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
     decide.add_argument("--at", help="decide at this time (ISO, UTC when naive) instead of on the newest data")
     decide.add_argument("--max-age", help="refuse data whose newest bar closed longer ago than this before the "
-                                          "decision time (90s, 5min, 2h, 3d; default 5min)")
+                                          "decision time (90s, 5min, 2h, 3d; default 5min for perp lines, 3d "
+                                          "for butterfly lines)")
     decide.set_defaults(func=cmd_decide)
+    adapt = sub.add_parser("adapt-threshold", help="adapt a butterfly line's min_expected_roi from the realized "
+                                                   "outcomes of its decisions")
+    adapt.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
+    adapt.add_argument("--window-days", type=int, default=30,
+                       help="days of decisions up to the newest resolved one (default 30)")
+    adapt.set_defaults(func=cmd_adapt_threshold)
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
