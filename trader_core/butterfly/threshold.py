@@ -114,9 +114,10 @@ def next_value(old: float, figures: WindowFigures, max_trades_per_day: int) -> t
         move = LOWER
     else:
         move = KEEP
-    delta = {RAISE: STEP, LOWER: -STEP, KEEP: 0.0}[move]
-    new = round(float(np.clip(old + delta, *BOUNDS)), 6)
-    return (move if new != old else KEEP), new
+    if move == KEEP:
+        return KEEP, old
+    new = round(float(np.clip(old + (STEP if move == RAISE else -STEP), *BOUNDS)), 6)
+    return (move, new) if new != old else (KEEP, old)  # at a bound
 
 
 def adapt(*, line: str, outcomes: pd.DataFrame, release_value: float, max_trades_per_day: int, home: Path,
