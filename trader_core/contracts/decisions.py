@@ -4,7 +4,8 @@ Every strategy's log starts with DECISION_KEY_COLUMNS: which release of which mo
 the data of which minute and for which symbol, under a deterministic ``decision_key`` (a re-run for the same
 data minute and release finds its row instead of adding one). ``sample_id`` is the feature frame's key of the
 decision minute, so realized outcomes (path statistics, labels) join on it. The perp log adds the PM's
-decision (PERP_DECISION_LOG).
+decision (PERP_DECISION_LOG); the butterfly log one row per candidate butterfly of the decision date, with its
+terms, scores and tracks (BUTTERFLY_DECISION_LOG).
 """
 
 from __future__ import annotations
