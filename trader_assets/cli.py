@@ -26,11 +26,15 @@
     trader promote-canary [--line LINE]
                                 make the line's canary its champion (`trader rollback` restores the old one)
     trader decide [--line LINE] [--at ISO-TIME] [--max-age DURATION]
-                                the line's champion decides on the newest data (perp lines; butterfly decisions
-                                are not built yet); every decision is appended to decisions/<line>.parquet
+                                the line's champion decides on the newest data (perp: per symbol; butterfly: the
+                                ranked candidates and both tracks); every decision is appended to
+                                decisions/<line>.parquet
     trader weekly-report [--at ISO-TIME] [--window-days N]
                                 every line's decisions of the last N (30) days joined with their realized
                                 outcomes: monitoring/weekly/<date>/report.md (what the Monday schedule runs)
+    trader adapt-threshold [--line LINE] [--window-days N]
+                                adapt a butterfly line's min_expected_roi from its realized outcomes (a new
+                                version of decisions/<line>.thresholds.json, or why not)
     trader ui [--port N]        start the Dagster UI on 127.0.0.1 with the project-local DAGSTER_HOME
 
 A new run id creates its partition and run spec; an existing one reuses its stored spec, and any flag
@@ -303,6 +307,24 @@ def cmd_weekly_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adapt_threshold(args: argparse.Namespace) -> int:
+    """A butterfly line's min_expected_roi from the realized outcomes of its decisions (docs/decide.md)."""
+    from trader_core.decide.adapt import adapt_threshold
+
+    adapted = adapt_threshold(line=args.line, window_days=args.window_days)
+    figures = adapted.figures
+    print(f"window {figures.window_start[:10]} to {figures.window_end[:10]}: {figures.traded} resolved traded "
+          f"decision(s) of {figures.resolved}, realized mean ROI {figures.realized_mean:+.4f} vs predicted "
+          f"{figures.predicted_mean:+.4f}, {figures.trades_per_day:.2f} trade(s) per decision day")
+    if adapted.move == "keep":
+        print(f"min_expected_roi kept at {adapted.old:g} (version {adapted.version})")
+    else:
+        moved = {"raise": "raised", "lower": "lowered"}[adapted.move]
+        print(f"min_expected_roi {moved} from {adapted.old:g} to {adapted.new:g}: version {adapted.version} "
+              f"in {adapted.path}")
+    return 0
+
+
 def _symbols(args: argparse.Namespace, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(s.strip() for s in args.symbols.split(",") if s.strip()) if args.symbols else default
 
@@ -491,12 +513,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "previous one: `trader rollback` restores it)")
     promote.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
     promote.set_defaults(func=cmd_promote_canary)
-    decide = sub.add_parser("decide", help="decisions of a line's champion on the newest data (perp lines; "
-                                           "butterfly decisions are not built yet), appended to the decision log")
+    decide = sub.add_parser("decide", help="decisions of a line's champion on the newest data, appended to the "
+                                           "decision log")
     decide.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
     decide.add_argument("--at", help="decide at this time (ISO, UTC when naive) instead of on the newest data")
     decide.add_argument("--max-age", help="refuse data whose newest bar closed longer ago than this before the "
-                                          "decision time (90s, 5min, 2h, 3d; default 5min)")
+                                          "decision time (90s, 5min, 2h, 3d; default 5min for perp lines, 3d "
+                                          "for butterfly lines)")
     decide.set_defaults(func=cmd_decide)
     weekly = sub.add_parser("weekly-report", help="every line's decisions of the last days joined with their realized "
                                                   "outcomes (the weekly monitoring report)")
@@ -504,6 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
     weekly.add_argument("--window-days", type=int, default=DEFAULT_WINDOW_DAYS,
                         help=f"decisions of this many days before it ({DEFAULT_WINDOW_DAYS})")
     weekly.set_defaults(func=cmd_weekly_report)
+    adapt = sub.add_parser("adapt-threshold", help="adapt a butterfly line's min_expected_roi from the realized "
+                                                   "outcomes of its decisions")
+    adapt.add_argument("--line", help="the model line (see `trader releases`); optional when there is one line")
+    adapt.add_argument("--window-days", type=int, default=30,
+                       help="days of decisions up to the newest resolved one (default 30)")
+    adapt.set_defaults(func=cmd_adapt_threshold)
     ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)

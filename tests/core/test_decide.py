@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ import pytest
 from trader_core import decision_log, io, layout, release, runs
 from trader_core.config import CostConfig, EntryLabelConfig, RunSpec
 from trader_core.config_mapping import from_mapping
-from trader_core.contracts.decisions import PERP_DECISION_LOG
+from trader_core.contracts.decisions import BUTTERFLY_DECISION_LOG, PERP_DECISION_LOG
 from trader_core.contracts.features import FEATURE_COUNT, FEATURE_ORDER, FEATURES
 from trader_core.contracts.models import ACTIVATION, MODEL_OUTPUTS, MODELS, TARGETS
 from trader_core.decide import DECIDERS, DecisionRefused, DecisionRequest, decide, decider_of, parse_request
@@ -82,6 +83,7 @@ def test_a_decision_at_a_time_takes_the_newest_bar_closed_by_then():
 @pytest.mark.parametrize("at, max_age, needle", [
     ("2026-01-07T00:06", "5min", "stale data: the newest BTC-USDT-PERP bar closed at 2026-01-07T00:00:00Z, 6 min "
                                  "before the decision time 2026-01-07T00:06:00Z (max age 5 min"),
+    ("2026-01-07T00:06", None, "6 min before the decision time 2026-01-07T00:06:00Z (max age 5 min;"),  # default
     ("2026-01-09T03:00", "1d", "closed at 2026-01-07T00:00:00Z, 2 d 3 h before the decision time 2026-01-09T03:00:00Z "
                                "(max age 1 d;"),
     ("2026-01-01T23:00", "5min", "BTC-USDT-PERP: 1380 rows of history up to 2026-01-01T22:59:00Z"),
@@ -193,18 +195,19 @@ def test_the_decision_log_appends_new_keys_only(tmp_path):
     assert len(decision_log.read_decisions(path, PERP_DECISION_LOG)) == 3
 
 
-def test_every_plugin_names_a_decider_or_none_and_butterfly_has_none_yet():
-    assert {name: s.decider for name, s in STRATEGIES.items()} == {"perp": "perp", "butterfly": None}
-    assert set(DECIDERS) == {s.decider for s in STRATEGIES.values() if s.decider is not None}
+def test_every_plugin_names_its_decider():
+    assert {name: s.decider for name, s in STRATEGIES.items()} == {"perp": "perp", "butterfly": "butterfly"}
+    assert set(DECIDERS) == {s.decider for s in STRATEGIES.values()}
     assert decider_of(strategy_named("perp")).contract is PERP_DECISION_LOG
-    with pytest.raises(DecisionRefused, match="butterfly decisions are not built yet"):
-        decider_of(strategy_named("butterfly"))
+    assert decider_of(strategy_named("butterfly")).contract is BUTTERFLY_DECISION_LOG
+    with pytest.raises(DecisionRefused, match="strategy-x decisions are not built yet"):
+        decider_of(SimpleNamespace(name="strategy-x", decider=None))  # a plug-in without decisions
 
 
 def test_the_request_flags_parse_or_name_the_flag():
     request = parse_request(at="2026-01-05T10:30", max_age="2h")
     assert request.at == pd.Timestamp("2026-01-05T10:30", tz="UTC") and request.max_age == pd.Timedelta(hours=2)
-    assert parse_request().max_age == pd.Timedelta(minutes=5)
+    assert parse_request().max_age is None  # each decider's default (perp: DEFAULT_MAX_AGE)
     with pytest.raises(ConfigError, match="--max-age: cannot parse"):
         parse_request(max_age="soon")
     with pytest.raises(ConfigError, match="--max-age: must be a positive duration"):

@@ -31,16 +31,24 @@ from trader_core.errors import DataContractError
 TRADE_COLUMNS = ("sample_id", "date", "symbol", "split_id", "expected_roi", "roi", "label")
 
 
+def ranked(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` sorted by date, then expected ROI from the highest (ties by symbol): the order the rule picks in."""
+    return frame.sort_values(["date", "expected_roi", "symbol"], ascending=[True, False, True], kind="mergesort")
+
+
+def ai_track(frame: pd.DataFrame, decision: DecisionSection) -> pd.DataFrame:
+    """The rows of ``frame`` (``date, symbol, expected_roi``) the rule opens, ranked: E[ROI] above the threshold,
+    top ``max_trades_per_day`` per date. The decisions of ``trader decide`` take the same rows (docs/decide.md)."""
+    picked = ranked(frame[frame["expected_roi"] > decision.min_expected_roi])
+    return picked[picked.groupby("date").cumcount() < decision.max_trades_per_day]
+
+
 def select_trades(predictions: pd.DataFrame, decision: DecisionSection) -> pd.DataFrame:
     """The traded rows: E[ROI] above the threshold, top ``max_trades_per_day`` per date."""
     missing = [c for c in TRADE_COLUMNS if c not in predictions.columns]
     if missing:
         raise DataContractError(f"butterfly predictions: missing column(s) {missing}")
-    candidates = predictions[predictions["expected_roi"] > decision.min_expected_roi]
-    ranked = candidates.sort_values(["date", "expected_roi", "symbol"], ascending=[True, False, True],
-                                    kind="mergesort")
-    ranked = ranked[ranked.groupby("date").cumcount() < decision.max_trades_per_day]
-    return ranked[list(TRADE_COLUMNS)].reset_index(drop=True)
+    return ai_track(predictions, decision)[list(TRADE_COLUMNS)].reset_index(drop=True)
 
 
 def split_result(rows: pd.DataFrame, trades: pd.DataFrame, decision: DecisionSection) -> dict[str, Any]:

@@ -32,11 +32,39 @@ def _rng(seed: int, component: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(3, component))))
 
 
+def has_history(daily: pd.DataFrame) -> np.ndarray:
+    """Mask of daily rows with at least ``MIN_HISTORY_ROWS`` rows of their symbol up to and including them."""
+    return (daily["row"] >= MIN_HISTORY_ROWS - 1).to_numpy()
+
+
 def eligible_rows(daily: pd.DataFrame, pricing: PricingSection) -> np.ndarray:
     """Mask of daily rows with enough history and enough future for the longest label horizon."""
     last = daily.groupby("symbol")["date"].transform("max")
     horizon = pd.Timedelta(days=pricing.longest_horizon_days)
-    return ((daily["row"] >= MIN_HISTORY_ROWS - 1) & (daily["date"] + horizon <= last)).to_numpy()
+    return has_history(daily) & (daily["date"] + horizon <= last).to_numpy()
+
+
+def as_samples(rows: pd.DataFrame, dtes: np.ndarray, sampling: SamplingSection) -> pd.DataFrame:
+    """Daily rows (``date, symbol, vix_level``) as samples ``SAMPLE_COLUMNS`` with their DTEs, in the rows' order."""
+    samples = rows.reset_index(drop=True).rename(columns={"vix_level": "vix"})
+    samples["regime"] = np.asarray(VIX_REGIMES, dtype=object)[
+        vix_regime(samples["vix"].to_numpy(), sampling.low_threshold, sampling.high_threshold)]
+    samples["dte"] = dtes
+    samples.insert(0, "sample_id", samples["date"].dt.strftime("%Y-%m-%d") + "|" + samples["symbol"].astype(str))
+    return samples[list(SAMPLE_COLUMNS)]
+
+
+def decision_candidates(daily: pd.DataFrame, date: pd.Timestamp, pricing: PricingSection,
+                        sampling: SamplingSection) -> pd.DataFrame:
+    """The candidates of a decision on ``date`` (docs/decide.md): every symbol with a bar on the date and the
+    samples' history (no future is needed to decide), as samples sorted by symbol. Their DTEs are uniform in
+    ``[dte_min, dte_max]`` as a sample's, from a generator keyed by the sampling seed and the date
+    (``spawn_key=(3, 4, days since 1970-01-01)``), so the same date always gives the same candidates."""
+    at_date = has_history(daily) & (daily["date"] == date).to_numpy()
+    rows = daily.loc[at_date, ["date", "symbol", "vix_level"]].sort_values("symbol", kind="mergesort")
+    day = int((date - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(days=1))
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(sampling.seed, spawn_key=(3, 4, day))))
+    return as_samples(rows, rng.integers(pricing.dte_min, pricing.dte_max + 1, size=len(rows)), sampling)
 
 
 def sample_positions(daily: pd.DataFrame, pricing: PricingSection,
@@ -58,12 +86,9 @@ def sample_positions(daily: pd.DataFrame, pricing: PricingSection,
         report["chosen_days"][name] = int(take)
     picked_dates = pd.concat(chosen, ignore_index=True)
     samples = rows[rows["date"].isin(picked_dates)].sort_values(["date", "symbol"], kind="mergesort")
-    samples = samples.reset_index(drop=True).rename(columns={"vix_level": "vix"})
-    samples["regime"] = np.asarray(VIX_REGIMES, dtype=object)[
-        vix_regime(samples["vix"].to_numpy(), sampling.low_threshold, sampling.high_threshold)]
-    samples["dte"] = _rng(sampling.seed, 3).integers(pricing.dte_min, pricing.dte_max + 1, size=len(samples))
-    samples.insert(0, "sample_id", samples["date"].dt.strftime("%Y-%m-%d") + "|" + samples["symbol"].astype(str))
+    samples = as_samples(samples, _rng(sampling.seed, 3).integers(pricing.dte_min, pricing.dte_max + 1,
+                                                                   size=len(samples)), sampling)
     for name in VIX_REGIMES:
         report["samples"][name] = int((samples["regime"] == name).sum())
     report["total_samples"] = len(samples)
-    return samples[list(SAMPLE_COLUMNS)], report
+    return samples, report

@@ -4,7 +4,8 @@ Every strategy's log starts with DECISION_KEY_COLUMNS: which release of which mo
 the data of which minute and for which symbol, under a deterministic ``decision_key`` (a re-run for the same
 data minute and release finds its row instead of adding one). ``sample_id`` is the feature frame's key of the
 decision minute, so realized outcomes (path statistics, labels) join on it. The perp log adds the PM's
-decision (PERP_DECISION_LOG).
+decision (PERP_DECISION_LOG); the butterfly log one row per candidate butterfly of the decision date, with its
+terms, scores and tracks (BUTTERFLY_DECISION_LOG).
 """
 
 from __future__ import annotations
@@ -72,6 +73,43 @@ PERP_DECISION_LOG = TableContract(
     key=("decision_key",),
 )
 DECISION_KEY = names(DECISION_KEY_COLUMNS)
+
+_ROI_PROB = {"low": 0.0, "high": 1.0}
+BUTTERFLY_DECISION_COLUMNS: tuple[Column, ...] = (
+    Column("dte", "int", "days", dtype="int64", description="days to expiry of the candidate (the samples' rule)"),
+    Column("spot", "float", "quote", description="close of the decision date: the analysis spot"),
+    Column("hv", "float", "annualized", description="pricing-window HV of the decision date (the IV proxy's base)"),
+    Column("lower", "float", "quote", description="lower strike (long one call)"),
+    Column("center", "float", "quote", description="center strike (short two calls)"),
+    Column("upper", "float", "quote", description="upper strike (long one call)"),
+    Column("cost", "float", "quote", low=0.0, description="net debit of one butterfly (> 0)"),
+    Column("max_profit", "float", "quote", description="(center - lower) - cost"),
+    Column("eval_date", "timestamp", "UTC", description="evaluation date: the outcome is the label ROI there"),
+    Column("expected_roi", "float", "ROI", description="E[ROI] = sum of class probability x class value"),
+    Column("p_loss", "float", **_ROI_PROB, description="P(ROI < -10 %)"),
+    Column("p_marginal", "float", **_ROI_PROB, description="P(-10 % <= ROI < 5 %)"),
+    Column("p_good", "float", **_ROI_PROB, description="P(5 % <= ROI < 15 %)"),
+    Column("p_excellent", "float", **_ROI_PROB, description="P(ROI >= 15 %): the probability of excellent"),
+    Column("confidence", "float", **_ROI_PROB, description="1 - H(p) / ln 4 of the class probabilities"),
+    Column("rank", "int", dtype="int64", low=1, description="rank of the day by expected_roi (1: highest; ties "
+                                                              "by symbol)"),
+    Column("ai_track", "bool", description="the AI track opens it: expected_roi > min_expected_roi and in the top "
+                                           "max_trades_per_day of the day (the backtest's rule)"),
+    Column("baseline_track", "bool", description="the baseline track opens it: every candidate of the day (the "
+                                                 "backtest's no-skill baseline)"),
+    Column("min_expected_roi", "float", "ROI", description="the AI track's threshold that decided"),
+    Column("max_trades_per_day", "int", dtype="int64", low=1, description="the AI track's trades per day"),
+    Column("threshold_version", "int", dtype="int64", low=0,
+           description="version of the line's threshold document that decided (0: the release's own value)"),
+)
+
+BUTTERFLY_DECISION_LOG = TableContract(
+    name="butterfly_decision_log",
+    description="Decisions of a butterfly line's champions, one row per (release, candidate butterfly, decision "
+                "date), in the order they were made.",
+    columns=DECISION_KEY_COLUMNS + BUTTERFLY_DECISION_COLUMNS,
+    key=("decision_key",),
+)
 
 DECISION_OUTCOME_COLUMNS: tuple[Column, ...] = (
     Column("decision_key", "str", description="the logged decision"),

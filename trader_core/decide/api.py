@@ -4,7 +4,7 @@ decision is appended to the line's decision log (docs/decide.md).
 The line's champion release is verified against its hashes before anything is read; the decisions are made by
 the strategy's ``Decider``, which the plug-in names (``Strategy.decider``, a name like ``Strategy.job``: the
 decision code reads the release store and sits above the plug-ins, docs/layers.md). A strategy whose plug-in
-names none has no decisions yet (butterfly). A line with a canary sends each decision to the canary or the
+names none has no decisions. A line with a canary sends each decision to the canary or the
 champion by its allocation key (``decide/canary.py``); both releases decide the same decision time and each row
 keeps the one its arm names.
 """
@@ -20,13 +20,14 @@ import pandas as pd
 from trader_core import decision_log, layout, release
 from trader_core.decide import canary as allocation
 from trader_core.decide.base import Champion, Decider, DecisionRefused, DecisionRequest, decision_keys
+from trader_core.decide.butterfly import ButterflyDecider
 from trader_core.decide.perp import PerpDecider
 from trader_core.release_manifest import verify_release
 from trader_core.strategies import strategy_named
 from trader_core.strategies.base import Strategy
 
 #: Deciders by the name a plug-in gives in ``Strategy.decider``.
-DECIDERS: dict[str, Decider] = {"perp": PerpDecider()}
+DECIDERS: dict[str, Decider] = {"perp": PerpDecider(), "butterfly": ButterflyDecider()}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from trader_core.contracts.features import sha256_json
 from trader_core.contracts.table import TableContract
 from trader_core.errors import ConfigError, TraderError
 
-#: Default of ``--max-age``: data whose newest bar closed longer ago than this before the decision time is stale.
+#: Default of ``--max-age`` for minute bars (perp): data whose newest bar closed longer ago than this before the
+#: decision time is stale. A decider of daily bars declares its own (``Decider.default_max_age``).
 DEFAULT_MAX_AGE = pd.Timedelta(minutes=5)
 
 
@@ -42,22 +43,27 @@ class Champion:
 @dataclass(frozen=True)
 class DecisionRequest:
     """``at``: the decision time (None: the newest data; ``now`` is then the clock for sources that have one);
-    ``max_age``: refuse data whose newest bar closed longer ago than this before the decision time."""
+    ``max_age``: refuse data whose newest bar closed longer ago than this before the decision time (None: the
+    decider's default)."""
 
     at: pd.Timestamp | None = None
-    max_age: pd.Timedelta = DEFAULT_MAX_AGE
+    max_age: pd.Timedelta | None = None
     now: pd.Timestamp | None = None
 
     def __post_init__(self) -> None:
-        if pd.isna(self.max_age) or self.max_age <= pd.Timedelta(0):
+        if self.max_age is not None and (pd.isna(self.max_age) or self.max_age <= pd.Timedelta(0)):
             raise ConfigError(f"--max-age: must be a positive duration, got {self.max_age}")
+
+    def age_limit(self, default: pd.Timedelta) -> pd.Timedelta:
+        """``max_age``, or the decider's ``default`` when none was asked for."""
+        return default if self.max_age is None else self.max_age
 
 
 def parse_request(*, at: str | None = None, max_age: str | None = None) -> DecisionRequest:
     """The request of ``--at`` (ISO time; naive means UTC) and ``--max-age`` (a pandas duration: 90s, 5min, 2h,
     3d); ConfigError naming the flag for text that does not parse."""
     try:  # "3d": pandas deprecates the lower-case day unit
-        age = DEFAULT_MAX_AGE if max_age is None else pd.Timedelta(re.sub(r"(?<=\d)\s*d$", "D", max_age.strip()))
+        age = None if max_age is None else pd.Timedelta(re.sub(r"(?<=\d)\s*d$", "D", max_age.strip()))
     except ValueError as exc:
         raise ConfigError(f"--max-age: cannot parse {max_age!r} as a duration like 90s, 5min, 2h or 3d "
                           f"({exc})") from exc
@@ -69,6 +75,8 @@ class Decider(ABC):
 
     #: The strategy's decision log table (DECISION_KEY_COLUMNS first).
     contract: TableContract
+    #: ``--max-age`` when none is given: how old the newest bar of the strategy's data may be.
+    default_max_age: pd.Timedelta = DEFAULT_MAX_AGE
 
     @abstractmethod
     def decide(self, champion: Champion, request: DecisionRequest) -> pd.DataFrame:

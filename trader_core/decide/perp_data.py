@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from trader_core.config import RunSpec
-from trader_core.decide.base import DecisionRefused, DecisionRequest
+from trader_core.decide.base import DEFAULT_MAX_AGE, DecisionRefused, DecisionRequest
 from trader_core.features import HISTORY_ROWS, build_feature_frame
 from trader_core.market.sources import RawTables, load_raw_market
 from trader_core.replay import build_replay
@@ -52,7 +52,7 @@ def decision_minute(spec: RunSpec, request: DecisionRequest) -> DecisionMinute:
     end = when.floor("min")  # a bar that opens before this minute has closed by ``when``
     raw = newest_market(spec)
     newest = _newest_bars(raw["bars"], spec.symbols, end, when)
-    _refuse_stale(newest, when, request.max_age)
+    _refuse_stale(newest, when, request.age_limit(DEFAULT_MAX_AGE))
     replay, _ = build_replay(raw, symbols=spec.symbols, start=newest.min() - REPLAY_SPAN, end=end,
                              config=replace(spec.replay, complete_days_only=False))
     history = replay.groupby("symbol", sort=False).tail(HISTORY_ROWS).reset_index(drop=True)

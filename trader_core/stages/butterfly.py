@@ -13,7 +13,6 @@ drawdown slack is 0.25 (25 ROI points) instead of 25 bps.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,9 +23,9 @@ from trader_core.butterfly import pipeline
 from trader_core.butterfly import report as bf_report
 from trader_core.butterfly.backtest import select_trades
 from trader_core.butterfly.inference import get_inference_engine, onnx_parity
+from trader_core.butterfly.source import market_of
 from trader_core.config import RunSpec
 from trader_core.contracts.versions import LATEST_STRESS_SPLIT
-from trader_core.errors import ConfigError
 from trader_core.monitoring import challenger as cc
 from trader_core.report import frame_preview, markdown_table
 from trader_core.run_context import RunContext
@@ -49,23 +48,8 @@ def _spec(ctx: RunContext) -> RunSpec:
 def market_stage(*, ctx: RunContext) -> StageResult:
     """Daily bars + index: the synthetic market of ``spec.butterfly``, the user's daily CSV (``source.path``) or
     the landed daily months up to ``spec.end`` (retraining)."""
-    market = _market(_spec(ctx))
+    market = market_of(_spec(ctx))
     return StageResult(value=market, figures={name: len(frame) for name, frame in market.items()})
-
-
-def _market(spec: RunSpec) -> dict[str, pd.DataFrame]:
-    if spec.source.kind == "synthetic":
-        return pipeline.generate_market(spec.butterfly)
-    if spec.source.kind == "csv":
-        return pipeline.load_market_csv(Path(spec.source.path or ""))
-    if spec.source.kind == "landed":
-        from trader_core.butterfly.market import validate_market
-        from trader_core.market.landing import read_landed
-
-        return validate_market(read_landed(Path(spec.source.path or ""), spec.start_ts, spec.end_ts, ("bars", "vix")),
-                               "landed butterfly months")
-    raise ConfigError(f"source.kind: the butterfly strategy reads 'synthetic', 'csv' or 'landed' (daily bars), "
-                      f"got {spec.source.kind!r}")
 
 
 def dataset_stage(*, ctx: RunContext, market: dict[str, pd.DataFrame]) -> StageResult:

@@ -31,7 +31,7 @@ class Butterfly(Strategy):
     landing_tag = STRATEGY
     retrain_prefix = "retrain-butterfly-"
     synthetic_section = ("butterfly", "synthetic")
-    decider = None  # butterfly decisions are not built yet (docs/decide.md)
+    decider = "butterfly"  # trader_core.decide.butterfly (docs/decide.md)
 
     def retrain_spec(self, marker: Mapping[str, Any], *, home: Path | None = None, months: int | None = None,
                      config_path: Path | None = None) -> RunSpec:
