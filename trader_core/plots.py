@@ -92,12 +92,12 @@ def deciles_png(path: Path, curves: dict[str, pd.DataFrame], title: str) -> str:
     """Mean realized vs mean predicted per decile of predicted (``decide.weekly.decile_figures``), one curve
     each, with the diagonal of realized = predicted."""
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    values = [v for t in curves.values() for v in (*t["mean_predicted_bps"], *t["mean_realized_bps"])]
+    values = [v for t in curves.values() for v in (*t["mean_predicted"], *t["mean_realized"])]
     if values:
         low, high = float(np.nanmin(values)), float(np.nanmax(values))
         ax.plot([low, high], [low, high], color="grey", lw=0.8, ls="--", label="realized = predicted")
     for name, table in curves.items():
-        ax.plot(table["mean_predicted_bps"], table["mean_realized_bps"], marker="o", lw=1.2, label=name)
+        ax.plot(table["mean_predicted"], table["mean_realized"], marker="o", lw=1.2, label=name)
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_xlabel("mean predicted (decile)")
     ax.set_ylabel("mean realized")

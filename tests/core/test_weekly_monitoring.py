@@ -62,8 +62,8 @@ def test_arm_figures_count_and_score_the_resolved_traded_decisions():
     assert (figures["decisions"], figures["traded"], figures["resolved"]) == (30, 20, int(np.isfinite(realized).sum()))
     assert figures["resolved_traded"] == len(scored) == 17
     assert figures["hit_rate"] == pytest.approx(np.sum(scored["realized"] > 0) / 17)
-    assert figures["mean_realized_bps"] == pytest.approx(np.sum(scored["realized"]) / 17)
-    assert figures["mean_predicted_bps"] == pytest.approx(np.sum(scored["predicted"]) / 17)
+    assert figures["mean_realized"] == pytest.approx(np.sum(scored["realized"]) / 17)
+    assert figures["mean_predicted"] == pytest.approx(np.sum(scored["predicted"]) / 17)
     assert figures["mean_predicted_prob"] == pytest.approx(np.sum(scored["predicted_prob"]) / 17)
 
 
@@ -75,8 +75,8 @@ def test_decile_table_of_predicted_against_a_hand_count():
     table = weekly.decile_figures(made)  # the unresolved row is left out
     k = np.arange(1, 11)
     assert table["decile"].tolist() == k.tolist() and table["rows"].tolist() == [2] * 10
-    np.testing.assert_allclose(table["mean_predicted_bps"], 2 * k - 0.5)
-    np.testing.assert_allclose(table["mean_realized_bps"], 4 * k - 16)
+    np.testing.assert_allclose(table["mean_predicted"], 2 * k - 0.5)
+    np.testing.assert_allclose(table["mean_realized"], 4 * k - 16)
     hits = [int(4 * d - 17 > 0) + int(4 * d - 15 > 0) for d in k]
     np.testing.assert_allclose(table["hit_rate"], np.array(hits) / 2)
 
@@ -121,7 +121,7 @@ def test_arm_comparison_uses_the_gate_standard_errors():
     expected = {arm: edge_significance(edges) for arm, edges in (("champion", champion), ("canary", canary))}
     se = np.hypot(expected["canary"].standard_error_bps, expected["champion"].standard_error_bps)
     assert result["better"] == "canary" and result["significant"] is True
-    assert result["difference_bps"] == pytest.approx(canary.mean() - champion.mean())
+    assert result["difference"] == pytest.approx(canary.mean() - champion.mean())
     assert result["statistic"] == pytest.approx((canary.mean() - champion.mean()) / se)
     assert result["statistic"] >= MIN_STATISTIC
     assert result["arms"]["canary"]["trades"] == 40
@@ -159,7 +159,7 @@ def test_the_report_is_written_per_day_with_its_warnings(tmp_path, monkeypatch):
         ("champion", REALIZED_EDGE_NEGATIVE), ("champion", HIT_RATE_BELOW_PREDICTED)]
     arms = doc["lines"]["perp-x"]["arms"]
     assert (arms["champion"]["resolved_traded"], arms["canary"]["resolved_traded"]) == (20, 5)
-    assert arms["champion"]["mean_realized_bps"] == pytest.approx(-2.0)
+    assert arms["champion"]["mean_realized"] == pytest.approx(-2.0)
     assert doc["lines"]["perp-x"]["arm_comparison"]["better"] == "canary"
     text = (folder / "report.md").read_text()
     assert "perp-x champion: mean realized edge of the resolved traded decisions < 0" in text

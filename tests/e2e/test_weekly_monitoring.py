@@ -70,7 +70,7 @@ def test_the_weekly_job_reports_the_realized_outcomes(decided):
     doc = json.loads((folder / "report.json").read_text())
     champion = doc["lines"][line]["arms"]["champion"]
     assert (champion["decisions"], champion["traded"], champion["resolved"], champion["resolved_traded"]) == (3, 1, 2, 1)
-    assert champion["mean_realized_bps"] == pytest.approx(trade["actual_edge_bps"], rel=1e-9, abs=1e-9)
+    assert champion["mean_realized"] == pytest.approx(trade["actual_edge_bps"], rel=1e-9, abs=1e-9)
     assert champion["hit_rate"] == float(trade["actual_edge_bps"] > 0)
     assert doc["lines"][line]["arm_comparison"] is None and doc["warnings"] == []
     assert (folder / "report.md").read_text().startswith("# Weekly decision monitoring, 2026-01-08")

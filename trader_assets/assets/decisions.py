@@ -45,7 +45,7 @@ def weekly_decision_report(config: WeeklyReportConfig, trader_home: TraderHome) 
 def _check(condition: str, doc: dict) -> dg.AssetCheckResult:
     fired = [w for w in doc["warnings"] if w["condition"] == condition]
     arms = {f"{line} {arm}": {k: f.get(k) for k in ("resolved_traded", "hit_rate", "mean_predicted_prob",
-                                                     "mean_predicted_bps", "mean_realized_bps")}
+                                                     "mean_predicted", "mean_realized")}
             for line, figures in doc["lines"].items() for arm, f in figures["arms"].items()}
     return result(not fired, severity=dg.AssetCheckSeverity.WARN, check_name=CHECK_NAMES[condition],
                   bound=doc["bounds"]["conditions"][condition], warned=[f"{w['line']} {w['arm']}" for w in fired],

@@ -75,6 +75,8 @@ class Decider(ABC):
 
     #: The strategy's decision log table (DECISION_KEY_COLUMNS first).
     contract: TableContract
+    #: The unit of its outcomes' ``predicted`` and ``realized`` (reports name it).
+    outcome_unit: str
     #: ``--max-age`` when none is given: how old the newest bar of the strategy's data may be.
     default_max_age: pd.Timedelta = DEFAULT_MAX_AGE
 

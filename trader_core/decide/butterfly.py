@@ -57,6 +57,7 @@ def line_decision(champion: Champion, spec: RunSpec) -> tuple[DecisionSection, i
 
 class ButterflyDecider(Decider):
     contract = BUTTERFLY_DECISION_LOG
+    outcome_unit = "ROI, a fraction of the debit"
     default_max_age = DAILY_MAX_AGE
 
     def decide(self, champion: Champion, request: DecisionRequest) -> pd.DataFrame:

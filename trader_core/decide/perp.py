@@ -35,6 +35,7 @@ _OUTPUTS = ("long_prob", "short_prob", "long_entry_prob", "short_entry_prob", "m
 
 class PerpDecider(Decider):
     contract = PERP_DECISION_LOG
+    outcome_unit = "net edge of the plan, bps"
 
     def decide(self, champion: Champion, request: DecisionRequest) -> pd.DataFrame:
         bundle = Bundle.from_release(champion.path)

@@ -94,10 +94,10 @@ def arm_figures(joined: pd.DataFrame, bounds: WeeklyBounds) -> dict[str, Any]:
     hit_rate = float((trades["realized"] > 0).mean()) if n else None
     figures = {
         "decisions": len(joined), "traded": int(joined["traded"].sum()), "resolved": int(joined["resolved"].sum()),
-        "resolved_traded": n, "hit_rate": hit_rate, "mean_predicted_bps": _mean(trades["predicted"]),
-        "mean_realized_bps": _mean(trades["realized"]), "mean_predicted_prob": _mean(trades["predicted_prob"])}
+        "resolved_traded": n, "hit_rate": hit_rate, "mean_predicted": _mean(trades["predicted"]),
+        "mean_realized": _mean(trades["realized"]), "mean_predicted_prob": _mean(trades["predicted_prob"])}
     return {**figures, "warnings": bounds.warned(resolved_traded=n, hit_rate=hit_rate,
-                                                 mean_realized=figures["mean_realized_bps"],
+                                                 mean_realized=figures["mean_realized"],
                                                  mean_predicted_prob=figures["mean_predicted_prob"])}
 
 
@@ -106,7 +106,7 @@ def decile_figures(joined: pd.DataFrame) -> pd.DataFrame:
     done = joined[joined["resolved"]]
     realized = done["realized"].to_numpy("float64")
     table = decile_table(done["predicted"].to_numpy("float64"), (realized > 0).astype("float64"), realized)
-    return table.rename(columns={"mean_prob": "mean_predicted_bps", "avg_realized_edge_bps": "mean_realized_bps"})
+    return table.rename(columns={"mean_prob": "mean_predicted", "avg_realized_edge_bps": "mean_realized"})
 
 
 def calibration_figures(joined: pd.DataFrame) -> tuple[pd.DataFrame, float | None]:
@@ -133,7 +133,7 @@ def compare_arms(joined: pd.DataFrame, *, min_statistic: float = MIN_STATISTIC) 
     better = None if not math.isfinite(difference) else ("canary" if difference > 0 else
                                                           "champion" if difference < 0 else "neither")
     return {"better": better, "significant": bool(abs(statistic) >= min_statistic),  # NaN: False
-            "difference_bps": difference, "standard_error_bps": se, "statistic": statistic,
+            "difference": difference, "standard_error": se, "statistic": statistic,
             "min_statistic": min_statistic, "arms": {arm: s.as_dict() for arm, s in sig.items()}}
 
 
@@ -150,7 +150,8 @@ def line_figures(decisions: LineDecisions, bounds: WeeklyBounds) -> tuple[dict[s
         tables[f"{arm}_deciles"] = decile_figures(mine)
         tables[f"{arm}_reliability"] = reliability
     comparison = compare_arms(joined) if "canary" in arms else None
-    return {"champion": decisions.champion, "strategy": decisions.strategy, "arms": arms,
+    unit = decider_of(strategy_named(decisions.strategy)).outcome_unit
+    return {"champion": decisions.champion, "strategy": decisions.strategy, "unit": unit, "arms": arms,
             "arm_comparison": comparison}, tables
 
 

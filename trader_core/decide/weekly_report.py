@@ -18,7 +18,7 @@ from trader_core.report import fmt, markdown_table
 
 WEEKLY_DIR = ("monitoring", "weekly")
 ARM_COLUMNS = ("arm", "decisions", "traded", "resolved", "resolved_traded", "hit_rate", "mean_predicted_prob",
-               "mean_predicted_bps", "mean_realized_bps", "expected_calibration_error", "warnings")
+               "mean_predicted", "mean_realized", "expected_calibration_error", "warnings")
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ def write_weekly_report(*, home: Path, at: pd.Timestamp | None = None, window_da
         curves |= {f"{decisions.line} {name.removesuffix('_deciles')}": t for name, t in tables.items()
                    if name.endswith("_deciles") and len(t)}
     warnings = [{"line": line, "arm": arm, "condition": condition,
-                 **{k: figures[k] for k in ("resolved_traded", "hit_rate", "mean_predicted_prob", "mean_predicted_bps",
-                                            "mean_realized_bps")}}
+                 **{k: figures[k] for k in ("resolved_traded", "hit_rate", "mean_predicted_prob", "mean_predicted",
+                                            "mean_realized")}}
                 for line, doc in per_line.items() for arm, figures in doc["arms"].items()
                 for condition in figures["warnings"]]
     doc = {"at": at.isoformat(), "window_start": start.isoformat(), "window_days": window_days,
@@ -79,17 +79,18 @@ def render(doc: dict[str, Any], image: Path | None) -> str:
            f"Decisions made from {doc['window_start']} to {doc['at']} ({doc['window_days']} days), joined with "
            "their realized outcomes (docs/decide.md, \"Weekly monitoring\").", "", "## WARN", ""]
     out += [f"- {w['line']} {w['arm']}: {doc['bounds']['conditions'][w['condition']]}: hit rate {fmt(w['hit_rate'])}, "
-            f"mean predicted probability {fmt(w['mean_predicted_prob'])}, mean realized {fmt(w['mean_realized_bps'])} "
-            f"(mean predicted {fmt(w['mean_predicted_bps'])}) over {w['resolved_traded']} resolved traded decisions"
+            f"mean predicted probability {fmt(w['mean_predicted_prob'])}, mean realized {fmt(w['mean_realized'])} "
+            f"(mean predicted {fmt(w['mean_predicted'])}) over {w['resolved_traded']} resolved traded decisions"
             for w in doc["warnings"]] or ["none"]
     out += ["", "Bounds: " + "; ".join(f"`{k}`: {v}" for k, v in doc["bounds"]["conditions"].items()) + "."]
     for line, figures in doc["lines"].items():
-        out += ["", f"## {line} (champion {figures['champion']}, {figures['strategy']})", "",
+        out += ["", f"## {line} (champion {figures['champion']}, {figures['strategy']}; predicted and realized in "
+                f"{figures['unit']})", "",
                 markdown_table([{"arm": arm, **f, "warnings": ", ".join(f["warnings"]) or "-"}
                                 for arm, f in figures["arms"].items()], ARM_COLUMNS)]
         comparison = figures["arm_comparison"]
         if comparison is not None:
-            out += [f"Arms: {comparison['better'] or 'undecided'} is better by {fmt(comparison['difference_bps'])} "
+            out += [f"Arms: {comparison['better'] or 'undecided'} is better by {fmt(comparison['difference'])} "
                     f"(canary - champion mean realized), statistic {fmt(comparison['statistic'])}: "
                     f"{'' if comparison['significant'] else 'not '}significant at {fmt(comparison['min_statistic'])} "
                     "standard errors (the release gate's level).", ""]
