@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from numba.core.registry import CPUDispatcher  # noqa: E402
 
-from trader_core.features import build_feature_frame, kernels, rolling  # noqa: E402
+from trader_core.features import build_feature_frame, kernels, order_stats, rolling  # noqa: E402
 
 N_SYMBOLS = 2
 N_DAYS = 30
@@ -134,7 +134,7 @@ def reference_features(replay: pd.DataFrame) -> pd.DataFrame:
 
 def _jit_cache_counts() -> tuple[int, int]:
     """(signatures loaded from numba's on-disk cache, signatures compiled) over the feature kernels."""
-    dispatchers = {id(d): d for module in (kernels, rolling) for d in vars(module).values()
+    dispatchers = {id(d): d for module in (kernels, order_stats, rolling) for d in vars(module).values()
                    if isinstance(d, CPUDispatcher)}.values()
     return (sum(sum(d.stats.cache_hits.values()) for d in dispatchers),
             sum(sum(d.stats.cache_misses.values()) for d in dispatchers))

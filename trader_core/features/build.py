@@ -7,8 +7,9 @@ skips NaN and needs m non-NaN values, with m = w everywhere except the liquidati
 and the 1440-row liquidation mean/std (m = 60); the rolling-240 median of range_15m_bps uses m = 240;
 ``safe_divide`` maps den == 0, +-inf and NaN to 0 (so safe-divided features never cause WARMUP);
 ``std == 0`` becomes NaN then 0 in the z-scores; comparisons with NaN are False (features 16/17 are 0 in
-warmup); ``clip`` keeps NaN. The kernels (``kernels.py``, ``rolling.py``) reproduce pandas' rolling
-algorithms bit for bit, so those exact tests agree with pandas.
+warmup); ``clip`` keeps NaN. The kernels (``kernels.py``, ``rolling.py``, ``order_stats.py``) reproduce
+pandas' rolling algorithms bit for bit, so those exact tests agree with pandas. Each symbol's price and flow
+blocks run on worker threads (the kernels release the GIL); every block writes its own part of the matrix.
 
 Decisions (docs/features.md):
 
@@ -42,6 +43,12 @@ Decisions (docs/features.md):
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -59,11 +66,11 @@ from trader_core.contracts.features import (
     QUALITY_WARMUP,
 )
 from trader_core.contracts.replay import REPLAY
+from trader_core.contracts.table import validate_frame
 from trader_core.contracts.versions import FEATURE_VERSION, FIT_FOLD, FIT_SPLIT, NO_FOLD, UNASSIGNED_SPLIT
 from trader_core.errors import DataContractError
 from trader_core.features import kernels
 
-_EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 _ROW = {name: i for i, name in enumerate(FEATURE_ORDER)}
 _PASS_THROUGH = ("spread_bps", "funding_bps", "level1_ofi_1m")
 _WINDOW_INPUTS = (
@@ -103,7 +110,11 @@ if sorted(_COVERED) != sorted(FEATURE_ORDER):
 
 
 def build_feature_frame(replay: pd.DataFrame, split_ids: np.ndarray | None = None) -> pd.DataFrame:
-    """Feature frame (META_COLUMNS + FEATURE_ORDER) of a sorted replay_1m table; see the module docstring."""
+    """Feature frame (META_COLUMNS + FEATURE_ORDER) of a sorted replay_1m table; see the module docstring.
+
+    The windowed feature blocks run on worker threads (``in_background``) while this thread builds the
+    columns that do not need them.
+    """
     open_ms = _check_replay(replay)
     splits = _split_codes(split_ids, len(replay))
     codes, uniques = pd.factorize(replay["symbol"])
@@ -111,15 +122,18 @@ def build_feature_frame(replay: pd.DataFrame, split_ids: np.ndarray | None = Non
     bounds = _symbol_bounds(replay, open_ms, codes, symbols)
     matrix = np.empty((FEATURE_COUNT, len(replay)), dtype=np.float32)
     columns = {name: _floats(replay[name]) for name in _WINDOW_INPUTS}
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        _symbol_features({k: v[start:end] for k, v in columns.items()}, matrix[:, start:end])
-    _row_features(replay, open_ms, matrix)
-    partial = _neutralize_unavailable(replay, matrix)
+    with in_background([partial(block, {k: v[start:end] for k, v in columns.items()}, matrix[:, start:end])
+                        for start, end in zip(bounds[:-1], bounds[1:]) for block in (_price_block, _flow_block)]):
+        meta = _meta_columns(replay, open_ms, codes, symbols, splits)
+        _row_features(replay, open_ms, matrix)
+        gap_window = spans_gap(replay, bounds)
+        filled = replay["bar_filled"].to_numpy() == 1
+    partial_rows = _neutralize_unavailable(replay, matrix)
     quality = np.select(
-        [np.isnan(matrix).any(axis=0), spans_gap(replay, bounds), replay["bar_filled"].to_numpy() == 1, partial],
+        [np.isnan(matrix).any(axis=0), gap_window, filled, partial_rows],
         [_QUALITY_CODE[q] for q in (QUALITY_WARMUP, QUALITY_GAP_WINDOW, QUALITY_FILLED_BAR, QUALITY_PARTIAL_OPTIONAL)],
         default=_QUALITY_CODE[QUALITY_OK])
-    meta = _meta_columns(replay, open_ms, codes, symbols, quality, splits)
+    meta["data_quality_flag"] = _labels(quality, _QUALITY_LABELS)
     return pd.concat([meta, pd.DataFrame(matrix.T, columns=list(FEATURE_ORDER), copy=False)], axis=1)
 
 
@@ -128,17 +142,28 @@ def _floats(series: pd.Series) -> np.ndarray:
 
 
 def _check_replay(replay: pd.DataFrame) -> np.ndarray:
-    """Contract, non-empty, and event_time == open_time_ms; returns open_time_ms (sorting: ``_symbol_bounds``)."""
-    REPLAY.validate(replay)
+    """Contract, non-empty, and event_time == open_time_ms; returns open_time_ms.
+
+    The contract's key and order (unique, sorted (symbol, open_time_ms)) are checked by ``_symbol_bounds``,
+    which needs the symbol blocks anyway.
+    """
+    validate_frame(replay, REPLAY.name, REPLAY.columns, positive=REPLAY.positive)
     if replay.empty:
         raise DataContractError("replay_1m: the replay is empty; there is nothing to build features from")
     open_ms = replay["open_time_ms"].to_numpy(dtype=np.int64)
-    event_ms = ((replay["event_time"] - _EPOCH) // pd.Timedelta(milliseconds=1)).to_numpy(dtype=np.int64)
+    event_ms = _epoch_ms(replay["event_time"].array)
     mismatch = event_ms != open_ms
     if mismatch.any():
         raise DataContractError(f"replay_1m: event_time and open_time_ms disagree on {int(mismatch.sum())} row(s), "
                                 f"first at row {int(np.flatnonzero(mismatch)[0])}")
     return open_ms
+
+
+def _epoch_ms(times: pd.arrays.DatetimeArray) -> np.ndarray:
+    """Epoch milliseconds of tz-aware timestamps, floored (sub-millisecond parts dropped), from the raw integers."""
+    if times.unit == "s":
+        return times.asi8 * 1000
+    return times.asi8 // (np.timedelta64(1, "ms") // np.timedelta64(1, times.unit))
 
 
 def _symbol_bounds(replay: pd.DataFrame, open_ms: np.ndarray, codes: np.ndarray, symbols: list[str]) -> np.ndarray:
@@ -152,15 +177,22 @@ def _symbol_bounds(replay: pd.DataFrame, open_ms: np.ndarray, codes: np.ndarray,
     time_steps[changes - 1] = 1  # a new symbol may start at any time
     if (time_steps <= 0).any():
         row = int(np.flatnonzero(time_steps <= 0)[0]) + 1
+        if time_steps[row - 1] == 0:
+            raise DataContractError(f"replay_1m: duplicate key (symbol, open_time_ms) = "
+                                    f"({replay['symbol'].iloc[row]!r}, {open_ms[row]}) at row {row}")
         raise DataContractError(f"replay_1m: open_time_ms is not strictly increasing within symbol "
                                 f"{replay['symbol'].iloc[row]!r} at row {row} (rows must be sorted and unique)")
     return np.concatenate(([0], changes, [len(codes)]))
 
 
-def _symbol_features(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
-    """Write the windowed features of one symbol's rows into ``out`` (all FEATURE_ORDER rows, its columns)."""
+def _price_block(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
+    """Write the price and compression features of one symbol's rows into ``out`` (all FEATURE_ORDER rows)."""
     range15 = kernels.price_features(cols["close"], cols["high"], cols["low"], cols["volume"], out[_PRICE])
     kernels.compression_features(range15, out[_COMPRESSION])
+
+
+def _flow_block(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
+    """Write the flow and book features of one symbol's rows into ``out`` (all FEATURE_ORDER rows)."""
     kernels.flow_features(cols["taker_buy_volume"], cols["taker_sell_volume"], cols["spread_bps"],
                           cols["open_interest"], cols["mark_price"], cols["index_price"],
                           cols["liquidation_buy_notional_1m"], cols["liquidation_sell_notional_1m"], out[_FLOW])
@@ -168,6 +200,27 @@ def _symbol_features(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
                           cols["best_bid_price"], cols["best_bid_size"], cols["best_ask_price"],
                           cols["best_ask_size"], cols["depth_bid_notional_5"], cols["depth_ask_notional_5"],
                           out[_BOOK])
+
+
+@contextmanager
+def in_background(tasks: list[Callable[[], None]]) -> Iterator[None]:
+    """Run independent tasks on up to one worker thread per available CPU while the body runs; on exit, wait
+    for them and raise the first error. With one CPU the tasks run first, on this thread.
+
+    The feature kernels release the GIL, and each task writes its own rows and columns of the feature
+    matrix, so the result does not depend on the order in which the tasks run.
+    """
+    workers = min(len(tasks), len(os.sched_getaffinity(0)))
+    if workers <= 1:
+        for task in tasks:
+            task()
+        yield
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # a pool per call: nothing survives a fork
+        futures = [pool.submit(task) for task in tasks]
+        yield
+        for future in futures:
+            future.result()
 
 
 def _row_features(replay: pd.DataFrame, open_ms: np.ndarray, matrix: np.ndarray) -> None:
@@ -241,7 +294,8 @@ def _split_codes(split_ids: np.ndarray | None, n: int) -> tuple[np.ndarray, list
 
 
 def _meta_columns(replay: pd.DataFrame, open_ms: np.ndarray, codes: np.ndarray, symbols: list[str],
-                  quality: np.ndarray, splits: tuple[np.ndarray, list[str]]) -> pd.DataFrame:
+                  splits: tuple[np.ndarray, list[str]]) -> pd.DataFrame:
+    """META_COLUMNS but ``data_quality_flag``, which needs the features."""
     n = len(replay)
     split_codes, split_labels = splits
     fit = split_labels.index(FIT_SPLIT) if FIT_SPLIT in split_labels else -1
@@ -253,5 +307,4 @@ def _meta_columns(replay: pd.DataFrame, open_ms: np.ndarray, codes: np.ndarray, 
         "split_id": _labels(split_codes, split_labels),
         "walk_forward_fold": _labels((split_codes != fit).astype(np.int64), [FIT_FOLD, NO_FOLD]),
         "feature_version": _labels(np.zeros(n, dtype=np.int64), [FEATURE_VERSION]),
-        "data_quality_flag": _labels(quality, _QUALITY_LABELS),
-    }, columns=list(META_COLUMNS))
+    }, columns=list(META_COLUMNS[:-1]))
