@@ -70,6 +70,7 @@ from trader_core.contracts.table import validate_frame
 from trader_core.contracts.versions import FEATURE_VERSION, FIT_FOLD, FIT_SPLIT, NO_FOLD, UNASSIGNED_SPLIT
 from trader_core.errors import DataContractError
 from trader_core.features import kernels
+from trader_core.keys import epoch_ms
 
 _ROW = {name: i for i, name in enumerate(FEATURE_ORDER)}
 _PASS_THROUGH = ("spread_bps", "funding_bps", "level1_ofi_1m")
@@ -151,19 +152,12 @@ def _check_replay(replay: pd.DataFrame) -> np.ndarray:
     if replay.empty:
         raise DataContractError("replay_1m: the replay is empty; there is nothing to build features from")
     open_ms = replay["open_time_ms"].to_numpy(dtype=np.int64)
-    event_ms = _epoch_ms(replay["event_time"].array)
+    event_ms = epoch_ms(replay["event_time"])
     mismatch = event_ms != open_ms
     if mismatch.any():
         raise DataContractError(f"replay_1m: event_time and open_time_ms disagree on {int(mismatch.sum())} row(s), "
                                 f"first at row {int(np.flatnonzero(mismatch)[0])}")
     return open_ms
-
-
-def _epoch_ms(times: pd.arrays.DatetimeArray) -> np.ndarray:
-    """Epoch milliseconds of tz-aware timestamps, floored (sub-millisecond parts dropped), from the raw integers."""
-    if times.unit == "s":
-        return times.asi8 * 1000
-    return times.asi8 // (np.timedelta64(1, "ms") // np.timedelta64(1, times.unit))
 
 
 def _symbol_bounds(replay: pd.DataFrame, open_ms: np.ndarray, codes: np.ndarray, symbols: list[str]) -> np.ndarray:

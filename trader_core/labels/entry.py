@@ -29,7 +29,7 @@ from trader_core.contracts.labels import (
 )
 from trader_core.contracts.versions import LABEL_VERSION
 from trader_core.costs import require_trade_costs
-from trader_core.labels.base import aligned_sides, constant, label_base
+from trader_core.labels.base import aligned_rows, constant, label_base
 
 _STAT_VALUES = PATH_STAT_COLUMNS[3:] + TRADE_COST_COLUMNS
 
@@ -40,12 +40,13 @@ def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: M
     if method not in ENTRY_TARGET_METHODS:
         raise ValueError(f"unsupported entry target_method: {method!r} (expected one of {ENTRY_TARGET_METHODS})")
     require_trade_costs(path_stats)
-    base, sides = aligned_sides(label_base(features), path_stats, int(plan["maxHoldMinutes"]), _STAT_VALUES)
+    base, sides = aligned_rows(label_base(features), path_stats, int(plan["maxHoldMinutes"]))
     n = len(base)
     columns: dict[str, Any] = {c: pd.concat([base[c], base[c]], ignore_index=True) for c in base.columns}
     columns["side"] = pd.Categorical.from_codes(np.repeat(np.arange(2, dtype=np.int8), n), categories=list(SIDES))
+    rows = np.concatenate([sides["LONG"], sides["SHORT"]])
     for name in _STAT_VALUES:
-        columns[name] = np.concatenate([sides["LONG"][name], sides["SHORT"][name]])
+        columns[name] = path_stats[name].to_numpy()[rows]
     cost = columns["cost_bps"]
     actual = columns["gross_edge_bps"] - cost
     achievable = columns["mfe_bps"] - cost
@@ -53,12 +54,12 @@ def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: M
     target = expected >= float(plan["minExpectedNetEdgeBps"])
     if method == OPPORTUNITY_QUALITY:
         target &= (actual >= float(plan["minPlanNetEdgeBps"])) & (columns["mae_bps"] <= float(plan["maxEntryMaeBps"]))
-    columns.update({
-        "actual_plan_net_edge_bps": actual, "max_achievable_gross_edge_bps": columns["mfe_bps"],
+    columns.update({  # copies where a column repeats another: the frame below does not copy its columns
+        "actual_plan_net_edge_bps": actual, "max_achievable_gross_edge_bps": columns["mfe_bps"].copy(),
         "max_achievable_net_edge_bps": achievable,
-        "expected_net_edge_bps": expected, "entry_target": target.astype(np.int8),
+        "expected_net_edge_bps": expected.copy(), "entry_target": target.astype(np.int8),
     })
     for name, value in (("price_plan_id", plan["pricePlanId"]), ("price_plan_hash", plan["pricePlanConfigHash"]),
                         ("label_method", method), ("label_version", LABEL_VERSION)):
         columns[name] = constant(value, 2 * n)
-    return pd.DataFrame({c: columns[c] for c in ENTRY_LABEL_COLUMNS})
+    return pd.DataFrame({c: columns[c] for c in ENTRY_LABEL_COLUMNS}, copy=False)

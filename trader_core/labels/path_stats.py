@@ -21,9 +21,10 @@ The plan outcomes (``FIXED_TARGET_STOP_V1``, ``DYNAMIC_TRAILING_V1`` and the sto
 "Stop fills") and the plan itself (``PlanParams``) are in ``trader_core.labels.plan_outcomes``. A replay
 without an ``open`` column opens every bar at the previous close.
 
-Both methods run as numba kernels that scan each row's window forward with an early exit (the spread
-quantile keeps a sorted sliding window): O(n*h) time, O(n) memory, no n x h matrices; results are
-written straight into the preallocated output columns. Output rows are ordered by (symbol, side,
+Both methods run as numba kernels that scan each row's window forward with an early exit, and the
+side-independent window statistics (``trader_core.labels.window_stats``) are accumulated for blocks of
+consecutive rows at once: O(n*h) time, O(n) memory, no n x h matrices; results are written straight into
+the preallocated output columns. Output rows are ordered by (symbol, side,
 open_time_ms): per symbol the LONG rows, then the SHORT rows, as the seed concatenated them.
 
 Everything but the plan outcomes (validation, valid start rows, output order, excursions, spread p80 and
@@ -34,17 +35,17 @@ vol) depends only on the replay, horizon, split ids and sides: ``prepare_path_wi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from trader_core.contracts.labels import FIXED_TARGET_STOP, PATH_STAT_COLUMNS, SIDES
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.errors import DataContractError
+from trader_core.keys import factorize_runs
 from trader_core.labels.plan_outcomes import PlanParams, dynamic_outcomes, fixed_outcomes
+from trader_core.labels.window_stats import window_stats
 
 _FLAG_COLUMNS = ("target_hit", "stop_hit", "timeout_hit", "ambiguous_hit")
 _TIME_COLUMNS = ("time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
@@ -97,7 +98,7 @@ def prepare_path_windows(replay: pd.DataFrame, *, horizon: int, split_ids: np.nd
     idx = _valid_rows(np.repeat(ends, ends - starts), open_ms, (open_, high, low, close), split_codes, horizon)
     with np.errstate(all="ignore"):
         log_ret = np.concatenate(([np.nan], np.log(close[1:] / close[:-1])))
-    stats = _window_stats(idx, high, low, close, spread, log_ret, horizon)
+    stats = window_stats(idx, high, low, close, spread, log_ret, horizon)
     dest = tuple(_destinations(codes[idx], len(sides)))
     return PathWindows(horizon, sides, symbols, open_, high, low, close, idx, dest,
                        _window_columns(sides, dest, codes[idx], open_ms[idx], *stats))
@@ -129,7 +130,7 @@ def _symbol_codes(replay: pd.DataFrame) -> tuple[np.ndarray, pd.api.extensions.E
     """Per-row symbol code (0, 1, ... in row order) and the symbols as a str array."""
     if "symbol" not in replay.columns:
         raise DataContractError("replay_1m: missing columns ['symbol']")
-    codes, uniques = pd.factorize(replay["symbol"])
+    codes, uniques = factorize_runs(replay["symbol"])
     if (codes < 0).any():
         raise DataContractError("replay_1m: column symbol has nulls")
     return codes.astype(np.int64), pd.array(np.asarray(uniques, dtype=object), dtype="str")
@@ -177,9 +178,13 @@ def _symbol_blocks(codes: np.ndarray, symbols: pd.api.extensions.ExtensionArray,
 
 
 def _split_codes(split_ids: np.ndarray, n: int) -> np.ndarray:
+    """Integer codes that are equal where the split ids are (integer split ids already are)."""
     if len(split_ids) != n:
         raise ValueError(f"split_ids has {len(split_ids)} values for {n} replay rows")
-    return pd.factorize(np.asarray(split_ids), use_na_sentinel=False)[0]
+    split_ids = np.asarray(split_ids)
+    if np.issubdtype(split_ids.dtype, np.integer):
+        return split_ids
+    return pd.factorize(split_ids, use_na_sentinel=False)[0]
 
 
 def _valid_rows(row_end: np.ndarray, open_ms: np.ndarray, prices: tuple[np.ndarray, ...],
@@ -269,92 +274,3 @@ def _fill_outcomes(out: _OutputColumns, dest: np.ndarray, is_long: bool, windows
     else:
         dynamic_outcomes(*common, plan.second_target_bps, plan.trailing_stop_bps, plan.partial_take_1_ratio,
                          plan.partial_take_2_ratio, plan.breakeven_after_first_target, is_long, *results)
-
-
-# --------------------------------------------------------------------------------------------- kernels
-@njit(cache=True, error_model="numpy")
-def _insert_sorted(buf: np.ndarray, count: int, value: float) -> int:
-    """Insert ``value`` into the sorted ``buf[:count]``; returns the new count."""
-    j = np.searchsorted(buf[:count], value)
-    for q in range(count, j, -1):
-        buf[q] = buf[q - 1]
-    buf[j] = value
-    return count + 1
-
-
-@njit(cache=True, error_model="numpy")
-def _remove_sorted(buf: np.ndarray, count: int, value: float) -> int:
-    """Remove one ``value`` (which must be present) from the sorted ``buf[:count]``; returns the new count."""
-    for q in range(np.searchsorted(buf[:count], value), count - 1):
-        buf[q] = buf[q + 1]
-    return count - 1
-
-
-@njit(cache=True, error_model="numpy")
-def _linear_quantile(sorted_values: np.ndarray, count: int, q: float) -> float:
-    """numpy's default ('linear') quantile of ``sorted_values[:count]``, same rounding as ``np._lerp``."""
-    if count == 0:
-        return np.nan
-    virtual = (count - 1) * q
-    if virtual >= count - 1:
-        return sorted_values[count - 1]
-    lo = int(math.floor(virtual))
-    gamma = virtual - lo
-    a, b = sorted_values[lo], sorted_values[lo + 1]
-    diff = b - a
-    return b - diff * (1.0 - gamma) if gamma >= 0.5 else a + diff * gamma
-
-
-@njit(cache=True, error_model="numpy")
-def _sample_std(x: np.ndarray, start: int, count: int) -> float:
-    """Two-pass ddof=1 standard deviation of ``x[start:start+count]`` (NaN for count < 2)."""
-    if count < 2:
-        return np.nan
-    mean = 0.0
-    for j in range(start, start + count):
-        mean += x[j]
-    mean /= count
-    ss = 0.0
-    for j in range(start, start + count):
-        ss += (x[j] - mean) ** 2
-    return math.sqrt(ss / (count - 1))
-
-
-@njit(cache=True, error_model="numpy")
-def _window_stats(idx: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, spread: np.ndarray,
-                  log_ret: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Side-independent stats of each window rows ``t+1..t+h``, in bps.
-
-    Up excursion ``max((high_max / entry - 1) * 1e4, 0)`` (LONG mfe, SHORT mae), down excursion
-    ``max((entry / low_min - 1) * 1e4, 0)`` (LONG mae, SHORT mfe), spread p80 and realized vol.
-
-    The non-NaN spreads of the window are kept sorted in ``buf``; from one start row to the next one
-    the window slides by a row (drop ``spread[t]``, add ``spread[t+h]``), otherwise it is rebuilt.
-    """
-    m = idx.size
-    up, down, p80, vol = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
-    buf = np.empty(horizon)
-    count, previous = 0, -2
-    for i in range(m):
-        t = idx[i]
-        if t == previous + 1:
-            if spread[t] == spread[t]:
-                count = _remove_sorted(buf, count, spread[t])
-            if spread[t + horizon] == spread[t + horizon]:
-                count = _insert_sorted(buf, count, spread[t + horizon])
-        else:
-            count = 0
-            for b in range(t + 1, t + horizon + 1):
-                if spread[b] == spread[b]:
-                    count = _insert_sorted(buf, count, spread[b])
-        previous = t
-        hi, lo = -np.inf, np.inf
-        for b in range(t + 1, t + horizon + 1):
-            hi = max(hi, high[b])
-            lo = min(lo, low[b])
-        up[i] = max((hi / close[t] - 1.0) * 10000.0, 0.0)
-        down[i] = max((close[t] / lo - 1.0) * 10000.0, 0.0)
-        p80[i] = _linear_quantile(buf, count, 0.8)
-        vol[i] = _sample_std(log_ret, t + 1, horizon) * 10000.0
-    return up, down, p80, vol
-
