@@ -17,7 +17,7 @@ from trader_core.contracts.features import (
 from trader_core.contracts.replay import REPLAY
 from trader_core.contracts.versions import FEATURE_VERSION
 from trader_core.errors import DataContractError
-from trader_core.features import build as feature_build
+from trader_core import threads
 from trader_core.features import build_feature_frame, feature_quality_report
 from trader_core.features import order_stats, rolling as rolling_kernels
 
@@ -230,20 +230,11 @@ def test_output_layout() -> None:
 def test_worker_threads_do_not_change_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     replay = make_replay(n_symbols=3, n_rows=1600, seed=4)
     threaded = build_feature_frame(replay)
-    monkeypatch.setattr(feature_build.os, "sched_getaffinity", lambda pid: {0})  # one CPU: no worker threads
+    monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: {0})  # one CPU: no worker threads
     serial = build_feature_frame(replay)
     for name in FEATURE_ORDER:
         assert threaded[name].to_numpy().tobytes() == serial[name].to_numpy().tobytes(), name
     assert threaded.drop(columns=list(FEATURE_ORDER)).equals(serial.drop(columns=list(FEATURE_ORDER)))
-
-
-def test_a_failing_background_task_raises() -> None:
-    def fail() -> None:
-        raise ValueError("kernel failed")
-
-    with pytest.raises(ValueError, match="kernel failed"):
-        with feature_build.in_background([fail, fail]):
-            pass
 
 
 def test_unavailable_sources_are_neutral_and_partial() -> None:

@@ -21,7 +21,7 @@ from trader_core.contracts.labels import ENTRY_LABEL_COLUMNS, dataset_columns
 from trader_core.costs import CostModel, with_trade_costs
 from trader_core.errors import DataContractError
 from trader_core.io import parquet_bytes
-from trader_core.labels.base import compute_label_path_stats, select_rows
+from trader_core.labels.base import Gather, compute_label_path_stats, select_rows
 from trader_core.contracts.invariants import path_stats_sane_rule, two_sides_rule, windows_inside_splits_rule
 from trader_core.labels.datasets import build_train_dataset, direction_opportunity_dataset, entry_pivot, opportunity_labels
 from trader_core.labels.direction import build_direction_labels
@@ -145,6 +145,19 @@ def test_select_rows_is_loc_down_to_the_parquet_bytes(seed: int, n: int, runs: i
     assert pa.chunked_array(pa.array(ours["sample_id"].array)).num_chunks == \
         pa.chunked_array(pa.array(expected["sample_id"].array)).num_chunks
     assert parquet_bytes(ours) == parquet_bytes(expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.one_of(st.lists(st.integers(0, 99), max_size=60),
+                      st.lists(st.tuples(st.integers(0, 90), st.integers(0, 10)), max_size=70).map(
+                          lambda runs: [r for start, length in runs for r in range(start, start + length)])))
+def test_gather_is_a_take_into_a_fresh_array(rows: list[int]):
+    """Any rows, or runs of rows (up to and beyond the sliced limit): the values a take gives, never a view."""
+    values = np.random.default_rng(len(rows)).normal(size=100)
+    at = np.array(rows, dtype=np.int64)
+    gathered = Gather(at)(values)
+    np.testing.assert_array_equal(gathered, values[at])
+    assert gathered.dtype == values.dtype and not np.shares_memory(gathered, values)
 
 
 def position_case_1(book: int = 0, entry_too: bool = False):

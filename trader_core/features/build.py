@@ -43,10 +43,6 @@ Decisions (docs/features.md):
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import partial
 
 import numpy as np
@@ -71,6 +67,7 @@ from trader_core.contracts.versions import FEATURE_VERSION, FIT_FOLD, FIT_SPLIT,
 from trader_core.errors import DataContractError
 from trader_core.features import kernels
 from trader_core.keys import epoch_ms
+from trader_core.threads import in_background
 
 _ROW = {name: i for i, name in enumerate(FEATURE_ORDER)}
 _PASS_THROUGH = ("spread_bps", "funding_bps", "level1_ofi_1m")
@@ -194,27 +191,6 @@ def _flow_block(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
                           cols["best_bid_price"], cols["best_bid_size"], cols["best_ask_price"],
                           cols["best_ask_size"], cols["depth_bid_notional_5"], cols["depth_ask_notional_5"],
                           out[_BOOK])
-
-
-@contextmanager
-def in_background(tasks: list[Callable[[], None]]) -> Iterator[None]:
-    """Run independent tasks on up to one worker thread per available CPU while the body runs; on exit, wait
-    for them and raise the first error. With one CPU the tasks run first, on this thread.
-
-    The feature kernels release the GIL, and each task writes its own rows and columns of the feature
-    matrix, so the result does not depend on the order in which the tasks run.
-    """
-    workers = min(len(tasks), len(os.sched_getaffinity(0)))
-    if workers <= 1:
-        for task in tasks:
-            task()
-        yield
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # a pool per call: nothing survives a fork
-        futures = [pool.submit(task) for task in tasks]
-        yield
-        for future in futures:
-            future.result()
 
 
 def _row_features(replay: pd.DataFrame, open_ms: np.ndarray, matrix: np.ndarray) -> None:

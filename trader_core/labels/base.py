@@ -24,7 +24,7 @@ from trader_core.splits import split_codes
 
 BASE_COLUMNS = SAMPLE_KEY + ("data_quality_flag",)
 STAT_KEY = ("symbol", "open_time_ms", "side", "horizon_minutes")
-#: Up to this many runs of kept rows, string columns are sliced rather than filtered.
+#: Up to this many runs of rows, columns are sliced rather than filtered or taken.
 _MAX_SLICED_RUNS = 64
 
 
@@ -60,7 +60,8 @@ def select_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
 
     Label rows drop whole stretches (other splits, the last window of each block), so ``keep`` is a few runs:
     arrow-backed string columns are then concatenated from slices (a filter when the runs are many), several
-    times faster than the take ``loc`` runs on them; like that take, the result is one chunk.
+    times faster than the take ``loc`` runs on them (a single slice is not even copied); like that take, the
+    result is one chunk.
     """
     if keep.all():
         return frame.reset_index(drop=True)
@@ -73,8 +74,8 @@ def select_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
             data = pa.chunked_array(pa.array(values))
             pieces = ([data.slice(start, end - start) for start, end in runs] if len(runs) <= _MAX_SLICED_RUNS
                       else [pc.filter(data, pa.array(keep))])
-            chunks = [chunk for piece in pieces for chunk in piece.chunks]
-            kept = pa.concat_arrays(chunks) if chunks else pa.array([], type=data.type)
+            chunks = [chunk for piece in pieces for chunk in piece.chunks] or [pa.array([], type=data.type)]
+            kept = chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
             columns[name] = pd.array(kept, dtype=column.dtype)
         else:
             columns[name] = values[keep]
@@ -124,7 +125,27 @@ def aligned_sides(base: pd.DataFrame, stats: pd.DataFrame, horizon: int,
                   columns: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
     """``aligned_rows`` with, per side, the stat ``columns`` of those rows (only numeric columns are gathered)."""
     frame, rows = aligned_rows(base, stats, horizon)
-    return frame, {side: {c: stats[c].to_numpy()[at] for c in columns} for side, at in rows.items()}
+    gathers = {side: Gather(at) for side, at in rows.items()}
+    return frame, {side: {c: gather(stats[c].to_numpy()) for c in columns} for side, gather in gathers.items()}
+
+
+class Gather:
+    """``values[rows]`` for many columns: where the rows are a few ascending runs (the stats rows of one side
+    are), the runs are copied as slices, several times faster than a take."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        starts = np.concatenate(([0], breaks)) if rows.size else breaks
+        self.runs = ([(int(rows[a]), int(rows[b - 1]) + 1) for a, b in zip(starts, np.append(starts[1:], rows.size))]
+                     if starts.size <= _MAX_SLICED_RUNS else None)
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        if self.runs is None:
+            return np.take(values, self.rows)
+        if not self.runs:
+            return values[:0].copy()
+        return np.concatenate([values[start:stop] for start, stop in self.runs])
 
 
 def constant(value: str, n: int) -> pd.Categorical:

@@ -29,7 +29,7 @@ from trader_core.contracts.labels import (
 )
 from trader_core.contracts.versions import LABEL_VERSION
 from trader_core.costs import require_trade_costs
-from trader_core.labels.base import aligned_rows, constant, label_base
+from trader_core.labels.base import Gather, aligned_rows, constant, label_base
 
 _STAT_VALUES = PATH_STAT_COLUMNS[3:] + TRADE_COST_COLUMNS
 
@@ -44,9 +44,9 @@ def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: M
     n = len(base)
     columns: dict[str, Any] = {c: pd.concat([base[c], base[c]], ignore_index=True) for c in base.columns}
     columns["side"] = pd.Categorical.from_codes(np.repeat(np.arange(2, dtype=np.int8), n), categories=list(SIDES))
-    rows = np.concatenate([sides["LONG"], sides["SHORT"]])
+    gather = Gather(np.concatenate([sides["LONG"], sides["SHORT"]]))
     for name in _STAT_VALUES:
-        columns[name] = path_stats[name].to_numpy()[rows]
+        columns[name] = gather(path_stats[name].to_numpy())
     cost = columns["cost_bps"]
     actual = columns["gross_edge_bps"] - cost
     achievable = columns["mfe_bps"] - cost

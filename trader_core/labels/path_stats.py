@@ -36,9 +36,11 @@ vol) depends only on the replay, horizon, split ids and sides: ``prepare_path_wi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from trader_core.contracts.labels import FIXED_TARGET_STOP, PATH_STAT_COLUMNS, SIDES
 from trader_core.contracts.replay import MINUTE_MS
@@ -46,6 +48,7 @@ from trader_core.errors import DataContractError
 from trader_core.keys import factorize_runs
 from trader_core.labels.plan_outcomes import PlanParams, dynamic_outcomes, fixed_outcomes
 from trader_core.labels.window_stats import window_stats
+from trader_core.threads import run_all
 
 _FLAG_COLUMNS = ("target_hit", "stop_hit", "timeout_hit", "ambiguous_hit")
 _TIME_COLUMNS = ("time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
@@ -61,7 +64,8 @@ def compute_path_stats(replay: pd.DataFrame, *, horizon: int, plan: PlanParams,
     ``replay`` must be sorted by (symbol, open_time_ms) without duplicates (DataContractError otherwise).
     ``split_ids`` (one per replay row, any hashable values) restricts windows to one split.
     """
-    return fill_path_stats(prepare_path_windows(replay, horizon=horizon, split_ids=split_ids, sides=sides), plan)
+    windows = prepare_path_windows(replay, horizon=horizon, split_ids=split_ids, sides=sides)
+    return _fill(windows, plan, keep_windows=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,9 +110,15 @@ def prepare_path_windows(replay: pd.DataFrame, *, horizon: int, split_ids: np.nd
 
 def fill_path_stats(windows: PathWindows, plan: PlanParams) -> pd.DataFrame:
     """``compute_path_stats`` of ``plan`` on prepared windows: only the plan outcomes are computed."""
-    out = _OutputColumns(windows.columns)
-    for side, dest in zip(windows.sides, windows.dest):
-        _fill_outcomes(out, dest, side == "LONG", windows, plan)
+    return _fill(windows, plan, keep_windows=True)
+
+
+def _fill(windows: PathWindows, plan: PlanParams, *, keep_windows: bool) -> pd.DataFrame:
+    """The frame of ``plan`` on ``windows``; unless the windows serve more plans, it takes their columns
+    rather than copies of them."""
+    out = _OutputColumns(windows.columns, copy=keep_windows)
+    run_all([partial(_fill_outcomes, out, dest, side == "LONG", windows, plan)  # the sides write their own rows
+             for side, dest in zip(windows.sides, windows.dest)])
     return out.frame(windows.symbols, windows.sides)
 
 
@@ -207,20 +217,20 @@ def _valid_rows(row_end: np.ndarray, open_ms: np.ndarray, prices: tuple[np.ndarr
 
 # --------------------------------------------------------------------------------------------- output
 class _OutputColumns:
-    """Output columns (``out[name]``): copies of the windows' side-independent columns plus preallocated
-    outcome columns, which the kernels write row by row to their final output row.
+    """Output columns (``out[name]``): the windows' side-independent columns (copies, with ``copy``) plus
+    preallocated outcome columns, which the kernels write row by row to their final output row.
 
     ``symbol`` and ``side`` hold codes until ``frame`` turns them into categorical columns; ``flags`` and
     ``times`` are the 2-D blocks behind the hit-flag and time columns, as the kernels fill them.
     """
 
-    def __init__(self, window_columns: dict[str, np.ndarray]) -> None:
+    def __init__(self, window_columns: dict[str, np.ndarray], *, copy: bool) -> None:
         size = window_columns["symbol"].size
         self.flags = np.zeros((len(_FLAG_COLUMNS), size), dtype=np.int8)
         self.times = np.empty((len(_TIME_COLUMNS), size), dtype=np.int64)
         floats = np.empty((len(_OUTCOME_FLOAT_COLUMNS), size), dtype=np.float64)
         self.columns: dict[str, np.ndarray] = {
-            **{name: values.copy() for name, values in window_columns.items()},
+            **{name: values.copy() if copy else values for name, values in window_columns.items()},
             **dict(zip(_FLAG_COLUMNS, self.flags)),
             **dict(zip(_TIME_COLUMNS, self.times)),
             **dict(zip(_OUTCOME_FLOAT_COLUMNS, floats)),
@@ -246,10 +256,23 @@ def _window_columns(sides: tuple[str, ...], dest: tuple[np.ndarray, ...], symbol
     out = {"symbol": np.empty(size, dtype=np.int32), "side": np.empty(size, dtype=np.int8),
            "open_time_ms": np.empty(size, dtype=np.int64), **{c: np.empty(size) for c in _WINDOW_FLOAT_COLUMNS}}
     for side_code, (side, rows) in enumerate(zip(sides, dest)):
-        out["symbol"][rows], out["side"][rows], out["open_time_ms"][rows] = symbol_codes, side_code, open_ms
-        out["mfe_bps"][rows], out["mae_bps"][rows] = (up_bps, down_bps) if side == "LONG" else (down_bps, up_bps)
-        out["future_spread_p80"][rows], out["future_realized_vol_bps"][rows] = spread_p80, vol_bps
+        favourable, adverse = (up_bps, down_bps) if side == "LONG" else (down_bps, up_bps)
+        _scatter(rows, side_code, symbol_codes, open_ms, favourable, adverse, spread_p80, vol_bps, out["symbol"],
+                 out["side"], out["open_time_ms"], out["mfe_bps"], out["mae_bps"], out["future_spread_p80"],
+                 out["future_realized_vol_bps"])
     return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _scatter(rows: np.ndarray, side_code: int, symbol_codes: np.ndarray, open_ms: np.ndarray, mfe: np.ndarray,
+             mae: np.ndarray, p80: np.ndarray, vol: np.ndarray, out_symbol: np.ndarray, out_side: np.ndarray,
+             out_open_ms: np.ndarray, out_mfe: np.ndarray, out_mae: np.ndarray, out_p80: np.ndarray,
+             out_vol: np.ndarray) -> None:
+    """One side's window columns, valid row i written to output row ``rows[i]``."""
+    for i in range(rows.size):
+        j = rows[i]
+        out_symbol[j], out_side[j], out_open_ms[j] = symbol_codes[i], side_code, open_ms[i]
+        out_mfe[j], out_mae[j], out_p80[j], out_vol[j] = mfe[i], mae[i], p80[i], vol[i]
 
 
 def _destinations(block: np.ndarray, n_sides: int) -> list[np.ndarray]:

@@ -8,15 +8,20 @@ the window's non-NaN spreads) and the realized vol (two-pass ddof=1 std of the w
 Consecutive start rows are handled in blocks: the window sums, maxima and minima of a block's rows are
 accumulated bar by bar for all rows at once, which the compiler vectorizes, and each row still adds its own
 window's terms one by one in window order, so the sums are the ones a per-row loop computes, bit for bit.
-The spread p80 keeps the window's spreads in a sorted buffer that slides by one row at a time.
+The spread p80 keeps the window's spreads in a sorted buffer that slides by one row at a time. The start
+rows are cut into parts that run on threads; a part rebuilds its buffer and blocks at its first row, which
+changes no value.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 from numba import njit
+
+from trader_core.threads import row_parts, run_all
 
 #: Start rows per block: the block's running sums, maxima and minima stay in the L1 cache.
 BLOCK_ROWS = 256
@@ -85,11 +90,10 @@ def _linear_quantile(sorted_values: np.ndarray, count: int, q: float) -> float:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _spread_p80(idx: np.ndarray, spread: np.ndarray, horizon: int) -> np.ndarray:
+def _spread_p80(idx: np.ndarray, spread: np.ndarray, horizon: int, p80: np.ndarray) -> None:
     """The p80 of each window's non-NaN spreads: from one start row to the next the sorted buffer slides by a
     row (``spread[t]`` leaves, ``spread[t+h]`` enters), otherwise it is rebuilt. The quantile depends only on
     the values held, not on how they were sorted in."""
-    p80 = np.empty(idx.size)
     buf = np.empty(horizon)
     count, previous = 0, -2
     for i in range(idx.size):
@@ -109,7 +113,6 @@ def _spread_p80(idx: np.ndarray, spread: np.ndarray, horizon: int) -> np.ndarray
                     count = _insert_sorted(buf, count, spread[b])
         previous = t
         p80[i] = _linear_quantile(buf, count, 0.8)
-    return p80
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -140,15 +143,11 @@ def _block(high: np.ndarray, low: np.ndarray, log_ret: np.ndarray, t0: int, rows
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def window_stats(idx: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, spread: np.ndarray,
-                 log_ret: np.ndarray, horizon: int, block_rows: int = BLOCK_ROWS
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Up and down excursion, spread p80 and realized vol (all in bps) of the window of each start row ``idx``.
-
-    ``log_ret[b]`` is ``log(close[b] / close[b-1])``; ``block_rows`` bounds a block of consecutive start rows.
-    """
+def _window_stats(idx: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, spread: np.ndarray,
+                  log_ret: np.ndarray, horizon: int, block_rows: int, up: np.ndarray, down: np.ndarray,
+                  p80: np.ndarray, vol: np.ndarray) -> None:
+    """``window_stats`` of the start rows ``idx``, written to ``up``, ``down``, ``p80`` and ``vol``."""
     m = idx.size
-    up, down, vol = np.empty(m), np.empty(m), np.empty(m)
     hi, lo, mean, ss = np.empty(block_rows), np.empty(block_rows), np.empty(block_rows), np.empty(block_rows)
     i = 0
     while i < m:
@@ -163,4 +162,18 @@ def window_stats(idx: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.n
             down[i + q] = max((entry / lo[q] - 1.0) * 10000.0, 0.0)
             vol[i + q] = (math.sqrt(ss[q] / (horizon - 1)) if horizon > 1 else np.nan) * 10000.0
         i = j
-    return up, down, _spread_p80(idx, spread, horizon), vol
+    _spread_p80(idx, spread, horizon, p80)
+
+
+def window_stats(idx: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, spread: np.ndarray,
+                 log_ret: np.ndarray, horizon: int, block_rows: int = BLOCK_ROWS
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Up and down excursion, spread p80 and realized vol (all in bps) of the window of each start row ``idx``.
+
+    ``log_ret[b]`` is ``log(close[b] / close[b-1])``; ``block_rows`` bounds a block of consecutive start rows.
+    The start rows are cut into one part per CPU, each computed on its own thread (``trader_core.threads``).
+    """
+    out = tuple(np.empty(idx.size) for _ in range(4))
+    run_all([partial(_window_stats, idx[part], high, low, close, spread, log_ret, horizon, block_rows,
+                     *(column[part] for column in out)) for part in row_parts(idx.size)])
+    return out
