@@ -19,7 +19,7 @@ from trader_core.contracts.versions import FEATURE_VERSION
 from trader_core.errors import DataContractError
 from trader_core import threads
 from trader_core.features import build_feature_frame, feature_quality_report
-from trader_core.features import order_stats, rolling as rolling_kernels
+from trader_core.features import kernels, order_stats, rolling as rolling_kernels
 
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 HYPOTHESIS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -298,6 +298,21 @@ def test_radix_compression_orders_like_numpy(values: list[float]) -> None:
     expected_codes = np.zeros(x.size, dtype=np.int64)  # NaN: code 0
     expected_codes[present] = inverse + 1
     np.testing.assert_array_equal(codes, expected_codes)
+
+
+@HYPOTHESIS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), symbols=st.integers(1, 4))
+def test_gap_window_kernel_matches_the_array_formula(seed: int, n: int, symbols: int) -> None:
+    """The latest gap row of the symbol, after its first row, within w-2 rows (the formula the kernel replaced)."""
+    rng = np.random.default_rng(seed)
+    gap = rng.random(n) < 0.03
+    window = rng.choice([15, 60, 254, 1454], n).astype(np.int64)
+    bounds = np.unique(np.concatenate(([0, n], rng.integers(0, n, symbols - 1))))
+    index = np.arange(n)
+    last_gap = np.maximum.accumulate(np.where(gap, index, -1))
+    symbol_start = np.repeat(bounds[:-1], np.diff(bounds))
+    expected = (last_gap > symbol_start) & (index - last_gap <= window - 2)
+    np.testing.assert_array_equal(kernels.spans_gap(gap, window, bounds), expected)
 
 
 @HYPOTHESIS

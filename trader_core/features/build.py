@@ -124,9 +124,10 @@ def build_feature_frame(replay: pd.DataFrame, split_ids: np.ndarray | None = Non
                         for start, end in zip(bounds[:-1], bounds[1:]) for block in (_price_block, _flow_block)]):
         meta = _meta_columns(replay, open_ms, codes, symbols, splits)
         _row_features(replay, open_ms, matrix)
-        gap_window = spans_gap(replay, bounds)
+        flags = _source_flags(replay)
+        gap_window = spans_gap(replay, bounds, flags)
         filled = replay["bar_filled"].to_numpy() == 1
-    partial_rows = _neutralize_unavailable(replay, matrix)
+    partial_rows = _neutralize_unavailable(matrix, flags)
     quality = np.select(
         [np.isnan(matrix).any(axis=0), gap_window, filled, partial_rows],
         [_QUALITY_CODE[q] for q in (QUALITY_WARMUP, QUALITY_GAP_WINDOW, QUALITY_FILLED_BAR, QUALITY_PARTIAL_OPTIONAL)],
@@ -206,26 +207,28 @@ def _row_features(replay: pd.DataFrame, open_ms: np.ndarray, matrix: np.ndarray)
     matrix[_ROW["liquidation_available"]] = np.nan_to_num(_floats(replay["liquidation_available"]), nan=0.0)
 
 
-def spans_gap(replay: pd.DataFrame, bounds: np.ndarray) -> np.ndarray:
+def _source_flags(replay: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each optional source's availability flag as float64 (NaN where missing)."""
+    return {flag: replay[flag].to_numpy(dtype=np.float64, na_value=np.nan) for flag in OPTIONAL_SOURCE_FEATURES}
+
+
+def spans_gap(replay: pd.DataFrame, bounds: np.ndarray, flags: dict[str, np.ndarray]) -> np.ndarray:
     """True where the window of a feature in use spans a gap: rows i-w+1..i of a w-row window hold a row j > i-w+1
-    with ``gap_minutes_before[j] > 0``. A feature is in use unless its optional source is unavailable (then it is 0)."""
-    n = len(replay)
-    window = np.full(n, _BASE_WINDOW, dtype=np.int64)
+    with ``gap_minutes_before[j] > 0``. A feature is in use unless its optional source is unavailable (then it is 0).
+
+    ``flags``: ``_source_flags`` of the replay.
+    """
+    window = np.full(len(replay), _BASE_WINDOW, dtype=np.int64)
     for flag, names in OPTIONAL_SOURCE_FEATURES.items():
-        available = replay[flag].to_numpy(dtype=np.float64, na_value=np.nan) == 1
-        window = np.where(available, np.maximum(window, max(_WINDOW[name] for name in names)), window)
-    index = np.arange(n)
-    gap = replay["gap_minutes_before"].to_numpy() > 0
-    last_gap = np.maximum.accumulate(np.where(gap, index, -1))
-    symbol_start = np.repeat(bounds[:-1], np.diff(bounds))
-    return (last_gap > symbol_start) & (index - last_gap <= window - 2)
+        window = np.where(flags[flag] == 1, np.maximum(window, max(_WINDOW[name] for name in names)), window)
+    return kernels.spans_gap(np.ascontiguousarray(replay["gap_minutes_before"].to_numpy() > 0), window, bounds)
 
 
-def _neutralize_unavailable(replay: pd.DataFrame, matrix: np.ndarray) -> np.ndarray:
+def _neutralize_unavailable(matrix: np.ndarray, flags: dict[str, np.ndarray]) -> np.ndarray:
     """Set the features of unavailable optional sources to 0.0; True where any source is unavailable."""
-    partial = np.zeros(len(replay), dtype=bool)
+    partial = np.zeros(matrix.shape[1], dtype=bool)
     for flag, names in OPTIONAL_SOURCE_FEATURES.items():
-        unavailable = replay[flag].to_numpy(dtype=np.float64, na_value=np.nan) == 0
+        unavailable = flags[flag] == 0
         if unavailable.any():
             for name in names:
                 matrix[_ROW[name], unavailable] = 0.0
@@ -238,7 +241,12 @@ def _str_column(array: pa.Array) -> pd.Series:
 
 
 def _labels(codes: np.ndarray, labels: list[str]) -> pd.Series:
-    """A plain ``str`` column from integer codes into a few labels (taken by pyarrow, no per-row Python)."""
+    """A plain ``str`` column from integer codes into a few labels (taken by pyarrow, no per-row Python); one
+    label is repeated straight into the string buffers."""
+    if len(labels) == 1:
+        data = np.tile(np.frombuffer(labels[0].encode(), dtype=np.uint8), codes.size)
+        offsets = np.arange(codes.size + 1, dtype=np.int64) * (data.size // max(codes.size, 1))
+        return _str_column(pa.LargeStringArray.from_buffers(codes.size, pa.py_buffer(offsets), pa.py_buffer(data)))
     return _str_column(pa.array(labels, pa.large_string()).take(pa.array(codes)))
 
 

@@ -167,6 +167,21 @@ def book_features(c: np.ndarray, buy: np.ndarray, sell: np.ndarray, bid: np.ndar
         out[3, i] = _safe_div(depth_bid[i] - depth_ask[i], depth_bid[i] + depth_ask[i])
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def spans_gap(gap: np.ndarray, window: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """True where rows i-w+1..i of row i's ``window`` w hold a row j > i-w+1 of the same symbol with ``gap[j]``
+    (symbol s is rows ``bounds[s]:bounds[s + 1]``): the latest gap row after the symbol's first row is at most
+    w-2 rows back."""
+    out = np.zeros(gap.size, dtype=np.bool_)
+    for s in range(bounds.size - 1):
+        last = -1
+        for i in range(bounds[s], bounds[s + 1]):
+            if gap[i]:
+                last = i
+            out[i] = last > bounds[s] and i - last <= window[i] - 2
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------
 # sample ids
 
