@@ -241,10 +241,10 @@ def _str_column(array: pa.Array) -> pd.Series:
 
 
 def _labels(codes: np.ndarray, labels: list[str]) -> pd.Series:
-    """A plain ``str`` column from integer codes into a few labels (taken by pyarrow, no per-row Python); one
-    label is repeated straight into the string buffers."""
-    if len(labels) == 1:
-        data = np.tile(np.frombuffer(labels[0].encode(), dtype=np.uint8), codes.size)
+    """A plain ``str`` column from integer codes into a few labels (taken by pyarrow, no per-row Python); a
+    column of one label is repeated straight into the string buffers."""
+    if codes.size and codes.min() == codes.max():
+        data = np.tile(np.frombuffer(labels[codes[0]].encode(), dtype=np.uint8), codes.size)
         offsets = np.arange(codes.size + 1, dtype=np.int64) * (data.size // max(codes.size, 1))
         return _str_column(pa.LargeStringArray.from_buffers(codes.size, pa.py_buffer(offsets), pa.py_buffer(data)))
     return _str_column(pa.array(labels, pa.large_string()).take(pa.array(codes)))
