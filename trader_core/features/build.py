@@ -66,7 +66,7 @@ from trader_core.contracts.table import validate_frame
 from trader_core.contracts.versions import FEATURE_VERSION, FIT_FOLD, FIT_SPLIT, NO_FOLD, UNASSIGNED_SPLIT
 from trader_core.errors import DataContractError
 from trader_core.features import kernels
-from trader_core.keys import epoch_ms
+from trader_core.keys import epoch_ms, factorize_runs
 from trader_core.threads import in_background
 
 _ROW = {name: i for i, name in enumerate(FEATURE_ORDER)}
@@ -115,7 +115,7 @@ def build_feature_frame(replay: pd.DataFrame, split_ids: np.ndarray | None = Non
     """
     open_ms = _check_replay(replay)
     splits = _split_codes(split_ids, len(replay))
-    codes, uniques = pd.factorize(replay["symbol"])
+    codes, uniques = factorize_runs(replay["symbol"])
     symbols = [str(s) for s in uniques]
     bounds = _symbol_bounds(replay, open_ms, codes, symbols)
     matrix = np.empty((FEATURE_COUNT, len(replay)), dtype=np.float32)
