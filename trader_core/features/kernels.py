@@ -2,7 +2,7 @@
 
 The rolling windows they use (pandas-compatible, bit for bit) are in ``trader_core.features.rolling`` and
 ``trader_core.features.order_stats``. Every kernel releases the GIL, so the builder runs independent blocks
-on threads.
+on threads (the Python wrappers hold it only between kernels).
 
 The feature kernels (``price_features``, ``compression_features``, ``flow_features``, ``book_features``)
 compute one symbol's features in float64 and store them as float32 into rows of the caller's feature
@@ -118,21 +118,16 @@ def price_features(c: np.ndarray, h: np.ndarray, lo: np.ndarray, v: np.ndarray, 
     return range15
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
 def compression_features(range15: np.ndarray, out: np.ndarray) -> None:
     """Write COMPRESSION_FEATURES: 1 - rank_last(range15, 240) and max(range15 - median240(range15), 0)."""
     rank, median = rolling_rank_median(range15, 240)
-    for i in range(range15.size):
-        out[0, i] = 1.0 - rank[i]
-        out[1, i] = np.maximum(range15[i] - median[i], 0.0)  # NaN stays NaN, like clip(lower=0)
+    out[0] = 1.0 - rank
+    out[1] = np.maximum(range15 - median, 0.0)  # NaN stays NaN, like clip(lower=0)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def flow_features(buy: np.ndarray, sell: np.ndarray, spread: np.ndarray, oi: np.ndarray, mark: np.ndarray,
-                  index: np.ndarray, liq_buy: np.ndarray, liq_sell: np.ndarray, out: np.ndarray) -> None:
-    """Write FLOW_FEATURES (features 22-30 of docs/features.md: taker flow, spread rank, open interest, basis,
-    liquidations)."""
-    spread_rank = rolling_rank_last(spread, 1440)
+def _flow_kernel(buy: np.ndarray, sell: np.ndarray, spread_rank: np.ndarray, oi: np.ndarray, mark: np.ndarray,
+                 index: np.ndarray, liq_buy: np.ndarray, liq_sell: np.ndarray, out: np.ndarray) -> None:
     total = buy + sell
     buy5, sell5, total5 = rolling_sum(buy, 5, 5), rolling_sum(sell, 5, 5), rolling_sum(total, 5, 5)
     buy15, sell15, total15 = rolling_sum(buy, 15, 15), rolling_sum(sell, 15, 15), rolling_sum(total, 15, 15)
@@ -149,6 +144,13 @@ def flow_features(buy: np.ndarray, sell: np.ndarray, spread: np.ndarray, oi: np.
         out[6, i] = (mark[i] / index[i] - 1.0) * BPS
         out[7, i] = _safe_div(liq_buy15[i] - liq_sell15[i], liq15[i])
         out[8, i] = _zscore(liq15[i], liq_mean[i], liq_std[i])
+
+
+def flow_features(buy: np.ndarray, sell: np.ndarray, spread: np.ndarray, oi: np.ndarray, mark: np.ndarray,
+                  index: np.ndarray, liq_buy: np.ndarray, liq_sell: np.ndarray, out: np.ndarray) -> None:
+    """Write FLOW_FEATURES (features 22-30 of docs/features.md: taker flow, spread rank, open interest, basis,
+    liquidations)."""
+    _flow_kernel(buy, sell, rolling_rank_last(spread, 1440), oi, mark, index, liq_buy, liq_sell, out)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -23,8 +23,12 @@ _RADIX_PASSES = 6  # 6 x 11 bits cover the 64-bit key
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _sort_keys(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Order-preserving unsigned keys of the non-NaN values of ``x`` and their rows (-0.0 keyed as 0.0)."""
+def compress(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense 1-based codes of ``x`` among its sorted distinct non-NaN values (0 for NaN), and those values.
+
+    The non-NaN values get order-preserving unsigned keys (negatives: all bits flipped; positives: the sign bit
+    set; -0.0 keyed as 0.0), which a stable LSD radix sort orders, 11 bits per pass.
+    """
     keys = np.empty(x.size, dtype=np.uint64)
     rows = np.empty(x.size, dtype=np.int64)
     bits = (x + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0, so equal values share one key
@@ -32,17 +36,9 @@ def _sort_keys(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = 0
     for i in range(x.size):
         if x[i] == x[i]:
-            b = bits[i]
-            keys[m] = ~b if b & top else b | top  # negatives: all bits flipped; positives: sign bit set
+            keys[m] = ~bits[i] if bits[i] & top else bits[i] | top
             rows[m] = i
             m += 1
-    return keys[:m], rows[:m]
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _radix_sort(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``keys`` sorted ascending (stable LSD radix sort) and ``rows`` in the same order."""
-    m = keys.size
     buckets = 1 << _RADIX_BITS
     mask = np.uint64(buckets - 1)
     counts = np.zeros((_RADIX_PASSES, buckets), dtype=np.int64)
@@ -66,32 +62,25 @@ def _radix_sort(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
             rows_to[at] = rows[i]
         keys, keys_to = keys_to, keys
         rows, rows_to = rows_to, rows
-    return keys, rows
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def compress(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dense 1-based codes of ``x`` among its sorted distinct non-NaN values (0 for NaN), and those values."""
-    keys, rows = _radix_sort(*_sort_keys(x))
     codes = np.zeros(x.size, dtype=np.int64)
-    uniq = np.empty(keys.size)
-    m = 0
-    for k in range(keys.size):
-        if m == 0 or keys[k] != keys[k - 1]:
-            uniq[m] = x[rows[k]] + 0.0
-            m += 1
-        codes[rows[k]] = m
-    return codes, uniq[:m]
+    uniq = np.empty(m)
+    distinct = 0
+    for k in range(m):
+        if distinct == 0 or keys[k] != keys[k - 1]:
+            uniq[distinct] = x[rows[k]] + 0.0
+            distinct += 1
+        codes[rows[k]] = distinct
+    return codes, uniq[:distinct]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _bit_add(tree: np.ndarray, i: int, delta: int) -> None:
     while i < tree.size:
         tree[i] += delta
         i += i & -i
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _bit_prefix(tree: np.ndarray, i: int) -> int:
     total = 0
     while i > 0:
@@ -124,7 +113,7 @@ def _rank_codes(codes: np.ndarray, w: int) -> np.ndarray:
     return rank
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _next_code(bits: np.ndarray, code: int) -> int:
     """Smallest present code > code (one must exist)."""
     q = code + 1
@@ -136,7 +125,7 @@ def _next_code(bits: np.ndarray, code: int) -> int:
     return (word_index << 6) + trailing_zeros(word)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _prev_code(bits: np.ndarray, code: int) -> int:
     """Largest present code < code (one must exist)."""
     q = code - 1
@@ -194,21 +183,18 @@ def _median_codes(codes: np.ndarray, uniq: np.ndarray, w: int) -> np.ndarray:
     return median
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
 def rolling_rank_median(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     """``rolling_rank_last`` and ``rolling_median`` of ``x`` at once (one compression)."""
-    codes, uniq = compress(x)
+    codes, uniq = compress(np.ascontiguousarray(x, dtype=np.float64))
     return _rank_codes(codes, w), _median_codes(codes, uniq, w)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
 def rolling_rank_last(x: np.ndarray, w: int) -> np.ndarray:
     """``pd.Series(x).rolling(w, min_periods=w).rank(method="max", pct=True)``: share of the window <= last."""
-    return _rank_codes(compress(x)[0], w)
+    return _rank_codes(compress(np.ascontiguousarray(x, dtype=np.float64))[0], w)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
 def rolling_median(x: np.ndarray, w: int) -> np.ndarray:
     """``pd.Series(x).rolling(w, min_periods=w).median()``."""
-    codes, uniq = compress(x)
+    codes, uniq = compress(np.ascontiguousarray(x, dtype=np.float64))
     return _median_codes(codes, uniq, w)

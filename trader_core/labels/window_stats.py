@@ -27,7 +27,7 @@ from trader_core.threads import row_parts, run_all
 BLOCK_ROWS = 256
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _lower_bound(buf: np.ndarray, count: int, value: float) -> int:
     """The first index of the sorted ``buf[:count]`` whose value is >= ``value`` (``count`` if none)."""
     lo, hi = 0, count
@@ -40,7 +40,7 @@ def _lower_bound(buf: np.ndarray, count: int, value: float) -> int:
     return lo
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _insert_sorted(buf: np.ndarray, count: int, value: float) -> int:
     """Insert ``value`` into the sorted ``buf[:count]``; returns the new count."""
     j = _lower_bound(buf, count, value)
@@ -50,7 +50,7 @@ def _insert_sorted(buf: np.ndarray, count: int, value: float) -> int:
     return count + 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _remove_sorted(buf: np.ndarray, count: int, value: float) -> int:
     """Remove one ``value`` (which must be present) from the sorted ``buf[:count]``; returns the new count."""
     for q in range(_lower_bound(buf, count, value), count - 1):
@@ -58,7 +58,7 @@ def _remove_sorted(buf: np.ndarray, count: int, value: float) -> int:
     return count - 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _count_below(buf: np.ndarray, count: int, value: float) -> int:
     """How many of ``buf[:count]`` are < ``value``: a branch-free count the compiler vectorizes (for a buffer of a
     window's length this beats a binary search, whose branches the CPU cannot predict)."""
@@ -68,7 +68,7 @@ def _count_below(buf: np.ndarray, count: int, value: float) -> int:
     return below
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _replace_sorted(buf: np.ndarray, count: int, old: float, new: float) -> None:
     """Replace one ``old`` (which must be present) in the sorted ``buf[:count]`` by ``new``: only the values
     between the two places move."""
@@ -84,7 +84,7 @@ def _replace_sorted(buf: np.ndarray, count: int, old: float, new: float) -> None
         buf[to] = new
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _linear_quantile(sorted_values: np.ndarray, count: int, q: float) -> float:
     """numpy's default ('linear') quantile of ``sorted_values[:count]``, same rounding as ``np._lerp``."""
     if count == 0:
