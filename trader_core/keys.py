@@ -1,7 +1,8 @@
 """Integer keys for the positional joins of the labels and the cost model (no per-row Python, no string merges).
 
-``factorize_runs`` is ``pd.factorize`` of a string column computed over its runs of equal values: a column
-grouped by symbol holds a few runs, so it hashes a few strings instead of every row.
+``factorize_runs`` is ``pd.factorize`` of a string column computed over its runs of equal values (and
+``isin_runs`` its ``isin``): a column grouped by symbol or split holds a few runs, so a few strings are hashed
+instead of every row.
 
 ``epoch_ms`` reads the epoch milliseconds of a timestamp column from its raw integers.
 
@@ -19,22 +20,41 @@ import pyarrow.compute as pc
 from numba import njit
 
 
+def _runs(values: pd.Series) -> tuple[pa.ChunkedArray, np.ndarray] | None:
+    """The arrow data of an arrow-backed string column and the first row of each of its runs of equal values
+    (a missing value is a run of its own); None for any other column."""
+    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+        return None
+    data = pa.chunked_array(pa.array(values.array))
+    if len(data) < 2:
+        return data, np.arange(len(data))
+    differs = pc.fill_null(pc.not_equal(data.slice(1), data.slice(0, len(data) - 1)), True)
+    return data, np.concatenate(([0], np.flatnonzero(differs.to_numpy(zero_copy_only=False)) + 1))
+
+
 def factorize_runs(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize(values, sort=sort)``: codes (-1 where missing) and the distinct values, in order of first
     appearance or sorted.
 
-    Arrow-backed strings are run-end encoded first and only the runs' values are factorized; any other
+    Arrow-backed strings are cut into runs of equal values and only the runs' values are factorized; any other
     column goes to ``pd.factorize`` itself.
     """
-    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow") or values.empty:
+    runs = _runs(values)
+    if runs is None:
         return pd.factorize(values, sort=sort)
-    data = pa.array(values.array)
-    runs = [pc.run_end_encode(chunk) for chunk in (data.chunks if isinstance(data, pa.ChunkedArray) else [data])
-            if len(chunk)]
-    lengths = np.concatenate([np.diff(run.run_ends.to_numpy(), prepend=0) for run in runs])
-    run_values = pd.Series(pd.array(pa.concat_arrays([run.values for run in runs]), dtype=values.dtype))
-    codes, uniques = pd.factorize(run_values, sort=sort)
-    return np.repeat(codes, lengths), uniques
+    data, starts = runs
+    codes, uniques = pd.factorize(pd.Series(pd.array(data.take(starts), dtype=values.dtype)), sort=sort)
+    return np.repeat(codes, np.diff(np.append(starts, len(data)))), uniques
+
+
+def isin_runs(values: pd.Series, allowed: list[str]) -> np.ndarray:
+    """``values.isin(allowed)`` as a numpy mask, decided once per run of equal values of arrow-backed strings."""
+    runs = _runs(values)
+    if runs is None:
+        return values.isin(allowed).to_numpy()
+    data, starts = runs
+    kept = pd.Series(pd.array(data.take(starts), dtype=values.dtype)).isin(allowed).to_numpy()
+    return np.repeat(kept, np.diff(np.append(starts, len(data))))
 
 
 def epoch_ms(times: pd.Series, *, missing: int = -1) -> np.ndarray:

@@ -8,7 +8,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trader_core.keys import epoch_ms, factorize_runs, find_sorted
+from trader_core.keys import epoch_ms, factorize_runs, find_sorted, isin_runs
 
 SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -29,8 +29,8 @@ def test_find_sorted_is_searchsorted_with_misses(keys: list[int], wanted: list[i
 @SETTINGS
 @given(runs=st.lists(st.tuples(st.sampled_from(["BTC", "ETH", "SOL", None]), st.integers(1, 5)), max_size=12),
        chunk=st.integers(1, 8), sort=st.booleans())
-def test_factorize_runs_is_pandas_factorize(runs: list[tuple[str | None, int]], chunk: int, sort: bool) -> None:
-    """Whatever the runs (repeated, missing) and however the arrow data is chunked."""
+def test_factorize_runs_and_isin_runs_are_pandas(runs: list[tuple[str | None, int]], chunk: int, sort: bool) -> None:
+    """``pd.factorize`` and ``isin``, whatever the runs (repeated, missing) and however the arrow data is chunked."""
     values = [value for value, length in runs for _ in range(length)]
     chunks = [pa.array(values[i:i + chunk], pa.large_string()) for i in range(0, len(values), chunk)]
     column = pd.Series(pd.array(pa.chunked_array(chunks, type=pa.large_string()), dtype="str"))
@@ -38,6 +38,7 @@ def test_factorize_runs_is_pandas_factorize(runs: list[tuple[str | None, int]], 
     expected_codes, expected_uniques = pd.factorize(column, sort=sort)
     np.testing.assert_array_equal(codes, expected_codes)
     assert uniques.equals(expected_uniques)
+    np.testing.assert_array_equal(isin_runs(column, ["ETH", "SOL"]), column.isin(["ETH", "SOL"]).to_numpy())
 
 
 @SETTINGS

@@ -19,7 +19,7 @@ from trader_core.contracts.labels import SAMPLE_KEY
 from trader_core.contracts.versions import TRAINING_SPLITS
 from trader_core.errors import DataContractError
 from trader_core.labels.path_stats import PlanParams, compute_path_stats
-from trader_core.keys import factorize_runs, find_sorted
+from trader_core.keys import factorize_runs, find_sorted, isin_runs
 from trader_core.splits import split_codes
 
 BASE_COLUMNS = SAMPLE_KEY + ("data_quality_flag",)
@@ -51,7 +51,7 @@ def label_base(features: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFr
     missing = [c for c in BASE_COLUMNS + extra if c not in features.columns]
     if missing:
         raise DataContractError(f"feature_frame: missing column(s) {missing} needed for labels")
-    rows = features["split_id"].isin(list(TRAINING_SPLITS)).to_numpy()
+    rows = isin_runs(features["split_id"], list(TRAINING_SPLITS))
     return select_rows(features[list(BASE_COLUMNS + extra)], rows)
 
 
