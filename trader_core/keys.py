@@ -32,6 +32,18 @@ def _runs(values: pd.Series) -> tuple[pa.ChunkedArray, np.ndarray] | None:
     return data, np.concatenate(([0], np.flatnonzero(differs.to_numpy(zero_copy_only=False)) + 1))
 
 
+def _run_values(data: pa.ChunkedArray, starts: np.ndarray, dtype: pd.api.extensions.ExtensionDtype) -> pd.Series:
+    """The values at the ascending rows ``starts``, taken chunk by chunk (a take on the whole chunked array
+    first copies its chunks into one)."""
+    edges = np.cumsum([0] + [len(chunk) for chunk in data.chunks])
+    parts = []
+    for chunk, first, stop in zip(data.chunks, edges[:-1], edges[1:]):
+        lo, hi = np.searchsorted(starts, [first, stop])
+        if hi > lo:
+            parts.append(chunk.take(pa.array(starts[lo:hi] - first)))
+    return pd.Series(pd.array(pa.concat_arrays(parts) if parts else pa.array([], type=data.type), dtype=dtype))
+
+
 def factorize_runs(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize(values, sort=sort)``: codes (-1 where missing) and the distinct values, in order of first
     appearance or sorted.
@@ -43,7 +55,7 @@ def factorize_runs(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray
     if runs is None:
         return pd.factorize(values, sort=sort)
     data, starts = runs
-    codes, uniques = pd.factorize(pd.Series(pd.array(data.take(starts), dtype=values.dtype)), sort=sort)
+    codes, uniques = pd.factorize(_run_values(data, starts, values.dtype), sort=sort)
     return np.repeat(codes, np.diff(np.append(starts, len(data)))), uniques
 
 
@@ -53,7 +65,7 @@ def isin_runs(values: pd.Series, allowed: list[str]) -> np.ndarray:
     if runs is None:
         return values.isin(allowed).to_numpy()
     data, starts = runs
-    kept = pd.Series(pd.array(data.take(starts), dtype=values.dtype)).isin(allowed).to_numpy()
+    kept = _run_values(data, starts, values.dtype).isin(allowed).to_numpy()
     return np.repeat(kept, np.diff(np.append(starts, len(data))))
 
 
