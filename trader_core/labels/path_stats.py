@@ -40,7 +40,6 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from trader_core.contracts.labels import FIXED_TARGET_STOP, PATH_STAT_COLUMNS, SIDES
 from trader_core.contracts.replay import MINUTE_MS
@@ -103,9 +102,9 @@ def prepare_path_windows(replay: pd.DataFrame, *, horizon: int, split_ids: np.nd
     with np.errstate(all="ignore"):
         log_ret = np.concatenate(([np.nan], np.log(close[1:] / close[:-1])))
     stats = window_stats(idx, high, low, close, spread, log_ret, horizon)
-    dest = tuple(_destinations(codes[idx], len(sides)))
-    return PathWindows(horizon, sides, symbols, open_, high, low, close, idx, dest,
-                       _window_columns(sides, dest, codes[idx], open_ms[idx], *stats))
+    block = codes[idx]
+    return PathWindows(horizon, sides, symbols, open_, high, low, close, idx, tuple(_destinations(block, len(sides))),
+                       _window_columns(sides, block, open_ms[idx], *stats))
 
 
 def fill_path_stats(windows: PathWindows, plan: PlanParams) -> pd.DataFrame:
@@ -248,31 +247,31 @@ class _OutputColumns:
         return pd.DataFrame(columns, columns=list(PATH_STAT_COLUMNS), copy=False)
 
 
-def _window_columns(sides: tuple[str, ...], dest: tuple[np.ndarray, ...], symbol_codes: np.ndarray,
-                    open_ms: np.ndarray, up_bps: np.ndarray, down_bps: np.ndarray, spread_p80: np.ndarray,
-                    vol_bps: np.ndarray) -> dict[str, np.ndarray]:
-    """The side-independent output columns in output order, from the values of each valid row."""
-    size = len(sides) * symbol_codes.size
+def _symbol_runs(block: np.ndarray) -> list[tuple[int, int, int]]:
+    """(symbol code, first, stop) of each symbol's valid rows; ``block`` is the (non-decreasing) symbol code of
+    each valid row."""
+    per_block = np.bincount(block)
+    stops = np.cumsum(per_block)
+    return [(code, int(stop - count), int(stop)) for code, (count, stop) in enumerate(zip(per_block, stops)) if count]
+
+
+def _window_columns(sides: tuple[str, ...], block: np.ndarray, open_ms: np.ndarray, up_bps: np.ndarray,
+                    down_bps: np.ndarray, spread_p80: np.ndarray, vol_bps: np.ndarray) -> dict[str, np.ndarray]:
+    """The side-independent output columns in output order, from the values of each valid row: per symbol,
+    each side's rows are one contiguous stretch of the output (``_destinations``), copied as slices."""
+    size = len(sides) * block.size
     out = {"symbol": np.empty(size, dtype=np.int32), "side": np.empty(size, dtype=np.int8),
            "open_time_ms": np.empty(size, dtype=np.int64), **{c: np.empty(size) for c in _WINDOW_FLOAT_COLUMNS}}
-    for side_code, (side, rows) in enumerate(zip(sides, dest)):
-        favourable, adverse = (up_bps, down_bps) if side == "LONG" else (down_bps, up_bps)
-        _scatter(rows, side_code, symbol_codes, open_ms, favourable, adverse, spread_p80, vol_bps, out["symbol"],
-                 out["side"], out["open_time_ms"], out["mfe_bps"], out["mae_bps"], out["future_spread_p80"],
-                 out["future_realized_vol_bps"])
+    for code, first, stop in _symbol_runs(block):
+        rows = slice(first, stop)
+        for side_code, side in enumerate(sides):
+            start = len(sides) * first + side_code * (stop - first)
+            at = slice(start, start + stop - first)
+            favourable, adverse = (up_bps, down_bps) if side == "LONG" else (down_bps, up_bps)
+            out["symbol"][at], out["side"][at], out["open_time_ms"][at] = code, side_code, open_ms[rows]
+            out["mfe_bps"][at], out["mae_bps"][at] = favourable[rows], adverse[rows]
+            out["future_spread_p80"][at], out["future_realized_vol_bps"][at] = spread_p80[rows], vol_bps[rows]
     return out
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _scatter(rows: np.ndarray, side_code: int, symbol_codes: np.ndarray, open_ms: np.ndarray, mfe: np.ndarray,
-             mae: np.ndarray, p80: np.ndarray, vol: np.ndarray, out_symbol: np.ndarray, out_side: np.ndarray,
-             out_open_ms: np.ndarray, out_mfe: np.ndarray, out_mae: np.ndarray, out_p80: np.ndarray,
-             out_vol: np.ndarray) -> None:
-    """One side's window columns, valid row i written to output row ``rows[i]``."""
-    for i in range(rows.size):
-        j = rows[i]
-        out_symbol[j], out_side[j], out_open_ms[j] = symbol_codes[i], side_code, open_ms[i]
-        out_mfe[j], out_mae[j], out_p80[j], out_vol[j] = mfe[i], mae[i], p80[i], vol[i]
 
 
 def _destinations(block: np.ndarray, n_sides: int) -> list[np.ndarray]:
@@ -280,10 +279,12 @@ def _destinations(block: np.ndarray, n_sides: int) -> list[np.ndarray]:
 
     ``block`` is the (non-decreasing) symbol code of each valid row.
     """
-    per_block = np.bincount(block)
-    counts, offsets = per_block[block], (np.cumsum(per_block) - per_block)[block]
-    base = n_sides * offsets + (np.arange(block.size) - offsets)
-    return [base + s * counts for s in range(n_sides)]
+    dest = [np.empty(block.size, dtype=np.int64) for _ in range(n_sides)]
+    for _, first, stop in _symbol_runs(block):
+        for side_code in range(n_sides):
+            start = n_sides * first + side_code * (stop - first)
+            dest[side_code][first:stop] = np.arange(start, start + stop - first)
+    return dest
 
 
 def _fill_outcomes(out: _OutputColumns, dest: np.ndarray, is_long: bool, windows: PathWindows,
