@@ -119,10 +119,15 @@ def test_label_frames_own_their_columns():
     """The label frames share unchanged columns copy-on-write: writing into one leaves the others intact."""
     position, entry = position_case_1(entry_too=True)
     exit_times, mfe = position["exit"]["open_time_ms"].copy(), entry["mfe_bps"].copy()
+    actual = entry["actual_plan_net_edge_bps"].copy()
+    assert entry["expected_net_edge_bps"].equals(actual)  # PRICE_PLAN_OUTCOME_V1 expects the plan's own edge
     position["continue"].loc[0, "open_time_ms"] = -1
     entry.loc[0, "max_achievable_gross_edge_bps"] = -1.0
+    entry.loc[0, "expected_net_edge_bps"] = -1.0
     assert position["continue"]["open_time_ms"].iloc[0] == -1 and entry["max_achievable_gross_edge_bps"].iloc[0] == -1
+    assert entry["expected_net_edge_bps"].iloc[0] == -1
     assert position["exit"]["open_time_ms"].equals(exit_times) and entry["mfe_bps"].equals(mfe)
+    assert entry["actual_plan_net_edge_bps"].equals(actual)
 
 
 @settings(max_examples=60, deadline=None)

@@ -54,10 +54,13 @@ def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: M
     target = expected >= float(plan["minExpectedNetEdgeBps"])
     if method == OPPORTUNITY_QUALITY:
         target &= (actual >= float(plan["minPlanNetEdgeBps"])) & (columns["mae_bps"] <= float(plan["maxEntryMaeBps"]))
-    columns.update({  # copies where a column repeats another: the frame below does not copy its columns
-        "actual_plan_net_edge_bps": actual, "max_achievable_gross_edge_bps": columns["mfe_bps"].copy(),
+    # columns that repeat another share one Series: the frame below copies nothing and holds them copy-on-write
+    mfe, actual, achievable = (pd.Series(values, copy=False) for values in (columns["mfe_bps"], actual, achievable))
+    columns.update({
+        "mfe_bps": mfe, "max_achievable_gross_edge_bps": mfe, "actual_plan_net_edge_bps": actual,
         "max_achievable_net_edge_bps": achievable,
-        "expected_net_edge_bps": expected.copy(), "entry_target": target.astype(np.int8),
+        "expected_net_edge_bps": achievable if method in OPPORTUNITY_METHODS else actual,
+        "entry_target": target.astype(np.int8),
     })
     for name, value in (("price_plan_id", plan["pricePlanId"]), ("price_plan_hash", plan["pricePlanConfigHash"]),
                         ("label_method", method), ("label_version", LABEL_VERSION)):
