@@ -2,7 +2,8 @@
 
 All label families share one path-statistics table (``compute_label_path_stats``): the price plan run
 over every distinct label horizon, for both sides, restricted to windows inside one split. Joins are
-positional (integer keys, no string merges), so a year of minutes labels in about a second.
+positional (integer keys, no string merges), so a year of minutes labels in well under a second
+(docs/labels.md, "Speed").
 """
 
 from __future__ import annotations
