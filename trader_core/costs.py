@@ -31,7 +31,7 @@ from trader_core.config import CostConfig
 from trader_core.contracts.labels import TRADE_COST_COLUMNS
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.errors import DataContractError
-from trader_core.keys import epoch_ms, factorize_runs, find_sorted
+from trader_core.keys import epoch_ms, factorize_runs, find_sorted, gallop, upper_bound
 
 DEFAULT_FUNDING_INTERVAL_MS = 8 * 60 * MINUTE_MS  # 00:00, 08:00, 16:00 UTC: multiples of 8 h since the epoch
 COST_MODEL_FORMULA = ("cost = fee_bps + slippage + funding; slippage = half the quoted spread per leg where the "
@@ -93,14 +93,9 @@ class CostModel:
         held = np.asarray(time_to_exit_ms, dtype=np.int64)
         if (held < 0).any():
             raise ValueError("time_to_exit_ms must be >= 0")
-        prefix = codes.astype(np.int64) << _SYMBOL_SHIFT
-        entry_ms = np.asarray(open_time_ms, dtype=np.int64)
-        entry_row, exit_row = _find(self.row_keys, prefix | entry_ms), _find(self.row_keys, prefix | (entry_ms + held))
-        entry_close = entry_ms + MINUTE_MS
-        lo = np.searchsorted(self.settlement_keys, prefix | entry_close, side="right")
-        hi = np.searchsorted(self.settlement_keys, prefix | (entry_close + held), side="right")
-        values = _trade_costs(entry_row, exit_row, lo, hi, np.asarray(is_long, dtype=np.bool_), self.half_spread_bps,
-                              self.funding_table, self.settlement_bps,
+        values = _trade_costs(codes.astype(np.int64), np.asarray(open_time_ms, dtype=np.int64), held,
+                              np.asarray(is_long, dtype=np.bool_), self.row_keys, self.half_spread_bps,
+                              self.funding_table, self.settlement_keys, self.settlement_bps,
                               _prefix_sums(~np.isfinite(self.settlement_bps)), self.config.fee_bps,
                               self.config.slippage_bps / 2.0, self.config.funding_cost_bps)
         return dict(zip(TRADE_COST_COLUMNS, values))
@@ -172,29 +167,43 @@ def _prefix_sums(flags: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _trade_costs(entry_row: np.ndarray, exit_row: np.ndarray, lo: np.ndarray, hi: np.ndarray, is_long: np.ndarray,
-                 half_spread: np.ndarray, funding_table: np.ndarray, rates: np.ndarray, unknown: np.ndarray,
-                 fee_bps: float, flat_leg_bps: float, flat_funding_bps: float
+def _trade_costs(codes: np.ndarray, entry_ms: np.ndarray, held: np.ndarray, is_long: np.ndarray,
+                 row_keys: np.ndarray, half_spread: np.ndarray, funding_table: np.ndarray,
+                 settlement_keys: np.ndarray, rates: np.ndarray, unknown: np.ndarray, fee_bps: float,
+                 flat_leg_bps: float, flat_funding_bps: float
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``TRADE_COST_COLUMNS`` per trade (module docstring) from its entry and exit rows (-1: not in the replay) and
-    the settlements it crosses, ``rates[lo:hi]``, added in settlement order, so a trade's sum never depends on
-    other symbols' rates, as a prefix sum would. ``unknown`` counts the settlements without a rate before each."""
-    n = entry_row.size
+    """``TRADE_COST_COLUMNS`` per trade (module docstring), in one pass with no temporary per trade.
+
+    The entry and exit rows are found by galloping searches over the row keys (trades come in key order, so
+    each search starts where the last ended; -1: not in the replay); the settlements a trade crosses,
+    ``rates[lo:hi]``, are added in settlement order, so a trade's sum never depends on other symbols' rates,
+    as a prefix sum would. ``unknown`` counts the settlements without a rate before each.
+    """
+    n = codes.size
     cost, slippage, funding = np.empty(n), np.empty(n), np.empty(n)
     spread_legs, from_table = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8)
+    entry_at, exit_at = 0, 0
     for i in range(n):
+        prefix = codes[i] << _SYMBOL_SHIFT
+        entry_row, exit_row = -1, -1
+        if row_keys.size:
+            entry_row, entry_at = gallop(row_keys, prefix | entry_ms[i], entry_at)
+            exit_row, exit_at = gallop(row_keys, prefix | (entry_ms[i] + held[i]), exit_at)
+        entry_close = entry_ms[i] + MINUTE_MS
+        lo = upper_bound(settlement_keys, prefix | entry_close)
+        hi = upper_bound(settlement_keys, prefix | (entry_close + held[i]))
         legs = 0
         total = 0.0
-        for row in (entry_row[i], exit_row[i]):
+        for row in (entry_row, exit_row):
             leg = half_spread[row] if row >= 0 else np.nan
             if np.isfinite(leg):
                 legs += 1
                 total += leg
             else:
                 total += flat_leg_bps
-        table = entry_row[i] >= 0 and funding_table[entry_row[i]] and unknown[hi[i]] == unknown[lo[i]]
+        table = entry_row >= 0 and funding_table[entry_row] and unknown[hi] == unknown[lo]
         crossed = 0.0
-        for k in range(lo[i], hi[i]):
+        for k in range(lo, hi):
             crossed += rates[k]
         funding[i] = (crossed if is_long[i] else -1.0 * crossed) if table else flat_funding_bps
         slippage[i], spread_legs[i], from_table[i] = total, legs, table

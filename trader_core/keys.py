@@ -80,38 +80,55 @@ def epoch_ms(times: pd.Series, *, missing: int = -1) -> np.ndarray:
     return np.where(values.isna(), missing, ms) if values.isna().any() else ms
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def gallop(keys: np.ndarray, key: int, at: int) -> tuple[int, int]:
+    """(index of ``key`` in the ascending non-empty ``keys``, the first of equal keys, or -1; where to start
+    the next search): a galloping search from ``at``, O(log distance)."""
+    n = keys.size
+    step = 1
+    if keys[at] < key:  # gallop right from ``at``: keys[lo] < key <= keys[hi] (hi == n: past the end)
+        lo, hi = at, at + 1
+        while hi < n and keys[hi] < key:
+            lo = hi
+            step <<= 1
+            hi = lo + step
+        hi = min(hi, n)
+    else:  # gallop left
+        lo, hi = at - 1, at
+        while lo >= 0 and keys[lo] >= key:
+            hi = lo
+            step <<= 1
+            lo = hi - step
+        lo = max(lo, -1)
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if keys[mid] < key:
+            lo = mid
+        else:
+            hi = mid
+    return (hi if hi < n and keys[hi] == key else -1), min(hi, n - 1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def upper_bound(keys: np.ndarray, key: int) -> int:
+    """How many of the ascending ``keys`` are <= ``key`` (``np.searchsorted(keys, key, side="right")``)."""
+    lo, hi = 0, keys.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] <= key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def find_sorted(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Index of each ``wanted`` key in the ascending ``keys`` (the first of equal keys), -1 where absent."""
-    n = keys.size
     found = np.full(wanted.size, -1, dtype=np.int64)
-    if n == 0:
+    if keys.size == 0:
         return found
     at = 0
     for i in range(wanted.size):
-        key = wanted[i]
-        step = 1
-        if keys[at] < key:  # gallop right from ``at``: keys[lo] < key <= keys[hi] (hi == n: past the end)
-            lo, hi = at, at + 1
-            while hi < n and keys[hi] < key:
-                lo = hi
-                step <<= 1
-                hi = lo + step
-            hi = min(hi, n)
-        else:  # gallop left
-            lo, hi = at - 1, at
-            while lo >= 0 and keys[lo] >= key:
-                hi = lo
-                step <<= 1
-                lo = hi - step
-            lo = max(lo, -1)
-        while hi - lo > 1:
-            mid = (lo + hi) >> 1
-            if keys[mid] < key:
-                lo = mid
-            else:
-                hi = mid
-        at = min(hi, n - 1)
-        if hi < n and keys[hi] == key:
-            found[i] = hi
+        found[i], at = gallop(keys, wanted[i], at)
     return found

@@ -8,7 +8,9 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trader_core.keys import epoch_ms, factorize_runs, find_sorted, isin_runs
+from numba import njit
+
+from trader_core.keys import epoch_ms, factorize_runs, find_sorted, isin_runs, upper_bound
 
 SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -24,6 +26,21 @@ def test_find_sorted_is_searchsorted_with_misses(keys: list[int], wanted: list[i
     hit = at < sorted_keys.size
     hit[hit] = sorted_keys[at[hit]] == queries[hit]
     np.testing.assert_array_equal(find_sorted(sorted_keys, queries), np.where(hit, at, -1))
+
+
+@njit(cache=False)
+def _upper_bounds(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    return np.array([upper_bound(keys, key) for key in wanted], dtype=np.int64)
+
+
+@SETTINGS
+@given(keys=st.lists(st.integers(-50, 50), max_size=60), wanted=st.lists(st.integers(-60, 60), min_size=1,
+                                                                         max_size=60))
+def test_upper_bound_is_searchsorted_right(keys: list[int], wanted: list[int]) -> None:
+    sorted_keys = np.sort(np.array(keys, dtype=np.int64))
+    queries = np.array(wanted, dtype=np.int64)
+    np.testing.assert_array_equal(_upper_bounds(sorted_keys, queries),
+                                  np.searchsorted(sorted_keys, queries, side="right"))
 
 
 @SETTINGS
