@@ -25,11 +25,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from trader_core.config import CostConfig
 from trader_core.contracts.labels import TRADE_COST_COLUMNS
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.errors import DataContractError
+from trader_core.keys import epoch_ms, factorize_runs, find_sorted, gallop, upper_bound
 
 DEFAULT_FUNDING_INTERVAL_MS = 8 * 60 * MINUTE_MS  # 00:00, 08:00, 16:00 UTC: multiples of 8 h since the epoch
 COST_MODEL_FORMULA = ("cost = fee_bps + slippage + funding; slippage = half the quoted spread per leg where the "
@@ -60,17 +62,18 @@ class CostModel:
         missing = [c for c in _REPLAY_COLUMNS if c not in replay.columns]
         if missing:
             raise DataContractError(f"replay_1m: missing column(s) {missing} needed for the cost model")
-        codes, symbols = pd.factorize(replay["symbol"], sort=True)
+        codes, symbols = factorize_runs(replay["symbol"], sort=True)
         open_ms = replay["open_time_ms"].to_numpy(dtype=np.int64)
         keys = (codes.astype(np.int64) << _SYMBOL_SHIFT) | open_ms
-        order = np.argsort(keys, kind="stable")
+        # a replay is in key order already: then every column is used as it is
+        order = slice(None) if np.all(keys[1:] >= keys[:-1]) else np.argsort(keys, kind="stable")
         keys, codes, open_ms = keys[order], codes[order], open_ms[order]
         spread = replay["spread_bps"].to_numpy(dtype=np.float64, na_value=np.nan)[order]
         book = replay["book_available"].to_numpy(dtype=np.int64)[order] == 1
         half_spread = np.where(book & np.isfinite(spread), np.maximum(spread, 0.0) / 2.0, np.nan)
         funding_table = replay["funding_available"].to_numpy(dtype=np.int64)[order] == 1
         funding_bps = replay["funding_bps"].to_numpy(dtype=np.float64, na_value=np.nan)[order]
-        next_ms = _epoch_ms(replay["next_funding_time"])[order]
+        next_ms = epoch_ms(replay["next_funding_time"])[order]
         settle_codes, settle_ms = _settlements(codes, open_ms, funding_table, next_ms)
         at = _find(keys, (settle_codes << _SYMBOL_SHIFT) | (settle_ms // MINUTE_MS * MINUTE_MS))
         found = at >= 0
@@ -90,22 +93,11 @@ class CostModel:
         held = np.asarray(time_to_exit_ms, dtype=np.int64)
         if (held < 0).any():
             raise ValueError("time_to_exit_ms must be >= 0")
-        prefix = codes.astype(np.int64) << _SYMBOL_SHIFT
-        entry_ms = np.asarray(open_time_ms, dtype=np.int64)
-        entry_row, exit_row = _find(self.row_keys, prefix | entry_ms), _find(self.row_keys, prefix | (entry_ms + held))
-        legs = [_at(self.half_spread_bps, entry_row, np.nan), _at(self.half_spread_bps, exit_row, np.nan)]
-        flat_leg = self.config.slippage_bps / 2.0
-        slippage = sum(np.where(np.isfinite(leg), leg, flat_leg) for leg in legs)
-        spread_legs = sum(np.isfinite(leg).astype(np.int8) for leg in legs)
-        entry_close = entry_ms + MINUTE_MS
-        lo = np.searchsorted(self.settlement_keys, prefix | entry_close, side="right")
-        hi = np.searchsorted(self.settlement_keys, prefix | (entry_close + held), side="right")
-        unknown = _prefix_sums(~np.isfinite(self.settlement_bps))
-        from_table = _at(self.funding_table, entry_row, False) & (unknown[hi] == unknown[lo])
-        side = np.where(np.asarray(is_long, dtype=bool), 1.0, -1.0)
-        funding = np.where(from_table, side * _crossed_sum(self.settlement_bps, lo, hi), self.config.funding_cost_bps)
-        values = (self.config.fee_bps + slippage + funding, slippage, funding, spread_legs.astype(np.int8),
-                  from_table.astype(np.int8))
+        values = _trade_costs(codes.astype(np.int64), np.asarray(open_time_ms, dtype=np.int64), held,
+                              np.asarray(is_long, dtype=np.bool_), self.row_keys, self.half_spread_bps,
+                              self.funding_table, self.settlement_keys, self.settlement_bps,
+                              _prefix_sums(~np.isfinite(self.settlement_bps)), self.config.fee_bps,
+                              self.config.slippage_bps / 2.0, self.config.funding_cost_bps)
         return dict(zip(TRADE_COST_COLUMNS, values))
 
 
@@ -114,7 +106,7 @@ def with_trade_costs(path_stats: pd.DataFrame, model: CostModel) -> pd.DataFrame
     costs = model.trade_costs(symbols=path_stats["symbol"], open_time_ms=path_stats["open_time_ms"].to_numpy(),
                               is_long=(path_stats["side"] == "LONG").to_numpy(),
                               time_to_exit_ms=path_stats["time_to_exit_ms"].to_numpy())
-    return path_stats.assign(**costs)
+    return pd.concat([path_stats, pd.DataFrame(costs, index=path_stats.index, copy=False)], axis=1)
 
 
 def require_trade_costs(path_stats: pd.DataFrame) -> None:
@@ -150,13 +142,6 @@ def _source(share: float | None, name: str) -> str:
     return name if share == 1.0 else ("flat" if share == 0.0 else f"{name}+flat")
 
 
-def _epoch_ms(times: pd.Series) -> np.ndarray:
-    """Epoch ms of a UTC timestamp column (NaT -> -1)."""
-    values = pd.to_datetime(times, utc=True)
-    ms = (values - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)
-    return ms.fillna(-1).to_numpy(dtype=np.int64)
-
-
 def _settlements(codes: np.ndarray, open_ms: np.ndarray, funding_table: np.ndarray,
                  next_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Settlements (symbol code, epoch ms) in key order: each symbol's announced ``next_funding_time`` values,
@@ -174,26 +159,53 @@ def _settlements(codes: np.ndarray, open_ms: np.ndarray, funding_table: np.ndarr
 
 def _find(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Index of each wanted key in the sorted unique ``keys``, -1 where absent."""
-    at = np.minimum(np.searchsorted(keys, wanted), max(keys.size - 1, 0))
-    if not keys.size:
-        return np.full(np.shape(wanted), -1, dtype=np.int64)
-    return np.where(keys[at] == wanted, at, -1)
-
-
-def _at(values: np.ndarray, rows: np.ndarray, missing: Any) -> np.ndarray:
-    """``values[rows]``, ``missing`` where the row is -1."""
-    return np.where(rows >= 0, values[np.maximum(rows, 0)] if values.size else missing, missing)
+    return find_sorted(keys, np.ascontiguousarray(wanted, dtype=np.int64))
 
 
 def _prefix_sums(flags: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
 
 
-def _crossed_sum(rates: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``sum(rates[lo:hi])`` per trade, added in settlement order: one vectorized step per crossing (a trade
-    crosses a few at most), so a trade's sum never depends on other symbols' rates, as a prefix sum would."""
-    total = np.zeros(lo.size)
-    for step in range(int((hi - lo).max(initial=0))):
-        crossed = lo + step < hi
-        total[crossed] += rates[lo[crossed] + step]
-    return total
+@njit(cache=True, nogil=True, error_model="numpy")
+def _trade_costs(codes: np.ndarray, entry_ms: np.ndarray, held: np.ndarray, is_long: np.ndarray,
+                 row_keys: np.ndarray, half_spread: np.ndarray, funding_table: np.ndarray,
+                 settlement_keys: np.ndarray, rates: np.ndarray, unknown: np.ndarray, fee_bps: float,
+                 flat_leg_bps: float, flat_funding_bps: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``TRADE_COST_COLUMNS`` per trade (module docstring), in one pass with no temporary per trade.
+
+    The entry and exit rows are found by galloping searches over the row keys (trades come in key order, so
+    each search starts where the last ended; -1: not in the replay); the settlements a trade crosses,
+    ``rates[lo:hi]``, are added in settlement order, so a trade's sum never depends on other symbols' rates,
+    as a prefix sum would. ``unknown`` counts the settlements without a rate before each.
+    """
+    n = codes.size
+    cost, slippage, funding = np.empty(n), np.empty(n), np.empty(n)
+    spread_legs, from_table = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8)
+    entry_at, exit_at = 0, 0
+    for i in range(n):
+        prefix = codes[i] << _SYMBOL_SHIFT
+        entry_row, exit_row = -1, -1
+        if row_keys.size:
+            entry_row, entry_at = gallop(row_keys, prefix | entry_ms[i], entry_at)
+            exit_row, exit_at = gallop(row_keys, prefix | (entry_ms[i] + held[i]), exit_at)
+        entry_close = entry_ms[i] + MINUTE_MS
+        lo = upper_bound(settlement_keys, prefix | entry_close)
+        hi = upper_bound(settlement_keys, prefix | (entry_close + held[i]))
+        legs = 0
+        total = 0.0
+        for row in (entry_row, exit_row):
+            leg = half_spread[row] if row >= 0 else np.nan
+            if np.isfinite(leg):
+                legs += 1
+                total += leg
+            else:
+                total += flat_leg_bps
+        table = entry_row >= 0 and funding_table[entry_row] and unknown[hi] == unknown[lo]
+        crossed = 0.0
+        for k in range(lo, hi):
+            crossed += rates[k]
+        funding[i] = (crossed if is_long[i] else -1.0 * crossed) if table else flat_funding_bps
+        slippage[i], spread_legs[i], from_table[i] = total, legs, table
+        cost[i] = fee_bps + total + funding[i]
+    return cost, slippage, funding, spread_legs, from_table

@@ -113,16 +113,26 @@ def sealed_boundaries(manifest: Mapping[str, Any]) -> dict[str, list[int]]:
 
 def assign_split(event_time: pd.Series | np.ndarray, manifest: Mapping[str, Any]) -> np.ndarray:
     """Split id per timestamp (tz-aware Series or epoch-ms array): a training split, ``embargo`` or ``unassigned``."""
+    codes, labels = split_codes(event_time, manifest)
+    return np.asarray(labels, dtype=object)[codes]
+
+
+def split_codes(event_time: pd.Series | np.ndarray, manifest: Mapping[str, Any]) -> tuple[np.ndarray, list[str]]:
+    """``assign_split`` as integer codes into a few labels (``labels[codes]``): what the path statistics compare.
+
+    The embargo is assigned first and every split over it, in manifest order, as ``assign_split`` reads.
+    """
     if isinstance(event_time, pd.Series) and isinstance(event_time.dtype, pd.DatetimeTZDtype):
         ms = to_epoch_ms(event_time).to_numpy(dtype=np.int64)
     else:
         ms = np.asarray(event_time, dtype=np.int64)
-    out = np.full(ms.shape, UNASSIGNED_SPLIT, dtype=object)
+    labels = list(dict.fromkeys([UNASSIGNED_SPLIT, EMBARGO_SPLIT, *(s["split_id"] for s in manifest["splits"])]))
+    codes = np.zeros(ms.shape, dtype=np.int16)
     for e in manifest.get("embargo", []):
-        out[(ms >= e["start_ms"]) & (ms < e["end_ms"])] = EMBARGO_SPLIT
+        codes[(ms >= e["start_ms"]) & (ms < e["end_ms"])] = labels.index(EMBARGO_SPLIT)
     for s in manifest["splits"]:
-        out[(ms >= s["start_ms"]) & (ms < s["end_ms"])] = s["split_id"]
-    return out
+        codes[(ms >= s["start_ms"]) & (ms < s["end_ms"])] = labels.index(s["split_id"])
+    return codes, labels
 
 
 def check_locked(lock: Mapping[str, Any] | None, manifest: Mapping[str, Any], run_id: str) -> None:

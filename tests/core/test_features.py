@@ -17,8 +17,9 @@ from trader_core.contracts.features import (
 from trader_core.contracts.replay import REPLAY
 from trader_core.contracts.versions import FEATURE_VERSION
 from trader_core.errors import DataContractError
+from trader_core import threads
 from trader_core.features import build_feature_frame, feature_quality_report
-from trader_core.features import rolling as rolling_kernels
+from trader_core.features import kernels, order_stats, rolling as rolling_kernels
 
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 HYPOTHESIS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -226,6 +227,16 @@ def test_output_layout() -> None:
     assert set(build_feature_frame(replay)["split_id"]) == {"unassigned"}
 
 
+def test_worker_threads_do_not_change_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    replay = make_replay(n_symbols=3, n_rows=1600, seed=4)
+    threaded = build_feature_frame(replay)
+    monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: {0})  # one CPU: no worker threads
+    serial = build_feature_frame(replay)
+    for name in FEATURE_ORDER:
+        assert threaded[name].to_numpy().tobytes() == serial[name].to_numpy().tobytes(), name
+    assert threaded.drop(columns=list(FEATURE_ORDER)).equals(serial.drop(columns=list(FEATURE_ORDER)))
+
+
 def test_unavailable_sources_are_neutral_and_partial() -> None:
     replay = make_replay(n_symbols=1, n_rows=1600, seed=3)
     replay.loc[1500:1509, "depth_available"] = 0
@@ -270,9 +281,38 @@ values_with_ties = st.lists(
 def test_rank_and_median_match_pandas(values: list[float], window: int) -> None:
     x = np.array(values)
     rolling = pd.Series(x).rolling(window, min_periods=window)
-    np.testing.assert_array_equal(rolling_kernels.rolling_rank_last(x, window),
+    np.testing.assert_array_equal(order_stats.rolling_rank_last(x, window),
                                   rolling.rank(method="max", pct=True).to_numpy())
-    np.testing.assert_array_equal(rolling_kernels.rolling_median(x, window), rolling.median().to_numpy())
+    np.testing.assert_array_equal(order_stats.rolling_median(x, window), rolling.median().to_numpy())
+
+
+@HYPOTHESIS
+@given(values=st.lists(st.one_of(st.floats(), st.sampled_from([0.0, -0.0, 1.0, -1.0])), max_size=400))
+def test_radix_compression_orders_like_numpy(values: list[float]) -> None:
+    """The radix-sorted codes rank the values like numpy's sort: equal values (0.0 and -0.0 too) share a code."""
+    x = np.array(values, dtype=np.float64)
+    codes, uniq = order_stats.compress(x)
+    present = ~np.isnan(x)
+    expected, inverse = np.unique(x[present], return_inverse=True)
+    np.testing.assert_array_equal(uniq, expected)
+    expected_codes = np.zeros(x.size, dtype=np.int64)  # NaN: code 0
+    expected_codes[present] = inverse + 1
+    np.testing.assert_array_equal(codes, expected_codes)
+
+
+@HYPOTHESIS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), symbols=st.integers(1, 4))
+def test_gap_window_kernel_matches_the_array_formula(seed: int, n: int, symbols: int) -> None:
+    """The latest gap row of the symbol, after its first row, within w-2 rows (the formula the kernel replaced)."""
+    rng = np.random.default_rng(seed)
+    gap = rng.random(n) < 0.03
+    window = rng.choice([15, 60, 254, 1454], n).astype(np.int64)
+    bounds = np.unique(np.concatenate(([0, n], rng.integers(0, n, symbols - 1))))
+    index = np.arange(n)
+    last_gap = np.maximum.accumulate(np.where(gap, index, -1))
+    symbol_start = np.repeat(bounds[:-1], np.diff(bounds))
+    expected = (last_gap > symbol_start) & (index - last_gap <= window - 2)
+    np.testing.assert_array_equal(kernels.spans_gap(gap, window, bounds), expected)
 
 
 @HYPOTHESIS
@@ -321,6 +361,16 @@ def small_replay() -> pd.DataFrame:
 def test_bad_input_raises(small_replay: pd.DataFrame, mutate, message: str) -> None:
     with pytest.raises(DataContractError, match=message):
         build_feature_frame(mutate(small_replay.copy()))
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_event_time_in_any_resolution(small_replay: pd.DataFrame, unit: str) -> None:
+    """event_time is compared with open_time_ms whatever its stored resolution."""
+    replay = small_replay.assign(event_time=small_replay["event_time"].dt.as_unit(unit))
+    frame = build_feature_frame(replay)
+    assert frame[list(FEATURE_ORDER)].equals(build_feature_frame(small_replay)[list(FEATURE_ORDER)])
+    with pytest.raises(DataContractError, match="disagree"):
+        build_feature_frame(replay.assign(event_time=replay["event_time"] + pd.Timedelta(seconds=1)))
 
 
 def test_bad_split_ids(small_replay: pd.DataFrame) -> None:

@@ -4,7 +4,10 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trader_core.config import (
     ContinueLabelConfig,
@@ -20,7 +23,8 @@ from trader_core.contracts.labels import ENTRY_LABEL_COLUMNS, dataset_columns
 from trader_core.contracts.price_plan import PricePlan
 from trader_core.costs import CostModel, with_trade_costs
 from trader_core.errors import ConfigError, DataContractError
-from trader_core.labels.base import compute_label_path_stats
+from trader_core.io import parquet_bytes
+from trader_core.labels.base import Gather, compute_label_path_stats, select_rows
 from trader_core.contracts.invariants import path_stats_sane_rule, two_sides_rule, windows_inside_splits_rule
 from trader_core.labels.datasets import build_train_dataset, direction_opportunity_dataset, entry_pivot, opportunity_labels
 from trader_core.labels.direction import build_direction_labels
@@ -113,6 +117,56 @@ def test_entry_labels_schema_and_two_rows_per_sample():
     assert labels["price_plan_hash"].iloc[0] == plan.price_plan_config_hash
     pivot = entry_pivot(labels)
     assert len(pivot) == 190 and {"long_actual_plan_net_edge_bps", "short_mae_bps"} <= set(pivot.columns)
+
+
+def test_label_frames_own_their_columns():
+    """The label frames share unchanged columns copy-on-write: writing into one leaves the others intact."""
+    position, entry = position_case_1(entry_too=True)
+    exit_times, mfe = position["exit"]["open_time_ms"].copy(), entry["mfe_bps"].copy()
+    actual = entry["actual_plan_net_edge_bps"].copy()
+    assert entry["expected_net_edge_bps"].equals(actual)  # PRICE_PLAN_OUTCOME_V1 expects the plan's own edge
+    position["continue"].loc[0, "open_time_ms"] = -1
+    entry.loc[0, "max_achievable_gross_edge_bps"] = -1.0
+    entry.loc[0, "expected_net_edge_bps"] = -1.0
+    assert position["continue"]["open_time_ms"].iloc[0] == -1 and entry["max_achievable_gross_edge_bps"].iloc[0] == -1
+    assert entry["expected_net_edge_bps"].iloc[0] == -1
+    assert position["exit"]["open_time_ms"].equals(exit_times) and entry["mfe_bps"].equals(mfe)
+    assert entry["actual_plan_net_edge_bps"].equals(actual)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), runs=st.sampled_from([1, 3, 200]),
+       chunks=st.integers(1, 4))
+def test_select_rows_is_loc_down_to_the_parquet_bytes(seed: int, n: int, runs: int, chunks: int):
+    """Few runs (sliced) or many (filtered), over chunked string columns: the frame ``loc`` gives, chunk for
+    chunk, so the stored bytes are the same."""
+    rng = np.random.default_rng(seed)
+    ids = [f"{SYM}:{i}" for i in range(n)]
+    cuts = np.sort(rng.integers(0, n + 1, chunks - 1))
+    parts = np.split(np.array(ids, dtype=object), cuts)
+    strings = pa.chunked_array([pa.array(part, pa.large_string()) for part in parts], type=pa.large_string())
+    frame = pd.DataFrame({"sample_id": pd.array(strings, dtype="str"), "open_time_ms": np.arange(n, dtype=np.int64),
+                          "event_time": T0 + pd.to_timedelta(np.arange(n), unit="min"),
+                          "ret_15m_bps": rng.normal(size=n).astype(np.float32)})
+    keep = np.repeat(rng.random(runs) < 0.6, -(-n // runs))[:n] if n else np.zeros(0, dtype=bool)
+    ours, expected = select_rows(frame, keep), frame.loc[keep].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ours, expected, check_exact=True)
+    assert pa.chunked_array(pa.array(ours["sample_id"].array)).num_chunks == \
+        pa.chunked_array(pa.array(expected["sample_id"].array)).num_chunks
+    assert parquet_bytes(ours) == parquet_bytes(expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.one_of(st.lists(st.integers(0, 99), max_size=60),
+                      st.lists(st.tuples(st.integers(0, 90), st.integers(0, 10)), max_size=70).map(
+                          lambda runs: [r for start, length in runs for r in range(start, start + length)])))
+def test_gather_is_a_take_into_a_fresh_array(rows: list[int]):
+    """Any rows, or runs of rows (up to and beyond the sliced limit): the values a take gives, never a view."""
+    values = np.random.default_rng(len(rows)).normal(size=100)
+    at = np.array(rows, dtype=np.int64)
+    gathered = Gather(at)(values)
+    np.testing.assert_array_equal(gathered, values[at])
+    assert gathered.dtype == values.dtype and not np.shares_memory(gathered, values)
 
 
 def position_case_1(book: int = 0, entry_too: bool = False):

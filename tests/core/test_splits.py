@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from trader_core.config import SplitPlan
 from trader_core.contracts.versions import EMBARGO_SPLIT, TRAINING_SPLITS, UNASSIGNED_SPLIT
 from trader_core.errors import DataContractError, LockedSplitError
-from trader_core.splits import assign_split, build_split_manifest, check_locked, lock_payload
+from trader_core.splits import assign_split, build_split_manifest, check_locked, lock_payload, split_codes
 
 MIN = 60_000
 DAY = 1440 * MIN
@@ -52,6 +52,25 @@ def test_assign_split_on_timestamps_and_outside_rows():
     assert ids[0] == "fit_inner" and ids[-2] == "latest_stress" and ids[-1] == UNASSIGNED_SPLIT
     tune_start = manifest["splits"][1]["start_ms"]
     assert assign_split(np.array([tune_start - MIN, tune_start]), manifest).tolist() == [EMBARGO_SPLIT, "tune_inner"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(bounds=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=6),
+       names=st.lists(st.sampled_from(["fit_inner", "tune_inner", EMBARGO_SPLIT]), min_size=6, max_size=6),
+       embargo=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=2))
+def test_split_codes_label_the_rows_as_the_manifest_reads(bounds, names, embargo):
+    """Overlapping entries, a split named like the embargo, repeated names: later entries win, as written."""
+    ms = np.arange(60, dtype=np.int64) * MIN
+    manifest = {"splits": [{"split_id": name, "start_ms": a * MIN, "end_ms": b * MIN} for name, (a, b) in
+                           zip(names, bounds)],
+                "embargo": [{"start_ms": a * MIN, "end_ms": b * MIN} for a, b in embargo]}
+    expected = np.full(ms.shape, UNASSIGNED_SPLIT, dtype=object)
+    for e in manifest["embargo"]:
+        expected[(ms >= e["start_ms"]) & (ms < e["end_ms"])] = EMBARGO_SPLIT
+    for split in manifest["splits"]:
+        expected[(ms >= split["start_ms"]) & (ms < split["end_ms"])] = split["split_id"]
+    codes, labels = split_codes(ms, manifest)
+    assert np.asarray(labels, dtype=object)[codes].tolist() == expected.tolist() == assign_split(ms, manifest).tolist()
 
 
 def test_too_short_window_and_empty_split_are_errors():

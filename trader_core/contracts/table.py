@@ -170,14 +170,17 @@ def validate_frame(df: pd.DataFrame, table: str, columns: Iterable[Column], *, k
                 raise DataContractError(
                     f"{table}.{col.name}: timestamps are naive (no time zone); localize them to UTC first")
             raise DataContractError(f"{table}.{col.name}: expected {col.kind}, got dtype {s.dtype}")
-        if not col.nullable and s.isna().any():
+        numbers = s.to_numpy() if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf" else None
+        # plain numpy integers hold neither NaN nor infinities; plain floats are checked on their own array
+        if not col.nullable and (s.isna().any() if numbers is None else
+                                 numbers.dtype.kind == "f" and np.isnan(numbers).any()):
             n = int(s.isna().sum())
             raise DataContractError(f"{table}.{col.name}: {n} null/NaN value(s) in a non-nullable column")
-        if col.kind == "float" and len(s):
-            values = s.to_numpy(dtype="float64", na_value=np.nan)
+        if col.kind == "float" and len(s) and (numbers is None or numbers.dtype.kind == "f"):
+            values = numbers if numbers is not None else s.to_numpy(dtype="float64", na_value=np.nan)
             if np.isinf(values).any():
                 raise DataContractError(f"{table}.{col.name}: {int(np.isinf(values).sum())} infinite value(s)")
-        if col.kind == "timestamp" and len(s) and str(s.dt.tz) != "UTC":
+        if col.kind == "timestamp" and len(s) and str(s.dtype.tz) != "UTC":
             raise DataContractError(f"{table}.{col.name}: time zone is {s.dt.tz}, expected UTC")
     for name in positive:
         values = df[name].to_numpy(dtype="float64", na_value=np.nan)

@@ -7,8 +7,9 @@ skips NaN and needs m non-NaN values, with m = w everywhere except the liquidati
 and the 1440-row liquidation mean/std (m = 60); the rolling-240 median of range_15m_bps uses m = 240;
 ``safe_divide`` maps den == 0, +-inf and NaN to 0 (so safe-divided features never cause WARMUP);
 ``std == 0`` becomes NaN then 0 in the z-scores; comparisons with NaN are False (features 16/17 are 0 in
-warmup); ``clip`` keeps NaN. The kernels (``kernels.py``, ``rolling.py``) reproduce pandas' rolling
-algorithms bit for bit, so those exact tests agree with pandas.
+warmup); ``clip`` keeps NaN. The kernels (``kernels.py``, ``rolling.py``, ``order_stats.py``) reproduce
+pandas' rolling algorithms bit for bit, so those exact tests agree with pandas. Each symbol's price and flow
+blocks run on worker threads (the kernels release the GIL); every block writes its own part of the matrix.
 
 Decisions (docs/features.md):
 
@@ -42,6 +43,8 @@ Decisions (docs/features.md):
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -59,11 +62,13 @@ from trader_core.contracts.features import (
     QUALITY_WARMUP,
 )
 from trader_core.contracts.replay import REPLAY
+from trader_core.contracts.table import validate_frame
 from trader_core.contracts.versions import FEATURE_VERSION, FIT_FOLD, FIT_SPLIT, NO_FOLD, UNASSIGNED_SPLIT
 from trader_core.errors import DataContractError
 from trader_core.features import kernels
+from trader_core.keys import epoch_ms, factorize_runs
+from trader_core.threads import in_background
 
-_EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 _ROW = {name: i for i, name in enumerate(FEATURE_ORDER)}
 _PASS_THROUGH = ("spread_bps", "funding_bps", "level1_ofi_1m")
 _WINDOW_INPUTS = (
@@ -107,23 +112,31 @@ if sorted(_COVERED) != sorted(FEATURE_ORDER):
 
 
 def build_feature_frame(replay: pd.DataFrame, split_ids: np.ndarray | None = None) -> pd.DataFrame:
-    """Feature frame (META_COLUMNS + FEATURE_ORDER) of a sorted replay_1m table; see the module docstring."""
+    """Feature frame (META_COLUMNS + FEATURE_ORDER) of a sorted replay_1m table; see the module docstring.
+
+    The windowed feature blocks run on worker threads (``in_background``) while this thread builds the
+    columns that do not need them.
+    """
     open_ms = _check_replay(replay)
     splits = _split_codes(split_ids, len(replay))
-    codes, uniques = pd.factorize(replay["symbol"])
+    codes, uniques = factorize_runs(replay["symbol"])
     symbols = [str(s) for s in uniques]
     bounds = _symbol_bounds(replay, open_ms, codes, symbols)
     matrix = np.empty((FEATURE_COUNT, len(replay)), dtype=np.float32)
     columns = {name: _floats(replay[name]) for name in _WINDOW_INPUTS}
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        _symbol_features({k: v[start:end] for k, v in columns.items()}, matrix[:, start:end])
-    _row_features(replay, open_ms, matrix)
-    partial = _neutralize_unavailable(replay, matrix)
+    with in_background([partial(block, {k: v[start:end] for k, v in columns.items()}, matrix[:, start:end])
+                        for start, end in zip(bounds[:-1], bounds[1:]) for block in (_price_block, _flow_block)]):
+        meta = _meta_columns(replay, open_ms, codes, symbols, splits)
+        _row_features(replay, open_ms, matrix)
+        flags = _source_flags(replay)
+        gap_window = spans_gap(replay, bounds, flags)
+        filled = replay["bar_filled"].to_numpy() == 1
+    partial_rows = _neutralize_unavailable(matrix, flags)
     quality = np.select(
-        [np.isnan(matrix).any(axis=0), spans_gap(replay, bounds), replay["bar_filled"].to_numpy() == 1, partial],
+        [np.isnan(matrix).any(axis=0), gap_window, filled, partial_rows],
         [_QUALITY_CODE[q] for q in (QUALITY_WARMUP, QUALITY_GAP_WINDOW, QUALITY_FILLED_BAR, QUALITY_PARTIAL_OPTIONAL)],
         default=_QUALITY_CODE[QUALITY_OK])
-    meta = _meta_columns(replay, open_ms, codes, symbols, quality, splits)
+    meta["data_quality_flag"] = _labels(quality, _QUALITY_LABELS)
     return pd.concat([meta, pd.DataFrame(matrix.T, columns=list(FEATURE_ORDER), copy=False)], axis=1)
 
 
@@ -132,12 +145,16 @@ def _floats(series: pd.Series) -> np.ndarray:
 
 
 def _check_replay(replay: pd.DataFrame) -> np.ndarray:
-    """Contract, non-empty, and event_time == open_time_ms; returns open_time_ms (sorting: ``_symbol_bounds``)."""
-    REPLAY.validate(replay)
+    """Contract, non-empty, and event_time == open_time_ms; returns open_time_ms.
+
+    The contract's key and order (unique, sorted (symbol, open_time_ms)) are checked by ``_symbol_bounds``,
+    which needs the symbol blocks anyway.
+    """
+    validate_frame(replay, REPLAY.name, REPLAY.columns, positive=REPLAY.positive)
     if replay.empty:
         raise DataContractError("replay_1m: the replay is empty; there is nothing to build features from")
     open_ms = replay["open_time_ms"].to_numpy(dtype=np.int64)
-    event_ms = ((replay["event_time"] - _EPOCH) // pd.Timedelta(milliseconds=1)).to_numpy(dtype=np.int64)
+    event_ms = epoch_ms(replay["event_time"])
     mismatch = event_ms != open_ms
     if mismatch.any():
         raise DataContractError(f"replay_1m: event_time and open_time_ms disagree on {int(mismatch.sum())} row(s), "
@@ -156,15 +173,22 @@ def _symbol_bounds(replay: pd.DataFrame, open_ms: np.ndarray, codes: np.ndarray,
     time_steps[changes - 1] = 1  # a new symbol may start at any time
     if (time_steps <= 0).any():
         row = int(np.flatnonzero(time_steps <= 0)[0]) + 1
+        if time_steps[row - 1] == 0:
+            raise DataContractError(f"replay_1m: duplicate key (symbol, open_time_ms) = "
+                                    f"({replay['symbol'].iloc[row]!r}, {open_ms[row]}) at row {row}")
         raise DataContractError(f"replay_1m: open_time_ms is not strictly increasing within symbol "
                                 f"{replay['symbol'].iloc[row]!r} at row {row} (rows must be sorted and unique)")
     return np.concatenate(([0], changes, [len(codes)]))
 
 
-def _symbol_features(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
-    """Write the windowed features of one symbol's rows into ``out`` (all FEATURE_ORDER rows, its columns)."""
+def _price_block(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
+    """Write the price and compression features of one symbol's rows into ``out`` (all FEATURE_ORDER rows)."""
     range15 = kernels.price_features(cols["close"], cols["high"], cols["low"], cols["volume"], out[_PRICE])
     kernels.compression_features(range15, out[_COMPRESSION])
+
+
+def _flow_block(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
+    """Write the flow and book features of one symbol's rows into ``out`` (all FEATURE_ORDER rows)."""
     kernels.flow_features(cols["taker_buy_volume"], cols["taker_sell_volume"], cols["spread_bps"],
                           cols["open_interest"], cols["mark_price"], cols["index_price"],
                           cols["liquidation_buy_notional_1m"], cols["liquidation_sell_notional_1m"], out[_FLOW])
@@ -187,26 +211,28 @@ def _row_features(replay: pd.DataFrame, open_ms: np.ndarray, matrix: np.ndarray)
     matrix[_ROW["liquidation_available"]] = np.nan_to_num(_floats(replay["liquidation_available"]), nan=0.0)
 
 
-def spans_gap(replay: pd.DataFrame, bounds: np.ndarray) -> np.ndarray:
+def _source_flags(replay: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each optional source's availability flag as float64 (NaN where missing)."""
+    return {flag: replay[flag].to_numpy(dtype=np.float64, na_value=np.nan) for flag in OPTIONAL_SOURCE_FEATURES}
+
+
+def spans_gap(replay: pd.DataFrame, bounds: np.ndarray, flags: dict[str, np.ndarray]) -> np.ndarray:
     """True where the window of a feature in use spans a gap: rows i-w+1..i of a w-row window hold a row j > i-w+1
-    with ``gap_minutes_before[j] > 0``. A feature is in use unless its optional source is unavailable (then it is 0)."""
-    n = len(replay)
-    window = np.full(n, _BASE_WINDOW, dtype=np.int64)
+    with ``gap_minutes_before[j] > 0``. A feature is in use unless its optional source is unavailable (then it is 0).
+
+    ``flags``: ``_source_flags`` of the replay.
+    """
+    window = np.full(len(replay), _BASE_WINDOW, dtype=np.int64)
     for flag, names in OPTIONAL_SOURCE_FEATURES.items():
-        available = replay[flag].to_numpy(dtype=np.float64, na_value=np.nan) == 1
-        window = np.where(available, np.maximum(window, max(_WINDOW[name] for name in names)), window)
-    index = np.arange(n)
-    gap = replay["gap_minutes_before"].to_numpy() > 0
-    last_gap = np.maximum.accumulate(np.where(gap, index, -1))
-    symbol_start = np.repeat(bounds[:-1], np.diff(bounds))
-    return (last_gap > symbol_start) & (index - last_gap <= window - 2)
+        window = np.where(flags[flag] == 1, np.maximum(window, max(_WINDOW[name] for name in names)), window)
+    return kernels.spans_gap(np.ascontiguousarray(replay["gap_minutes_before"].to_numpy() > 0), window, bounds)
 
 
-def _neutralize_unavailable(replay: pd.DataFrame, matrix: np.ndarray) -> np.ndarray:
+def _neutralize_unavailable(matrix: np.ndarray, flags: dict[str, np.ndarray]) -> np.ndarray:
     """Set the features of unavailable optional sources to 0.0; True where any source is unavailable."""
-    partial = np.zeros(len(replay), dtype=bool)
+    partial = np.zeros(matrix.shape[1], dtype=bool)
     for flag, names in OPTIONAL_SOURCE_FEATURES.items():
-        unavailable = replay[flag].to_numpy(dtype=np.float64, na_value=np.nan) == 0
+        unavailable = flags[flag] == 0
         if unavailable.any():
             for name in names:
                 matrix[_ROW[name], unavailable] = 0.0
@@ -219,7 +245,12 @@ def _str_column(array: pa.Array) -> pd.Series:
 
 
 def _labels(codes: np.ndarray, labels: list[str]) -> pd.Series:
-    """A plain ``str`` column from integer codes into a few labels (taken by pyarrow, no per-row Python)."""
+    """A plain ``str`` column from integer codes into a few labels (taken by pyarrow, no per-row Python); a
+    column of one label is repeated straight into the string buffers."""
+    if codes.size and codes.min() == codes.max():
+        data = np.tile(np.frombuffer(labels[codes[0]].encode(), dtype=np.uint8), codes.size)
+        offsets = np.arange(codes.size + 1, dtype=np.int64) * (data.size // max(codes.size, 1))
+        return _str_column(pa.LargeStringArray.from_buffers(codes.size, pa.py_buffer(offsets), pa.py_buffer(data)))
     return _str_column(pa.array(labels, pa.large_string()).take(pa.array(codes)))
 
 
@@ -245,7 +276,8 @@ def _split_codes(split_ids: np.ndarray | None, n: int) -> tuple[np.ndarray, list
 
 
 def _meta_columns(replay: pd.DataFrame, open_ms: np.ndarray, codes: np.ndarray, symbols: list[str],
-                  quality: np.ndarray, splits: tuple[np.ndarray, list[str]]) -> pd.DataFrame:
+                  splits: tuple[np.ndarray, list[str]]) -> pd.DataFrame:
+    """META_COLUMNS but ``data_quality_flag``, which needs the features."""
     n = len(replay)
     split_codes, split_labels = splits
     fit = split_labels.index(FIT_SPLIT) if FIT_SPLIT in split_labels else -1
@@ -257,5 +289,4 @@ def _meta_columns(replay: pd.DataFrame, open_ms: np.ndarray, codes: np.ndarray, 
         "split_id": _labels(split_codes, split_labels),
         "walk_forward_fold": _labels((split_codes != fit).astype(np.int64), [FIT_FOLD, NO_FOLD]),
         "feature_version": _labels(np.zeros(n, dtype=np.int64), [FEATURE_VERSION]),
-        "data_quality_flag": _labels(quality, _QUALITY_LABELS),
-    }, columns=list(META_COLUMNS))
+    }, columns=list(META_COLUMNS[:-1]))

@@ -1,6 +1,8 @@
 """Numba kernels for the feature frame: the feature blocks of one symbol and the sample ids.
 
-The rolling windows they use (pandas-compatible, bit for bit) are in ``trader_core.features.rolling``.
+The rolling windows they use (pandas-compatible, bit for bit) are in ``trader_core.features.rolling`` and
+``trader_core.features.order_stats``. Every kernel releases the GIL, so the builder runs independent blocks
+on threads (the Python wrappers hold it only between kernels).
 
 The feature kernels (``price_features``, ``compression_features``, ``flow_features``, ``book_features``)
 compute one symbol's features in float64 and store them as float32 into rows of the caller's feature
@@ -12,15 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from trader_core.features.rolling import (
-    rolling_max,
-    rolling_mean,
-    rolling_min,
-    rolling_rank_last,
-    rolling_rank_median,
-    rolling_std,
-    rolling_sum,
-)
+from trader_core.features.order_stats import rolling_rank_last, rolling_rank_median
+from trader_core.features.rolling import rolling_max, rolling_mean, rolling_min, rolling_std, rolling_sum
 
 # ---------------------------------------------------------------------------------------------------
 # scalar helpers with the seed's pandas semantics (NaN compares False, NaN survives clip)
@@ -28,27 +23,27 @@ from trader_core.features.rolling import (
 BPS = 10000.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _safe_div(num: float, den: float) -> float:
     """safe_divide`` (docs/features.md): den == 0 -> NaN, +-inf -> NaN, then NaN -> 0."""
     r = num / den if den != 0 else np.nan
     return r if np.isfinite(r) else 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _zscore(x: float, mean: float, std: float) -> float:
     """``(x - mean) / std`` with std == 0 -> NaN, then NaN -> 0 (inf is kept, as ``fillna`` keeps it)."""
     r = (x - mean) / std if std != 0 else np.nan
     return 0.0 if r != r else r
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _floor0(x: float) -> float:
     """``clip(lower=0)``; NaN stays NaN."""
     return 0.0 if x < 0.0 else x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _change_bps(x: np.ndarray, i: int, lag: int) -> float:
     """``(x / x.shift(lag) - 1) * 1e4`` at row i."""
     return (x[i] / x[i - lag] - 1.0) * BPS if i >= lag else np.nan
@@ -77,7 +72,7 @@ BOOK_FEATURES: tuple[str, ...] = (
 )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def price_features(c: np.ndarray, h: np.ndarray, lo: np.ndarray, v: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Write PRICE_FEATURES (features 1-19 of FEATURE_ORDER, docs/features.md) to ``out``; return range_15m_bps in float64."""
     n = c.size
@@ -130,7 +125,7 @@ def compression_features(range15: np.ndarray, out: np.ndarray) -> None:
     out[1] = np.maximum(range15 - median, 0.0)  # NaN stays NaN, like clip(lower=0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _flow_kernel(buy: np.ndarray, sell: np.ndarray, spread_rank: np.ndarray, oi: np.ndarray, mark: np.ndarray,
                  index: np.ndarray, liq_buy: np.ndarray, liq_sell: np.ndarray, out: np.ndarray) -> None:
     total = buy + sell
@@ -158,7 +153,7 @@ def flow_features(buy: np.ndarray, sell: np.ndarray, spread: np.ndarray, oi: np.
     _flow_kernel(buy, sell, rolling_rank_last(spread, 1440), oi, mark, index, liq_buy, liq_sell, out)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def book_features(c: np.ndarray, buy: np.ndarray, sell: np.ndarray, bid: np.ndarray, bid_size: np.ndarray,
                   ask: np.ndarray, ask_size: np.ndarray, depth_bid: np.ndarray, depth_ask: np.ndarray,
                   out: np.ndarray) -> None:
@@ -174,13 +169,28 @@ def book_features(c: np.ndarray, buy: np.ndarray, sell: np.ndarray, bid: np.ndar
         out[3, i] = _safe_div(depth_bid[i] - depth_ask[i], depth_bid[i] + depth_ask[i])
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def spans_gap(gap: np.ndarray, window: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """True where rows i-w+1..i of row i's ``window`` w hold a row j > i-w+1 of the same symbol with ``gap[j]``
+    (symbol s is rows ``bounds[s]:bounds[s + 1]``): the latest gap row after the symbol's first row is at most
+    w-2 rows back."""
+    out = np.zeros(gap.size, dtype=np.bool_)
+    for s in range(bounds.size - 1):
+        last = -1
+        for i in range(bounds[s], bounds[s + 1]):
+            if gap[i]:
+                last = i
+            out[i] = last > bounds[s] and i - last <= window[i] - 2
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------
 # sample ids
 
 _POWERS_OF_TEN = np.array([10 ** k for k in range(1, 20)], dtype=np.uint64)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _decimal_width(value: np.uint64) -> int:
     width = 1
     while width < 20 and value >= _POWERS_OF_TEN[width - 1]:
@@ -188,7 +198,7 @@ def _decimal_width(value: np.uint64) -> int:
     return width
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def sample_id_buffers(codes: np.ndarray, prefixes: np.ndarray, prefix_offsets: np.ndarray, numbers: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Arrow large_string buffers (int64 offsets, utf-8 bytes) of ``prefix[codes[i]] + str(numbers[i])``.

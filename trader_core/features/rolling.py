@@ -9,31 +9,27 @@ The rolling kernels take float64 arrays and reproduce the matching pandas 3 fixe
   gives exactly 0. Same algorithm, same order of operations, so the results are bit-for-bit pandas'
   (the feature formulas test ``std == 0`` and ``sum == 0`` exactly).
 * ``rolling_max`` / ``rolling_min``: van Herk / Gil-Werman blocks, O(1) per row; min_periods = w.
-* ``rolling_rank_last`` (= ``rank(method="max", pct=True)``, the share of the window <= the last value)
-  and ``rolling_median``: values are coordinate-compressed (numpy argsort), then the rank is a Fenwick
-  tree prefix count (O(log n) per row) and the median a pointer into the sorted distinct values that
-  moves over a bitset of the codes present in the window (O(1) amortised per row). min_periods = w, so a
-  window holding a NaN gives NaN.
+
+The rolling rank and median (order statistics) are in ``trader_core.features.order_stats``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 # ---------------------------------------------------------------------------------------------------
 # pandas-compatible rolling moments
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _kahan_add(total: float, comp: float, value: float) -> tuple[float, float]:
     y = value - comp
     t = total + y
     return t, (t - total) - y
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def rolling_sum(x: np.ndarray, w: int, minp: int) -> np.ndarray:
     """``pd.Series(x).rolling(w, min_periods=minp).sum()``."""
     n = x.size
@@ -65,7 +61,7 @@ def rolling_sum(x: np.ndarray, w: int, minp: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def rolling_mean(x: np.ndarray, w: int, minp: int) -> np.ndarray:
     """``pd.Series(x).rolling(w, min_periods=minp).mean()``."""
     n = x.size
@@ -111,7 +107,7 @@ def rolling_mean(x: np.ndarray, w: int, minp: int) -> np.ndarray:
 _INV_COND_TOL = np.finfo(np.float64).eps * 1e3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _welford(nobs: float, mean: float, ssq: float, comp: float, v: float, sign: float
              ) -> tuple[float, float, float, float, bool]:
     """Add (sign=+1) or remove (sign=-1) ``v``; returns the new state and an ill-conditioning flag."""
@@ -128,7 +124,7 @@ def _welford(nobs: float, mean: float, ssq: float, comp: float, v: float, sign: 
     return nobs, mean, ssq, comp, prev_ssq * _INV_COND_TOL > ssq
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def rolling_std(x: np.ndarray, w: int, minp: int) -> np.ndarray:
     """``pd.Series(x).rolling(w, min_periods=minp).std()`` (ddof=1), pandas 3's Welford + recompute."""
     n = x.size
@@ -165,7 +161,7 @@ def rolling_std(x: np.ndarray, w: int, minp: int) -> np.ndarray:
 # rolling max / min
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _pick(a: float, b: float, is_max: bool) -> float:
     """max (or min) of a and b; a NaN on either side wins."""
     if a != a or b != b:
@@ -175,7 +171,7 @@ def _pick(a: float, b: float, is_max: bool) -> float:
     return a if a <= b else b
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _rolling_extreme(x: np.ndarray, w: int, is_max: bool) -> np.ndarray:
     """Rolling max/min with min_periods = w (a NaN in the window gives NaN).
 
@@ -201,174 +197,13 @@ def _rolling_extreme(x: np.ndarray, w: int, is_max: bool) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def rolling_max(x: np.ndarray, w: int) -> np.ndarray:
     """``pd.Series(x).rolling(w, min_periods=w).max()``."""
     return _rolling_extreme(x, w, True)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def rolling_min(x: np.ndarray, w: int) -> np.ndarray:
     """``pd.Series(x).rolling(w, min_periods=w).min()``."""
     return _rolling_extreme(x, w, False)
-
-
-# ---------------------------------------------------------------------------------------------------
-# order statistics over a sliding window (on coordinate-compressed values)
-
-
-def _compress(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dense 1-based codes of ``x`` among its sorted distinct non-NaN values (0 for NaN), and those values.
-
-    numpy's argsort is several times faster than numba's (and than itself on data holding NaN), so the
-    sort happens here on a copy with NaN replaced by +inf; the codes still come from ``x``.
-    """
-    return _codes_from_order(x, np.argsort(np.where(np.isnan(x), np.inf, x)))
-
-
-@njit(cache=True, error_model="numpy")
-def _codes_from_order(x: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    codes = np.zeros(x.size, dtype=np.int64)
-    uniq = np.empty(x.size)
-    m = 0
-    for k in range(x.size):
-        v = x[order[k]]
-        if v != v:
-            continue
-        if m == 0 or v != uniq[m - 1]:
-            uniq[m] = v
-            m += 1
-        codes[order[k]] = m
-    return codes, uniq[:m]
-
-
-@njit(cache=True, error_model="numpy")
-def _bit_add(tree: np.ndarray, i: int, delta: int) -> None:
-    while i < tree.size:
-        tree[i] += delta
-        i += i & -i
-
-
-@njit(cache=True, error_model="numpy")
-def _bit_prefix(tree: np.ndarray, i: int) -> int:
-    total = 0
-    while i > 0:
-        total += tree[i]
-        i -= i & -i
-    return total
-
-
-@njit(cache=True, error_model="numpy")
-def _rank_codes(codes: np.ndarray, w: int) -> np.ndarray:
-    """Share of the window's codes <= the last code (a window holding code 0, i.e. NaN, gives NaN)."""
-    n = codes.size
-    rank = np.full(n, np.nan)
-    tree = np.zeros(codes.max() + 1 if n else 1, dtype=np.int64)  # Fenwick tree of counts per code
-    nans = 0
-    for i in range(n):
-        c = codes[i]
-        old = codes[i - w] if i >= w else -1
-        if old != c:
-            if old == 0:
-                nans -= 1
-            elif old > 0:
-                _bit_add(tree, old, -1)
-            if c == 0:
-                nans += 1
-            else:
-                _bit_add(tree, c, 1)
-        if i >= w - 1 and nans == 0:
-            rank[i] = _bit_prefix(tree, c) / w
-    return rank
-
-
-@njit(cache=True, error_model="numpy")
-def _next_code(bits: np.ndarray, code: int) -> int:
-    """Smallest present code > code (one must exist)."""
-    q = code + 1
-    word_index = q >> 6
-    word = bits[word_index] & (~np.uint64(0) << np.uint64(q & 63))
-    while word == 0:
-        word_index += 1
-        word = bits[word_index]
-    return (word_index << 6) + trailing_zeros(word)
-
-
-@njit(cache=True, error_model="numpy")
-def _prev_code(bits: np.ndarray, code: int) -> int:
-    """Largest present code < code (one must exist)."""
-    q = code - 1
-    word_index = q >> 6
-    word = bits[word_index] & (~np.uint64(0) >> np.uint64(63 - (q & 63)))
-    while word == 0:
-        word_index -= 1
-        word = bits[word_index]
-    return (word_index << 6) + 63 - leading_zeros(word)
-
-
-@njit(cache=True, error_model="numpy")
-def _median_codes(codes: np.ndarray, uniq: np.ndarray, w: int) -> np.ndarray:
-    """Rolling median of the values behind ``codes`` (a window holding code 0, i.e. NaN, gives NaN).
-
-    Keeps a pointer ``p`` to the code of the lower middle value and ``below`` = window values with a
-    code < p. Each row moves p by at most a few present codes, found in a bitset of present codes.
-    """
-    n = codes.size
-    median = np.full(n, np.nan)
-    count = np.zeros(uniq.size + 1, dtype=np.int64)
-    bits = np.zeros(uniq.size // 64 + 2, dtype=np.uint64)
-    lo_k = (w + 1) // 2  # 1-based order statistics of the middle (equal for odd w)
-    hi_k = w // 2 + 1
-    nans = 0
-    p = 0
-    below = 0
-    for i in range(n):
-        c = codes[i]
-        old = codes[i - w] if i >= w else -1
-        if old != c:
-            if old == 0:
-                nans -= 1
-            elif old > 0:
-                count[old] -= 1
-                if count[old] == 0:
-                    bits[old >> 6] &= ~(np.uint64(1) << np.uint64(old & 63))
-                below -= old < p
-            if c == 0:
-                nans += 1
-            else:
-                count[c] += 1
-                bits[c >> 6] |= np.uint64(1) << np.uint64(c & 63)
-                below += c < p
-        if i < w - 1 or nans > 0:
-            continue
-        while below >= lo_k:
-            p = _prev_code(bits, p)
-            below -= count[p]
-        while below + count[p] < lo_k:
-            below += count[p]
-            p = _next_code(bits, p)
-        hi = p if below + count[p] >= hi_k else _next_code(bits, p)
-        median[i] = (uniq[hi - 1] + uniq[p - 1]) / 2
-    return median
-
-
-def rolling_rank_median(x: np.ndarray, w: int, want_rank: bool = True, want_median: bool = True
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Rolling rank-last and rolling median with min_periods = w (a window holding a NaN gives NaN).
-
-    Outputs that are not wanted are all NaN.
-    """
-    codes, uniq = _compress(np.ascontiguousarray(x, dtype=np.float64))
-    rank = _rank_codes(codes, w) if want_rank else np.full(x.size, np.nan)
-    median = _median_codes(codes, uniq, w) if want_median else np.full(x.size, np.nan)
-    return rank, median
-
-
-def rolling_rank_last(x: np.ndarray, w: int) -> np.ndarray:
-    """``pd.Series(x).rolling(w, min_periods=w).rank(method="max", pct=True)``: share of the window <= last."""
-    return rolling_rank_median(x, w, want_median=False)[0]
-
-
-def rolling_median(x: np.ndarray, w: int) -> np.ndarray:
-    """``pd.Series(x).rolling(w, min_periods=w).median()``."""
-    return rolling_rank_median(x, w, want_rank=False)[1]

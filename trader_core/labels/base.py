@@ -2,7 +2,8 @@
 
 All label families share one path-statistics table (``compute_label_path_stats``): the price plan run
 over every distinct label horizon, for both sides, restricted to windows inside one split. Joins are
-positional (integer keys, no string merges), so a year of minutes labels in about a second.
+positional (integer keys, no string merges), so a year of minutes labels in well under a second
+(docs/labels.md, "Speed").
 """
 
 from __future__ import annotations
@@ -11,16 +12,21 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trader_core.config import LabelConfig
 from trader_core.contracts.labels import SAMPLE_KEY
 from trader_core.contracts.versions import TRAINING_SPLITS
 from trader_core.errors import DataContractError
 from trader_core.labels.path_stats import PlanParams, compute_path_stats
-from trader_core.splits import assign_split
+from trader_core.keys import factorize_runs, find_sorted, isin_runs
+from trader_core.splits import split_codes
 
 BASE_COLUMNS = SAMPLE_KEY + ("data_quality_flag",)
 STAT_KEY = ("symbol", "open_time_ms", "side", "horizon_minutes")
+#: Up to this many runs of rows, columns are sliced rather than filtered or taken.
+_MAX_SLICED_RUNS = 64
 
 
 def label_horizons(labels: LabelConfig) -> tuple[int, ...]:
@@ -32,7 +38,7 @@ def label_horizons(labels: LabelConfig) -> tuple[int, ...]:
 def compute_label_path_stats(replay: pd.DataFrame, manifest: Mapping[str, Any], plan: PlanParams,
                              horizons: tuple[int, ...]) -> pd.DataFrame:
     """PATH_STAT_COLUMNS + ``horizon_minutes`` for every horizon; windows never cross a split or embargo."""
-    split_ids = assign_split(replay["event_time"], manifest)
+    split_ids = split_codes(replay["event_time"], manifest)[0]  # integer codes: cheaper to compare than strings
     parts = []
     for horizon in horizons:
         stats = compute_path_stats(replay, horizon=horizon, plan=plan, split_ids=split_ids)
@@ -46,13 +52,44 @@ def label_base(features: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFr
     missing = [c for c in BASE_COLUMNS + extra if c not in features.columns]
     if missing:
         raise DataContractError(f"feature_frame: missing column(s) {missing} needed for labels")
-    rows = features["split_id"].isin(list(TRAINING_SPLITS)).to_numpy()
-    return features.loc[rows, list(BASE_COLUMNS + extra)].reset_index(drop=True)
+    rows = isin_runs(features["split_id"], list(TRAINING_SPLITS))
+    return select_rows(features[list(BASE_COLUMNS + extra)], rows)
+
+
+def select_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``frame.loc[keep]`` with a fresh RangeIndex, chunk for chunk (stored parquet bytes depend on the chunks).
+
+    Label rows drop whole stretches (other splits, the last window of each block), so ``keep`` is a few runs:
+    arrow-backed string columns are then concatenated from slices (a filter when the runs are many), several
+    times faster than the take ``loc`` runs on them (a single slice is not even copied); like that take, the
+    result is one chunk.
+    """
+    if keep.all():
+        return frame.reset_index(drop=True)
+    edges = np.flatnonzero(np.diff(keep, prepend=False, append=False))
+    runs = list(zip(edges[::2], edges[1::2]))
+    columns = {}
+    for name, column in frame.items():
+        values = column.array
+        if isinstance(values, pd.arrays.ArrowStringArray):
+            data = pa.chunked_array(pa.array(values))
+            pieces = ([data.slice(start, end - start) for start, end in runs] if len(runs) <= _MAX_SLICED_RUNS
+                      else [pc.filter(data, pa.array(keep))])
+            chunks = [chunk for piece in pieces for chunk in piece.chunks] or [pa.array([], type=data.type)]
+            kept = chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
+            columns[name] = pd.array(kept, dtype=column.dtype)
+        else:
+            columns[name] = values[keep]
+    return pd.DataFrame(columns, columns=frame.columns, copy=False)
 
 
 def _codes(values: pd.Series, categories: dict[str, int]) -> np.ndarray:
-    """Integer code of each string (factorized in C, mapped through the few distinct values)."""
-    codes, uniques = pd.factorize(values)
+    """Integer code of each string (categorical codes or ``factorize_runs``, mapped through the few distinct
+    values)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = factorize_runs(values)
     lookup = np.array([categories.setdefault(str(u), len(categories)) for u in uniques] + [-1], dtype=np.int64)
     return lookup[codes]
 
@@ -62,17 +99,15 @@ def _lookup(keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray) -> np.ndarra
     if keys.size and np.any(keys[1:] < keys[:-1]):
         order = np.argsort(keys, kind="stable")
         keys, rows = keys[order], rows[order]
-    at = np.minimum(np.searchsorted(keys, wanted), max(keys.size - 1, 0))
-    hit = keys[at] == wanted if keys.size else np.zeros(wanted.shape, dtype=bool)
-    return np.where(hit, rows[at] if keys.size else -1, -1)
+    at = find_sorted(keys, wanted)
+    return np.where(at >= 0, rows[at], -1) if keys.size else at
 
 
-def aligned_sides(base: pd.DataFrame, stats: pd.DataFrame, horizon: int,
-                  columns: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
-    """Base rows that have stats at ``horizon`` for both sides, and per side the stat columns in that order.
+def aligned_rows(base: pd.DataFrame, stats: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Base rows that have stats at ``horizon`` for both sides, and per side the stats row of each.
 
     The join is positional: integer keys (symbol code << 42 | open_time_ms, valid until the year 2109)
-    found by binary search, and only numeric stat columns are gathered.
+    found by a galloping search (``trader_core.keys``).
     """
     symbols: dict[str, int] = {}
     stat_keys = (_codes(stats["symbol"], symbols) << 42) | stats["open_time_ms"].to_numpy(dtype=np.int64)
@@ -84,8 +119,34 @@ def aligned_sides(base: pd.DataFrame, stats: pd.DataFrame, horizon: int,
         rows = np.flatnonzero(at_horizon & (side_codes == code))
         positions[side] = _lookup(stat_keys[rows], rows, base_keys)
     keep = (positions["LONG"] >= 0) & (positions["SHORT"] >= 0)
-    values = {side: {c: stats[c].to_numpy()[pos[keep]] for c in columns} for side, pos in positions.items()}
-    return base.loc[keep].reset_index(drop=True), values
+    return select_rows(base, keep), {side: pos[keep] for side, pos in positions.items()}
+
+
+def aligned_sides(base: pd.DataFrame, stats: pd.DataFrame, horizon: int,
+                  columns: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
+    """``aligned_rows`` with, per side, the stat ``columns`` of those rows (only numeric columns are gathered)."""
+    frame, rows = aligned_rows(base, stats, horizon)
+    gathers = {side: Gather(at) for side, at in rows.items()}
+    return frame, {side: {c: gather(stats[c].to_numpy()) for c in columns} for side, gather in gathers.items()}
+
+
+class Gather:
+    """``values[rows]`` for many columns: where the rows are a few ascending runs (the stats rows of one side
+    are), the runs are copied as slices, several times faster than a take."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        starts = np.concatenate(([0], breaks)) if rows.size else breaks
+        self.runs = ([(int(rows[a]), int(rows[b - 1]) + 1) for a, b in zip(starts, np.append(starts[1:], rows.size))]
+                     if starts.size <= _MAX_SLICED_RUNS else None)
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        if self.runs is None:
+            return np.take(values, self.rows)
+        if not self.runs:
+            return values[:0].copy()
+        return np.concatenate([values[start:stop] for start, stop in self.runs])
 
 
 def constant(value: str, n: int) -> pd.Categorical:

@@ -29,7 +29,7 @@ from trader_core.contracts.labels import (
 from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import LABEL_VERSION
 from trader_core.costs import require_trade_costs
-from trader_core.labels.base import aligned_sides, constant, label_base
+from trader_core.labels.base import Gather, aligned_rows, constant, label_base
 
 _STAT_VALUES = PATH_STAT_COLUMNS[3:] + TRADE_COST_COLUMNS
 
@@ -38,12 +38,13 @@ def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: P
     """Entry labels for every sample with a valid window: its LONG rows, then its SHORT rows."""
     method = plan.entry_target_method
     require_trade_costs(path_stats)
-    base, sides = aligned_sides(label_base(features), path_stats, plan.max_hold_minutes, _STAT_VALUES)
+    base, sides = aligned_rows(label_base(features), path_stats, plan.max_hold_minutes)
     n = len(base)
     columns: dict[str, Any] = {c: pd.concat([base[c], base[c]], ignore_index=True) for c in base.columns}
     columns["side"] = pd.Categorical.from_codes(np.repeat(np.arange(2, dtype=np.int8), n), categories=list(SIDES))
+    gather = Gather(np.concatenate([sides["LONG"], sides["SHORT"]]))
     for name in _STAT_VALUES:
-        columns[name] = np.concatenate([sides["LONG"][name], sides["SHORT"][name]])
+        columns[name] = gather(path_stats[name].to_numpy())
     cost = columns["cost_bps"]
     actual = columns["gross_edge_bps"] - cost
     achievable = columns["mfe_bps"] - cost
@@ -51,12 +52,15 @@ def build_entry_labels(features: pd.DataFrame, path_stats: pd.DataFrame, plan: P
     target = expected >= plan.min_expected_net_edge_bps
     if method == OPPORTUNITY_QUALITY:
         target &= (actual >= plan.min_plan_net_edge_bps) & (columns["mae_bps"] <= plan.max_entry_mae_bps)
+    # columns that repeat another share one Series: the frame below copies nothing and holds them copy-on-write
+    mfe, actual, achievable = (pd.Series(values, copy=False) for values in (columns["mfe_bps"], actual, achievable))
     columns.update({
-        "actual_plan_net_edge_bps": actual, "max_achievable_gross_edge_bps": columns["mfe_bps"],
+        "mfe_bps": mfe, "max_achievable_gross_edge_bps": mfe, "actual_plan_net_edge_bps": actual,
         "max_achievable_net_edge_bps": achievable,
-        "expected_net_edge_bps": expected, "entry_target": target.astype(np.int8),
+        "expected_net_edge_bps": achievable if method in OPPORTUNITY_METHODS else actual,
+        "entry_target": target.astype(np.int8),
     })
     for name, value in (("price_plan_id", plan.price_plan_id), ("price_plan_hash", plan.price_plan_config_hash),
                         ("label_method", method), ("label_version", LABEL_VERSION)):
         columns[name] = constant(value, 2 * n)
-    return pd.DataFrame({c: columns[c] for c in ENTRY_LABEL_COLUMNS})
+    return pd.DataFrame({c: columns[c] for c in ENTRY_LABEL_COLUMNS}, copy=False)

@@ -21,9 +21,10 @@ The plan outcomes (``FIXED_TARGET_STOP_V1``, ``DYNAMIC_TRAILING_V1`` and the sto
 "Stop fills") and the plan itself (``PlanParams``) are in ``trader_core.labels.plan_outcomes``. A replay
 without an ``open`` column opens every bar at the previous close.
 
-Both methods run as numba kernels that scan each row's window forward with an early exit (the spread
-quantile keeps a sorted sliding window): O(n*h) time, O(n) memory, no n x h matrices; results are
-written straight into the preallocated output columns. Output rows are ordered by (symbol, side,
+Both methods run as numba kernels that scan each row's window forward with an early exit, and the
+side-independent window statistics (``trader_core.labels.window_stats``) are accumulated for blocks of
+consecutive rows at once: O(n*h) time, O(n) memory, no n x h matrices; results are written straight into
+the preallocated output columns. Output rows are ordered by (symbol, side,
 open_time_ms): per symbol the LONG rows, then the SHORT rows, as the seed concatenated them.
 
 Everything but the plan outcomes (validation, valid start rows, output order, excursions, spread p80 and
@@ -34,17 +35,19 @@ vol) depends only on the replay, horizon, split ids and sides: ``prepare_path_wi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from trader_core.contracts.labels import FIXED_TARGET_STOP, PATH_STAT_COLUMNS, SIDES
 from trader_core.contracts.replay import MINUTE_MS
 from trader_core.errors import DataContractError
+from trader_core.keys import factorize_runs
 from trader_core.labels.plan_outcomes import PlanParams, dynamic_outcomes, fixed_outcomes
+from trader_core.labels.window_stats import window_stats
+from trader_core.threads import run_all
 
 _FLAG_COLUMNS = ("target_hit", "stop_hit", "timeout_hit", "ambiguous_hit")
 _TIME_COLUMNS = ("time_to_target_ms", "time_to_stop_ms", "time_to_exit_ms")
@@ -60,7 +63,8 @@ def compute_path_stats(replay: pd.DataFrame, *, horizon: int, plan: PlanParams,
     ``replay`` must be sorted by (symbol, open_time_ms) without duplicates (DataContractError otherwise).
     ``split_ids`` (one per replay row, any hashable values) restricts windows to one split.
     """
-    return fill_path_stats(prepare_path_windows(replay, horizon=horizon, split_ids=split_ids, sides=sides), plan)
+    windows = prepare_path_windows(replay, horizon=horizon, split_ids=split_ids, sides=sides)
+    return _fill(windows, plan, keep_windows=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,17 +101,23 @@ def prepare_path_windows(replay: pd.DataFrame, *, horizon: int, split_ids: np.nd
     idx = _valid_rows(np.repeat(ends, ends - starts), open_ms, (open_, high, low, close), split_codes, horizon)
     with np.errstate(all="ignore"):
         log_ret = np.concatenate(([np.nan], np.log(close[1:] / close[:-1])))
-    stats = _window_stats(idx, high, low, close, spread, log_ret, horizon)
-    dest = tuple(_destinations(codes[idx], len(sides)))
-    return PathWindows(horizon, sides, symbols, open_, high, low, close, idx, dest,
-                       _window_columns(sides, dest, codes[idx], open_ms[idx], *stats))
+    stats = window_stats(idx, high, low, close, spread, log_ret, horizon)
+    block = codes[idx]
+    return PathWindows(horizon, sides, symbols, open_, high, low, close, idx, tuple(_destinations(block, len(sides))),
+                       _window_columns(sides, block, open_ms[idx], *stats))
 
 
 def fill_path_stats(windows: PathWindows, plan: PlanParams) -> pd.DataFrame:
     """``compute_path_stats`` of ``plan`` on prepared windows: only the plan outcomes are computed."""
-    out = _OutputColumns(windows.columns)
-    for side, dest in zip(windows.sides, windows.dest):
-        _fill_outcomes(out, dest, side == "LONG", windows, plan)
+    return _fill(windows, plan, keep_windows=True)
+
+
+def _fill(windows: PathWindows, plan: PlanParams, *, keep_windows: bool) -> pd.DataFrame:
+    """The frame of ``plan`` on ``windows``; unless the windows serve more plans, it takes their columns
+    rather than copies of them."""
+    out = _OutputColumns(windows.columns, copy=keep_windows)
+    run_all([partial(_fill_outcomes, out, dest, side == "LONG", windows, plan)  # the sides write their own rows
+             for side, dest in zip(windows.sides, windows.dest)])
     return out.frame(windows.symbols, windows.sides)
 
 
@@ -129,7 +139,7 @@ def _symbol_codes(replay: pd.DataFrame) -> tuple[np.ndarray, pd.api.extensions.E
     """Per-row symbol code (0, 1, ... in row order) and the symbols as a str array."""
     if "symbol" not in replay.columns:
         raise DataContractError("replay_1m: missing columns ['symbol']")
-    codes, uniques = pd.factorize(replay["symbol"])
+    codes, uniques = factorize_runs(replay["symbol"])
     if (codes < 0).any():
         raise DataContractError("replay_1m: column symbol has nulls")
     return codes.astype(np.int64), pd.array(np.asarray(uniques, dtype=object), dtype="str")
@@ -177,9 +187,13 @@ def _symbol_blocks(codes: np.ndarray, symbols: pd.api.extensions.ExtensionArray,
 
 
 def _split_codes(split_ids: np.ndarray, n: int) -> np.ndarray:
+    """Integer codes that are equal where the split ids are (integer split ids already are)."""
     if len(split_ids) != n:
         raise ValueError(f"split_ids has {len(split_ids)} values for {n} replay rows")
-    return pd.factorize(np.asarray(split_ids), use_na_sentinel=False)[0]
+    split_ids = np.asarray(split_ids)
+    if np.issubdtype(split_ids.dtype, np.integer):
+        return split_ids
+    return pd.factorize(split_ids, use_na_sentinel=False)[0]
 
 
 def _valid_rows(row_end: np.ndarray, open_ms: np.ndarray, prices: tuple[np.ndarray, ...],
@@ -202,20 +216,20 @@ def _valid_rows(row_end: np.ndarray, open_ms: np.ndarray, prices: tuple[np.ndarr
 
 # --------------------------------------------------------------------------------------------- output
 class _OutputColumns:
-    """Output columns (``out[name]``): copies of the windows' side-independent columns plus preallocated
-    outcome columns, which the kernels write row by row to their final output row.
+    """Output columns (``out[name]``): the windows' side-independent columns (copies, with ``copy``) plus
+    preallocated outcome columns, which the kernels write row by row to their final output row.
 
     ``symbol`` and ``side`` hold codes until ``frame`` turns them into categorical columns; ``flags`` and
     ``times`` are the 2-D blocks behind the hit-flag and time columns, as the kernels fill them.
     """
 
-    def __init__(self, window_columns: dict[str, np.ndarray]) -> None:
+    def __init__(self, window_columns: dict[str, np.ndarray], *, copy: bool) -> None:
         size = window_columns["symbol"].size
         self.flags = np.zeros((len(_FLAG_COLUMNS), size), dtype=np.int8)
         self.times = np.empty((len(_TIME_COLUMNS), size), dtype=np.int64)
         floats = np.empty((len(_OUTCOME_FLOAT_COLUMNS), size), dtype=np.float64)
         self.columns: dict[str, np.ndarray] = {
-            **{name: values.copy() for name, values in window_columns.items()},
+            **{name: values.copy() if copy else values for name, values in window_columns.items()},
             **dict(zip(_FLAG_COLUMNS, self.flags)),
             **dict(zip(_TIME_COLUMNS, self.times)),
             **dict(zip(_OUTCOME_FLOAT_COLUMNS, floats)),
@@ -233,17 +247,30 @@ class _OutputColumns:
         return pd.DataFrame(columns, columns=list(PATH_STAT_COLUMNS), copy=False)
 
 
-def _window_columns(sides: tuple[str, ...], dest: tuple[np.ndarray, ...], symbol_codes: np.ndarray,
-                    open_ms: np.ndarray, up_bps: np.ndarray, down_bps: np.ndarray, spread_p80: np.ndarray,
-                    vol_bps: np.ndarray) -> dict[str, np.ndarray]:
-    """The side-independent output columns in output order, from the values of each valid row."""
-    size = len(sides) * symbol_codes.size
+def _symbol_runs(block: np.ndarray) -> list[tuple[int, int, int]]:
+    """(symbol code, first, stop) of each symbol's valid rows; ``block`` is the (non-decreasing) symbol code of
+    each valid row."""
+    per_block = np.bincount(block)
+    stops = np.cumsum(per_block)
+    return [(code, int(stop - count), int(stop)) for code, (count, stop) in enumerate(zip(per_block, stops)) if count]
+
+
+def _window_columns(sides: tuple[str, ...], block: np.ndarray, open_ms: np.ndarray, up_bps: np.ndarray,
+                    down_bps: np.ndarray, spread_p80: np.ndarray, vol_bps: np.ndarray) -> dict[str, np.ndarray]:
+    """The side-independent output columns in output order, from the values of each valid row: per symbol,
+    each side's rows are one contiguous stretch of the output (``_destinations``), copied as slices."""
+    size = len(sides) * block.size
     out = {"symbol": np.empty(size, dtype=np.int32), "side": np.empty(size, dtype=np.int8),
            "open_time_ms": np.empty(size, dtype=np.int64), **{c: np.empty(size) for c in _WINDOW_FLOAT_COLUMNS}}
-    for side_code, (side, rows) in enumerate(zip(sides, dest)):
-        out["symbol"][rows], out["side"][rows], out["open_time_ms"][rows] = symbol_codes, side_code, open_ms
-        out["mfe_bps"][rows], out["mae_bps"][rows] = (up_bps, down_bps) if side == "LONG" else (down_bps, up_bps)
-        out["future_spread_p80"][rows], out["future_realized_vol_bps"][rows] = spread_p80, vol_bps
+    for code, first, stop in _symbol_runs(block):
+        rows = slice(first, stop)
+        for side_code, side in enumerate(sides):
+            start = len(sides) * first + side_code * (stop - first)
+            at = slice(start, start + stop - first)
+            favourable, adverse = (up_bps, down_bps) if side == "LONG" else (down_bps, up_bps)
+            out["symbol"][at], out["side"][at], out["open_time_ms"][at] = code, side_code, open_ms[rows]
+            out["mfe_bps"][at], out["mae_bps"][at] = favourable[rows], adverse[rows]
+            out["future_spread_p80"][at], out["future_realized_vol_bps"][at] = spread_p80[rows], vol_bps[rows]
     return out
 
 
@@ -252,10 +279,12 @@ def _destinations(block: np.ndarray, n_sides: int) -> list[np.ndarray]:
 
     ``block`` is the (non-decreasing) symbol code of each valid row.
     """
-    per_block = np.bincount(block)
-    counts, offsets = per_block[block], (np.cumsum(per_block) - per_block)[block]
-    base = n_sides * offsets + (np.arange(block.size) - offsets)
-    return [base + s * counts for s in range(n_sides)]
+    dest = [np.empty(block.size, dtype=np.int64) for _ in range(n_sides)]
+    for _, first, stop in _symbol_runs(block):
+        for side_code in range(n_sides):
+            start = n_sides * first + side_code * (stop - first)
+            dest[side_code][first:stop] = np.arange(start, start + stop - first)
+    return dest
 
 
 def _fill_outcomes(out: _OutputColumns, dest: np.ndarray, is_long: bool, windows: PathWindows,
@@ -269,92 +298,3 @@ def _fill_outcomes(out: _OutputColumns, dest: np.ndarray, is_long: bool, windows
     else:
         dynamic_outcomes(*common, plan.second_target_bps, plan.trailing_stop_bps, plan.partial_take_1_ratio,
                          plan.partial_take_2_ratio, plan.breakeven_after_first_target, is_long, *results)
-
-
-# --------------------------------------------------------------------------------------------- kernels
-@njit(cache=True, error_model="numpy")
-def _insert_sorted(buf: np.ndarray, count: int, value: float) -> int:
-    """Insert ``value`` into the sorted ``buf[:count]``; returns the new count."""
-    j = np.searchsorted(buf[:count], value)
-    for q in range(count, j, -1):
-        buf[q] = buf[q - 1]
-    buf[j] = value
-    return count + 1
-
-
-@njit(cache=True, error_model="numpy")
-def _remove_sorted(buf: np.ndarray, count: int, value: float) -> int:
-    """Remove one ``value`` (which must be present) from the sorted ``buf[:count]``; returns the new count."""
-    for q in range(np.searchsorted(buf[:count], value), count - 1):
-        buf[q] = buf[q + 1]
-    return count - 1
-
-
-@njit(cache=True, error_model="numpy")
-def _linear_quantile(sorted_values: np.ndarray, count: int, q: float) -> float:
-    """numpy's default ('linear') quantile of ``sorted_values[:count]``, same rounding as ``np._lerp``."""
-    if count == 0:
-        return np.nan
-    virtual = (count - 1) * q
-    if virtual >= count - 1:
-        return sorted_values[count - 1]
-    lo = int(math.floor(virtual))
-    gamma = virtual - lo
-    a, b = sorted_values[lo], sorted_values[lo + 1]
-    diff = b - a
-    return b - diff * (1.0 - gamma) if gamma >= 0.5 else a + diff * gamma
-
-
-@njit(cache=True, error_model="numpy")
-def _sample_std(x: np.ndarray, start: int, count: int) -> float:
-    """Two-pass ddof=1 standard deviation of ``x[start:start+count]`` (NaN for count < 2)."""
-    if count < 2:
-        return np.nan
-    mean = 0.0
-    for j in range(start, start + count):
-        mean += x[j]
-    mean /= count
-    ss = 0.0
-    for j in range(start, start + count):
-        ss += (x[j] - mean) ** 2
-    return math.sqrt(ss / (count - 1))
-
-
-@njit(cache=True, error_model="numpy")
-def _window_stats(idx: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, spread: np.ndarray,
-                  log_ret: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Side-independent stats of each window rows ``t+1..t+h``, in bps.
-
-    Up excursion ``max((high_max / entry - 1) * 1e4, 0)`` (LONG mfe, SHORT mae), down excursion
-    ``max((entry / low_min - 1) * 1e4, 0)`` (LONG mae, SHORT mfe), spread p80 and realized vol.
-
-    The non-NaN spreads of the window are kept sorted in ``buf``; from one start row to the next one
-    the window slides by a row (drop ``spread[t]``, add ``spread[t+h]``), otherwise it is rebuilt.
-    """
-    m = idx.size
-    up, down, p80, vol = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
-    buf = np.empty(horizon)
-    count, previous = 0, -2
-    for i in range(m):
-        t = idx[i]
-        if t == previous + 1:
-            if spread[t] == spread[t]:
-                count = _remove_sorted(buf, count, spread[t])
-            if spread[t + horizon] == spread[t + horizon]:
-                count = _insert_sorted(buf, count, spread[t + horizon])
-        else:
-            count = 0
-            for b in range(t + 1, t + horizon + 1):
-                if spread[b] == spread[b]:
-                    count = _insert_sorted(buf, count, spread[b])
-        previous = t
-        hi, lo = -np.inf, np.inf
-        for b in range(t + 1, t + horizon + 1):
-            hi = max(hi, high[b])
-            lo = min(lo, low[b])
-        up[i] = max((hi / close[t] - 1.0) * 10000.0, 0.0)
-        down[i] = max((close[t] / lo - 1.0) * 10000.0, 0.0)
-        p80[i] = _linear_quantile(buf, count, 0.8)
-        vol[i] = _sample_std(log_ret, t + 1, horizon) * 10000.0
-    return up, down, p80, vol
-

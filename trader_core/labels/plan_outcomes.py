@@ -110,33 +110,33 @@ class PlanParams:
         )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _favourable_price(entry: float, bps: float, is_long: bool) -> float:
     return entry * (1.0 + bps / 10000.0) if is_long else entry * (1.0 - bps / 10000.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _adverse_price(entry: float, bps: float, is_long: bool) -> float:
     return entry * (1.0 - bps / 10000.0) if is_long else entry * (1.0 + bps / 10000.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _reaches_favourable(high: float, low: float, price: float, is_long: bool) -> bool:
     return high >= price if is_long else low <= price
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _reaches_adverse(high: float, low: float, price: float, is_long: bool) -> bool:
     return low <= price if is_long else high >= price
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _return_bps(entry: float, price: float, is_long: bool) -> float:
     """Return of a position closed at ``price``: LONG ``(price/entry - 1)``, SHORT ``(entry/price - 1)`` x 1e4."""
     return (price / entry - 1.0) * 10000.0 if is_long else (entry / price - 1.0) * 10000.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _stop_fill(stop: float, bar_open: float, high: float, low: float, share: float, allowance_bps: float,
                is_long: bool) -> float:
     """Fill price of a stop touched in a bar, erring on the trader's loss (docs/labels.md "Stop fills").
@@ -152,7 +152,7 @@ def _stop_fill(stop: float, bar_open: float, high: float, low: float, share: flo
     return fill + share * max(high - fill * (1.0 + allowance_bps / 10000.0), 0.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def fixed_outcomes(idx: np.ndarray, dest: np.ndarray, open_: np.ndarray, high: np.ndarray, low: np.ndarray,
                    close: np.ndarray, horizon: int, target_bps: float, stop_bps: float, share: float,
                    allowance_bps: float, is_long: bool, flags: np.ndarray, times: np.ndarray, gross: np.ndarray,
@@ -193,7 +193,7 @@ def fixed_outcomes(idx: np.ndarray, dest: np.ndarray, open_: np.ndarray, high: n
             gross[j] = future_return[j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _dynamic_stop_price(entry: float, mark: float, first_done: bool, stop_bps: float, trail_bps: float,
                         breakeven: bool, is_long: bool) -> float:
     """Initial stop before the first target, then the trail behind the previous bar's water mark."""
@@ -206,7 +206,7 @@ def _dynamic_stop_price(entry: float, mark: float, first_done: bool, stop_bps: f
     return min(trailing, entry) if breakeven else trailing
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def dynamic_outcomes(idx: np.ndarray, dest: np.ndarray, open_: np.ndarray, high: np.ndarray, low: np.ndarray,
                      close: np.ndarray, horizon: int, target_bps: float, stop_bps: float, share: float,
                      allowance_bps: float, second_target_bps: float, trail_bps: float, take1: float, take2: float,

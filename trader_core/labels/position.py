@@ -87,10 +87,9 @@ def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labe
     def frame_for(horizon: int) -> pd.DataFrame:
         if horizon not in cache:
             frame, sides = aligned_sides(base, path_stats, horizon, _STAT_VALUES)
-            for side, values in sides.items():
-                for name, column in values.items():
-                    frame[f"{side.lower()}_{name}"] = column
-            cache[horizon] = frame
+            stats = {f"{side.lower()}_{name}": column
+                     for side, values in sides.items() for name, column in values.items()}
+            cache[horizon] = pd.DataFrame({**{name: frame[name] for name in frame.columns}, **stats}, copy=False)
         return cache[horizon]
 
     dynamic = plan.entry_plan_method == DYNAMIC_TRAILING
@@ -103,60 +102,66 @@ def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labe
     }
 
 
+def _family(frame: pd.DataFrame, computed: dict[str, Any], names: tuple[str, ...]) -> pd.DataFrame:
+    """A family's columns in contract order: the computed ones, the rest taken from ``frame`` (shared
+    copy-on-write, not copied)."""
+    computed["label_version"] = constant(LABEL_VERSION, len(frame))
+    return pd.DataFrame({name: computed[name] if name in computed else frame[name] for name in names}, copy=False)
+
+
 def continue_labels(frame: pd.DataFrame, min_edge_bps: float, dynamic: bool) -> pd.DataFrame:
-    out = frame.copy()
+    out: dict[str, Any] = {}
     for side in ("long", "short"):
-        edge = out[f"{side}_gross_edge_bps"] - out[f"{side}_cost_bps"]
-        ok_path = np.ones(len(out), dtype=bool) if dynamic else out[f"{side}_stop_hit"].to_numpy() == 0
-        out[f"{side}_continue_target"] = ((edge.to_numpy() >= min_edge_bps) & ok_path).astype(np.int8)
+        edge = frame[f"{side}_gross_edge_bps"].to_numpy() - frame[f"{side}_cost_bps"].to_numpy()
+        ok_path = np.ones(len(frame), dtype=bool) if dynamic else frame[f"{side}_stop_hit"].to_numpy() == 0
+        out[f"{side}_continue_target"] = ((edge >= min_edge_bps) & ok_path).astype(np.int8)
         out[f"{side}_expected_continue_edge_bps"] = edge
-    out["label_version"] = constant(LABEL_VERSION, len(out))
-    return out[list(CONTINUE_LABEL_COLUMNS)]
+    return _family(frame, out, CONTINUE_LABEL_COLUMNS)
 
 
 def exit_labels(frame: pd.DataFrame, adverse_move_bps: float, stagnation_bps: float) -> pd.DataFrame:
-    out = frame.copy()
-    ret15 = out["ret_15m_bps"].to_numpy(dtype=float) if "ret_15m_bps" in out.columns else np.zeros(len(out))
+    ret15 = frame["ret_15m_bps"].to_numpy(dtype=float) if "ret_15m_bps" in frame.columns else np.zeros(len(frame))
     ret15 = np.nan_to_num(ret15, nan=0.0)
-    long_ret = out["long_future_return_bps"].to_numpy()
-    short_ret = out["short_future_return_bps"].to_numpy()
-    out["stagnation"] = (np.abs(long_ret) <= stagnation_bps).astype(np.int8)
-    out["long_adverse_move"] = (out["long_mae_bps"].to_numpy() >= adverse_move_bps).astype(np.int8)
-    out["short_adverse_move"] = (out["short_mae_bps"].to_numpy() >= adverse_move_bps).astype(np.int8)
-    out["long_reversal"] = ((ret15 >= stagnation_bps) & (long_ret <= -stagnation_bps)).astype(np.int8)
-    out["short_reversal"] = ((ret15 <= -stagnation_bps) & (short_ret <= -stagnation_bps)).astype(np.int8)
+    long_ret = frame["long_future_return_bps"].to_numpy()
+    short_ret = frame["short_future_return_bps"].to_numpy()
+    out: dict[str, Any] = {
+        "stagnation": (np.abs(long_ret) <= stagnation_bps).astype(np.int8),
+        "long_adverse_move": (frame["long_mae_bps"].to_numpy() >= adverse_move_bps).astype(np.int8),
+        "short_adverse_move": (frame["short_mae_bps"].to_numpy() >= adverse_move_bps).astype(np.int8),
+        "long_reversal": ((ret15 >= stagnation_bps) & (long_ret <= -stagnation_bps)).astype(np.int8),
+        "short_reversal": ((ret15 <= -stagnation_bps) & (short_ret <= -stagnation_bps)).astype(np.int8),
+    }
     for side in ("long", "short"):
         out[f"{side}_exit_target"] = (out[f"{side}_adverse_move"] | out["stagnation"] | out[f"{side}_reversal"]
                                       ).astype(np.int8)
-    out["label_version"] = constant(LABEL_VERSION, len(out))
-    return out[list(EXIT_LABEL_COLUMNS)]
+    return _family(frame, out, EXIT_LABEL_COLUMNS)
 
 
 def risk_labels(frame: pd.DataFrame, t: RiskThresholds) -> pd.DataFrame:
-    out = frame.copy()
-    long_mae, short_mae = out["long_mae_bps"].to_numpy(), out["short_mae_bps"].to_numpy()
+    long_mae, short_mae = frame["long_mae_bps"].to_numpy(), frame["short_mae_bps"].to_numpy()
     path_risk = np.maximum(long_mae, short_mae)
-    max_move = np.maximum.reduce([out["long_mfe_bps"].to_numpy(), out["short_mfe_bps"].to_numpy(), path_risk])
-    current_vol = np.maximum(np.nan_to_num(_column(out, "realized_vol_15m_bps"), nan=0.0), 1.0)
-    future_vol = np.nan_to_num(out["long_future_realized_vol_bps"].to_numpy(dtype=float), nan=0.0)
+    max_move = np.maximum.reduce([frame["long_mfe_bps"].to_numpy(), frame["short_mfe_bps"].to_numpy(), path_risk])
+    current_vol = np.maximum(np.nan_to_num(_column(frame, "realized_vol_15m_bps"), nan=0.0), 1.0)
+    future_vol = np.nan_to_num(frame["long_future_realized_vol_bps"].to_numpy(dtype=float), nan=0.0)
     vol_expansion = future_vol >= current_vol * t.vol_expansion_ratio
     spike = max_move >= t.spike_threshold_bps
     drawdown = path_risk >= t.market_risk_threshold_bps
-    out["market_risk_target"] = (drawdown | spike | vol_expansion).astype(np.int8)
-    out["market_path_risk_bps"] = path_risk
-    out["long_position_path_risk_bps"] = long_mae
-    out["short_position_path_risk_bps"] = short_mae
+    out: dict[str, Any] = {
+        "market_risk_target": (drawdown | spike | vol_expansion).astype(np.int8),
+        "market_path_risk_bps": path_risk,
+        "long_position_path_risk_bps": frame["long_mae_bps"],
+        "short_position_path_risk_bps": frame["short_mae_bps"],
+    }
     for side, mae in (("long", long_mae), ("short", short_mae)):
         out[f"{side}_position_risk_target"] = ((mae >= t.position_risk_threshold_bps)
-                                               | (out[f"{side}_stop_hit"].to_numpy() == 1)).astype(np.int8)
+                                               | (frame[f"{side}_stop_hit"].to_numpy() == 1)).astype(np.int8)
     out["market_drawdown_prob_label"] = drawdown.astype(np.int8)
     out["volatility_expansion_prob_label"] = vol_expansion.astype(np.int8)
     out["spike_prob_label"] = spike.astype(np.int8)
-    rank = np.nan_to_num(_column(out, "spread_rank_24h_pct"), nan=0.0)
+    rank = np.nan_to_num(_column(frame, "spread_rank_24h_pct"), nan=0.0)
     out["liquidity_deterioration_prob_label"] = (rank >= LIQUIDITY_RANK_THRESHOLD).astype(np.int8)
     out["position_drawdown_prob_label"] = (path_risk >= t.position_risk_threshold_bps).astype(np.int8)
-    out["label_version"] = constant(LABEL_VERSION, len(out))
-    return out[list(RISK_LABEL_COLUMNS)]
+    return _family(frame, out, RISK_LABEL_COLUMNS)
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
