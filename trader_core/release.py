@@ -194,13 +194,20 @@ def _pointer_file(root: Path, line: str) -> Path:
 
 def champion(home: Path | None, line: str) -> dict[str, Any] | None:
     """The line's champion pointer (version, path, previous, line definition), None before its first release."""
-    pointer = _pointer_file(releases_root(home), line)
-    return io.read_json(pointer) if pointer.exists() else None
+    return _read_pointer(_pointer_file(releases_root(home), line))
 
 
 def champions(home: Path | None = None) -> dict[str, dict[str, Any]]:
     """Every line's champion pointer, by line name."""
-    folder = releases_root(home) / CHAMPIONS_DIR
+    return _read_pointers(releases_root(home) / CHAMPIONS_DIR)
+
+
+def _read_pointer(path: Path) -> dict[str, Any] | None:
+    return io.read_json(path) if path.exists() else None
+
+
+def _read_pointers(folder: Path) -> dict[str, dict[str, Any]]:
+    """The pointers of a folder by line name (champions or canaries)."""
     return {p.stem: io.read_json(p) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
 
 
@@ -255,14 +262,12 @@ def _canary_file(root: Path, line: str) -> Path:
 
 def canary(home: Path | None, line: str) -> dict[str, Any] | None:
     """The line's canary pointer (version, path, share, the champion it challenged), None when it has none."""
-    pointer = _canary_file(releases_root(home), line)
-    return io.read_json(pointer) if pointer.exists() else None
+    return _read_pointer(_canary_file(releases_root(home), line))
 
 
 def canaries(home: Path | None = None) -> dict[str, dict[str, Any]]:
     """Every line's canary pointer, by line name."""
-    folder = releases_root(home) / CANARIES_DIR
-    return {p.stem: io.read_json(p) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
+    return _read_pointers(releases_root(home) / CANARIES_DIR)
 
 
 def set_canary(version: str, home: Path | None = None, *, share: float) -> dict[str, Any]:

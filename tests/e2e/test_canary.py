@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.e2e.conftest import DECIDE_RUN
 from trader_assets import cli
 from trader_core import decision_log, io, layout, release, runs
 from trader_core.contracts.decisions import PERP_DECISION_LOG
@@ -19,46 +20,45 @@ from trader_core.decide import DECIDERS, Champion, DecisionRequest
 from trader_core.decide import canary as allocation
 from trader_core.pm.config import PMConfig
 
-RUN = "canary"
+RUN = DECIDE_RUN
 SYMBOL = "BTC-USDT-PERP"
 CHAMPION, CANARY = f"r0001-{RUN}", "r0002-eager"
 SHARE = 0.2
 
 
 @pytest.fixture(scope="module")
-def promoted(tmp_path_factory) -> Path:
-    """A 6-day, one-symbol run promoted as its line's champion (directly: a window this small cannot pass the sealed
-    gate, tests/e2e/test_decide.py), and the same bundle with a PM config that opens on any direction probability
-    promoted as its canary with a 20 % share."""
-    root = tmp_path_factory.mktemp("canary")
-    home = root / "home"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("TRADER_HOME", str(home))
-        env.setenv("DAGSTER_HOME", str(root / "dagster"))
-        assert cli.main(["run", RUN, "--days", "6", "--symbols", SYMBOL, "--seed", "7", "--no-experiments",
-                         "--config", str(layout.PROJECT_ROOT / "configs" / "demo.json")]) == 1  # refused at the gate
-    spec = runs.load_spec(RUN, home)
-    files, line = release.release_files(spec, layout.run_root(RUN, home)), release.model_line(spec)
-    passed = {"status": "PASS", "status_reasons": []}
-    assert release.promote(files, run_id=RUN, spec_hash=spec.spec_hash, backtest=passed, line=line,
-                           home=home).version == CHAMPION
+def promoted(promoted_perp, tmp_path_factory) -> Path:
+    """The session's promoted perp home (its champion: the 6-day run ``decide``, tests/e2e/conftest.py) with the
+    same bundle and a PM config that opens on any direction probability promoted as its canary with a 20 % share,
+    on a copy of its releases."""
+    home = tmp_path_factory.mktemp("canary") / "home"
+    _writable_copy(promoted_perp / "releases", home / "releases")
+    spec = runs.load_spec(RUN, promoted_perp)
+    files, line = release.release_files(spec, layout.run_root(RUN, promoted_perp)), release.model_line(spec)
+    assert release.champion(home, line.name)["version"] == CHAMPION
     pm = io.read_json(files["pm/position_manager_config.json"])
     pm["config"]["open"].update(longOpenProb=0.0, shortOpenProb=0.0)
-    eager = root / "eager_position_manager_config.json"
+    eager = home.parent / "eager_position_manager_config.json"
     io.write_json(eager, pm)
     made = release.promote(files | {"pm/position_manager_config.json": eager}, run_id="eager",
-                           spec_hash=spec.spec_hash, backtest=passed, line=line, home=home, canary_share=SHARE)
+                           spec_hash=spec.spec_hash, backtest={"status": "PASS", "status_reasons": []}, line=line,
+                           home=home, canary_share=SHARE)
     assert made.version == CANARY and release.champion(home, line.name)["version"] == CHAMPION
     return home
+
+
+def _writable_copy(source: Path, destination: Path) -> None:
+    """Releases are written read-only; a copy that tests may change."""
+    shutil.copytree(source, destination)
+    for path in destination.rglob("*"):
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
 @pytest.fixture()
 def home(promoted, tmp_path, monkeypatch) -> Path:
     """A writable copy of the promoted releases (decide regenerates the synthetic market), no decision log."""
     copy = tmp_path / "home"
-    shutil.copytree(promoted / "releases", copy / "releases")
-    for path in (copy / "releases").rglob("*"):
-        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    _writable_copy(promoted / "releases", copy / "releases")
     monkeypatch.setenv("TRADER_HOME", str(copy))
     return copy
 

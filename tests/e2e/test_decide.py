@@ -12,34 +12,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.e2e.conftest import DECIDE_RUN
 from trader_assets import cli
-from trader_core import decision_log, io, layout, release, runs
+from trader_core import decision_log, io, layout, release
 from trader_core.contracts.decisions import PERP_DECISION_LOG
 from trader_core.contracts.features import FEATURE_ORDER
 
-RUN = "decide"
+RUN = DECIDE_RUN
 SYMBOL = "BTC-USDT-PERP"
 VERSION = f"r0001-{RUN}"
 
 
-@pytest.fixture(scope="module")
-def promoted(tmp_path_factory) -> Path:
-    """A home whose one line's champion is a 6-day, one-symbol run of the demo plan. A window this small cannot pass
-    the sealed gate (tests/e2e/test_cli.py), so its bundle is promoted directly: decisions need a champion, not a
-    good one."""
-    root = tmp_path_factory.mktemp("decide")
-    home = root / "home"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("TRADER_HOME", str(home))
-        env.setenv("DAGSTER_HOME", str(root / "dagster"))
-        assert cli.main(["run", RUN, "--days", "6", "--symbols", SYMBOL, "--seed", "7", "--no-experiments",
-                         "--config", str(layout.PROJECT_ROOT / "configs" / "demo.json")]) == 1  # refused at the gate
-    spec = runs.load_spec(RUN, home)
-    made = release.promote(release.release_files(spec, layout.run_root(RUN, home)), run_id=RUN,
-                           spec_hash=spec.spec_hash, backtest={"status": "PASS", "status_reasons": []},
-                           line=release.model_line(spec), home=home)
-    assert made.version == VERSION
-    return home
+@pytest.fixture()
+def promoted(promoted_perp) -> Path:
+    """The session's promoted perp home (tests/e2e/conftest.py)."""
+    return promoted_perp
 
 
 @pytest.fixture()

@@ -16,27 +16,27 @@ from trader_assets.definitions import defs
 from trader_core import decision_log, layout, release
 from trader_core.contracts.decisions import PERP_DECISION_LOG
 from trader_core.decide import DECIDERS, champion_of
-from tests.e2e.test_decide import RUN, minute_after, promoted, stored  # noqa: F401  (the promoted fixture)
+from tests.e2e.test_decide import RUN, minute_after, stored
 
 AT = "2026-01-08T09:00"
 
 
 @pytest.fixture()
-def decided(promoted, monkeypatch):  # noqa: F811
+def decided(promoted_perp, monkeypatch):
     """Three decisions of the champion: at a minute its backtest traded, at a quiet minute (no trade) and at the
     window end (its horizon runs past the data: unresolved)."""
-    shutil.rmtree(promoted / decision_log.DECISIONS_DIR, ignore_errors=True)
-    shutil.rmtree(promoted / "monitoring", ignore_errors=True)
-    monkeypatch.setenv("TRADER_HOME", str(promoted))
-    trades = pd.read_parquet(layout.run_root(RUN, promoted) / "backtest" / "backtest_trades.parquet")
+    shutil.rmtree(promoted_perp / decision_log.DECISIONS_DIR, ignore_errors=True)
+    shutil.rmtree(promoted_perp / "monitoring", ignore_errors=True)
+    monkeypatch.setenv("TRADER_HOME", str(promoted_perp))
+    trades = pd.read_parquet(layout.run_root(RUN, promoted_perp) / "backtest" / "backtest_trades.parquet")
     trade = trades[trades["eval_split"] == "latest_stress"].iloc[0]
-    direction = stored(promoted, "DIRECTION")
+    direction = stored(promoted_perp, "DIRECTION")
     quiet = direction[(direction["long_prob"] < 0.3) & (direction["short_prob"] < 0.3)].iloc[0]
     for argv in (["--at", minute_after(trade["event_time"])], ["--at", minute_after(quiet["event_time"])], []):
         assert cli.main(["decide", *argv]) == 0
-    (line,) = release.champions(promoted)
-    log = decision_log.read_decisions(decision_log.log_path(line, promoted), PERP_DECISION_LOG)
-    return promoted, line, log, trade, quiet
+    (line,) = release.champions(promoted_perp)
+    log = decision_log.read_decisions(decision_log.log_path(line, promoted_perp), PERP_DECISION_LOG)
+    return promoted_perp, line, log, trade, quiet
 
 
 @pytest.mark.slow
