@@ -119,19 +119,19 @@ def _tail_rows(frame: pd.DataFrame, max_rows: int, name: str) -> pd.DataFrame:
     return frame.sort_values("event_time", kind="mergesort").tail(max_rows)
 
 
-def _metric_row(frame: pd.DataFrame, y: np.ndarray, proba: np.ndarray, auc: float | None, fraction: float, edge: str,
-                top_means: Mapping[str, str], train_rate: float) -> dict[str, Any]:
-    """Probe metrics of one eval split and top fraction (``auc``: the split's, computed once)."""
-    idx = top_indices(proba, fraction)
+def _metric_row(y: np.ndarray, proba: np.ndarray, auc: float | None, order: np.ndarray, fraction: float,
+                edges: pd.Series, top_means: Mapping[str, pd.Series], train_rate: float) -> dict[str, Any]:
+    """Probe metrics of one eval split and top fraction; the split's ``auc``, ``order`` (row indices by probability
+    descending, stable on ties) and ``edges`` / ``top_means`` columns are computed once per split."""
+    idx = order[:max(1, int(len(order) * fraction))] if len(order) else order
     constant = float(np.clip(train_rate, 1e-6, 1 - 1e-6))
-    edges = _numeric(frame, edge)
     row: dict[str, Any] = {
-        "top_fraction": fraction, "row_count": len(frame), "positive_rate": float(y.mean()),
+        "top_fraction": fraction, "row_count": len(y), "positive_rate": float(y.mean()),
         "train_positive_rate": train_rate, "brier": float(np.mean((proba - y) ** 2)),
         "constant_brier": float(np.mean((constant - y) ** 2)), "auc": auc,
         "top_rows": len(idx), "top_target_rate": float(y[idx].mean()),
         "all_actual_edge_bps": float(edges.mean()), "top_actual_edge_bps": float(edges.iloc[idx].mean()),
-        **{f"top_{name}": float(_numeric(frame, col).iloc[idx].mean()) for name, col in top_means.items()},
+        **{f"top_{name}": float(values.iloc[idx].mean()) for name, values in top_means.items()},
         "top_probability_min": float(proba[idx].min()), "top_probability_max": float(proba[idx].max()),
     }
     row["brier_beats_constant"] = row["brier"] < row["constant_brier"]
@@ -170,12 +170,13 @@ def _probe_rows(items: Sequence[Probe | list[dict[str, Any]]], top_fractions: Se
         result, train_rate = fitted[id(item)], float(item.y_train.mean())
         for k, (split, (frame, _, y)) in enumerate(item.evals.items()):
             proba = result.positive(k)
-            auc = safe_auc(y, proba)
+            auc, order = safe_auc(y, proba), top_indices(proba, 1.0)
+            edges = _numeric(frame, item.edge)
+            means = {name: _numeric(frame, column) for name, column in item.top_means.items()}
             for fraction in top_fractions:
                 rows.append({**item.keys, "model_family": item.family, "split_id": split, "status": OK,
                              "train_rows": len(item.y_train),
-                             **_metric_row(frame, y, proba, auc, fraction, item.edge, item.top_means,
-                                           train_rate)})
+                             **_metric_row(y, proba, auc, order, fraction, edges, means, train_rate)})
     return rows
 
 
