@@ -4,9 +4,10 @@ Targets: the first run on a fresh clone (cold numba caches) <= 90 s of steps; a 
 <= 60 s of wall time. Runs ``trader run`` twice, each in a fresh temporary TRADER_HOME/DAGSTER_HOME, with
 ``NUMBA_CACHE_DIR`` pointing at one new empty folder: the first run compiles every numba kernel (the cold
 case of a fresh clone, whatever the checkout's ``__pycache__`` holds), the second loads them from that folder.
-For each it prints the wall time, the check results, the summed step time, the experiments group's share
-and the slowest steps (from the run's step statistics). Run from the repository root:
-``.venv/bin/python benchmarks/bench_graph.py``.
+For each it prints the wall time, the check results, the summed step time, the slowest steps and the time of
+each step of the experiments group (from the run's step statistics), and the machine's load average before
+and after (other processes share the cores: the figures are only comparable at a similar load).
+Run from the repository root: ``.venv/bin/python benchmarks/bench_graph.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as numba_cache:
         for label, target in (("cold", f"steps <= {COLD_STEPS_TARGET_S:.0f} s"),
                               ("warm", f"wall <= {WARM_WALL_TARGET_S:.0f} s")):
+            load_before = os.getloadavg()[0]
             seconds, steps, lines, code = _run(numba_cache)
+            load = f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
             checks = [line.strip() for line in lines if line.strip().startswith("check ")]
             passed = sum(line.endswith("passed") for line in checks)
             warned = [line.split()[1].rstrip(":") for line in checks if line.endswith("WARN")]
@@ -41,9 +44,14 @@ def main() -> None:
             group = sum(v for k, v in steps.items() if k in experiments)
             print(f"graph_2sym_60d {label}: wall {seconds:.1f} s, steps {total:.1f} s (target {target}), exit {code}, "
                   f"checks passed {passed}/{len(checks)}, WARN {warned or 'none'}, blocking failures "
-                  f"{failed or 'none'}")
-            print(f"  experiments group: {group:.1f} s in {sum(k in experiments for k in steps)} steps; slowest: "
-                  + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(steps.items(), key=lambda kv: -kv[1])[:6]))
+                  f"{failed or 'none'}; {load}")
+            print("  slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in _slowest(steps)[:6]))
+            print(f"  experiments group {group:.1f} s: "
+                  + ", ".join(f"{k} {v:.1f} s" for k, v in _slowest(steps) if k in experiments))
+
+
+def _slowest(steps: dict[str, float]) -> list[tuple[str, float]]:
+    return sorted(steps.items(), key=lambda kv: -kv[1])
 
 
 def _run(numba_cache: str) -> tuple[float, dict[str, float], list[str], int]:
