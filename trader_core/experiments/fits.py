@@ -8,8 +8,8 @@ then compute their metrics from the predictions.
 Decisions:
 
 * One BLAS/OpenMP thread per fit. On this shared 2-core machine the gradient-boosted fits' two OpenMP
-  threads spin against each other and against other processes: under load a fit took 10-60x its
-  single-thread time. The cores are used by running fits in parallel instead.
+  threads spin against each other and against other processes: at a load average of ~6 one tree took 68 s
+  with two threads against 8 s with one. The cores are used by running fits in parallel instead.
 * Workers: a joblib (loky) process pool of ``workers`` processes (default: the usable cores; environment
   ``TRADER_EXPERIMENT_WORKERS``), reused by every experiment of a run, so the workers import the libraries
   once. Longest jobs are dispatched first (trees, then more rows). Below ``POOL_MIN_ROWS`` training rows in
