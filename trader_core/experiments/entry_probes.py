@@ -3,8 +3,9 @@
 
 Both experiments fit a classifier (``toolkit.fit_classifier``: balanced LR or HGB) on fit_inner rows for a
 derived binary target, score the eval splits and measure the top ``fraction`` of rows by probability
-against the realised ``<side>_actual_plan_net_edge_bps``. They share one core (``_probe_rows`` per
-fitted model, ``_candidate_table`` keyed on tune_inner and merged with validation_locked/latest_stress):
+against the realised ``<side>_actual_plan_net_edge_bps``. They share one core (``_probe_rows``: every
+``Probe``'s classifier fitted together by ``fits.run_fits``, then a metric row per eval split and top
+fraction; ``_candidate_table`` keyed on tune_inner and merged with validation_locked/latest_stress):
 
 * ``diagnose_entry_mae_labels``: target ``mae <= max_mae and max_achievable_net_edge >= min_opp``
   on all fit rows; a one-class target gives a ``SKIPPED_ONE_CLASS_TRAIN`` row per family.
@@ -22,7 +23,7 @@ Non-finite features raise DataContractError naming the feature.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -32,15 +33,14 @@ from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.versions import EVAL_SPLITS, TUNE_SPLIT
 from trader_core.errors import DataContractError
 from trader_core.experiments.entry_probes_params import ConditionalEntryParams, EntryMaeParams
+from trader_core.experiments.fits import FitJob, run_fits
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
     NAN_SCORE,
     ExperimentOutput,
     eval_split_frames,
     finite_matrix,
-    fit_classifier,
     fit_rows,
-    positive_proba,
     require_columns,
     top_indices,
 )
@@ -76,19 +76,19 @@ def _tail_rows(frame: pd.DataFrame, max_rows: int, name: str) -> pd.DataFrame:
     return frame.sort_values("event_time", kind="mergesort").tail(max_rows)
 
 
-def _metric_row(frame: pd.DataFrame, y: np.ndarray, proba: np.ndarray, auc: float | None, fraction: float, edge: str,
-                top_means: Mapping[str, str], train_rate: float) -> dict[str, Any]:
-    """Probe metrics of one eval split and top fraction (``auc``: the split's, computed once)."""
-    idx = top_indices(proba, fraction)
+def _metric_row(y: np.ndarray, proba: np.ndarray, auc: float | None, order: np.ndarray, fraction: float,
+                edges: pd.Series, top_means: Mapping[str, pd.Series], train_rate: float) -> dict[str, Any]:
+    """Probe metrics of one eval split and top fraction; the split's ``auc``, ``order`` (row indices by probability
+    descending, stable on ties) and ``edges`` / ``top_means`` columns are computed once per split."""
+    idx = order[:max(1, int(len(order) * fraction))] if len(order) else order
     constant = float(np.clip(train_rate, 1e-6, 1 - 1e-6))
-    edges = _numeric(frame, edge)
     row: dict[str, Any] = {
-        "top_fraction": fraction, "row_count": len(frame), "positive_rate": float(y.mean()),
+        "top_fraction": fraction, "row_count": len(y), "positive_rate": float(y.mean()),
         "train_positive_rate": train_rate, "brier": float(np.mean((proba - y) ** 2)),
         "constant_brier": float(np.mean((constant - y) ** 2)), "auc": auc,
         "top_rows": len(idx), "top_target_rate": float(y[idx].mean()),
         "all_actual_edge_bps": float(edges.mean()), "top_actual_edge_bps": float(edges.iloc[idx].mean()),
-        **{f"top_{name}": float(_numeric(frame, col).iloc[idx].mean()) for name, col in top_means.items()},
+        **{f"top_{name}": float(values.iloc[idx].mean()) for name, values in top_means.items()},
         "top_probability_min": float(proba[idx].min()), "top_probability_max": float(proba[idx].max()),
     }
     row["brier_beats_constant"] = row["brier"] < row["constant_brier"]
@@ -97,20 +97,43 @@ def _metric_row(frame: pd.DataFrame, y: np.ndarray, proba: np.ndarray, auc: floa
     return row
 
 
-def _probe_rows(keys: Mapping[str, Any], family: str, random_state: int, x_train: np.ndarray, y_train: np.ndarray,
-                evals: Mapping[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]], top_fractions: Sequence[float],
-                edge: str, top_means: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Fit one classifier and return a metric row per (eval split, top fraction); ``evals``: split -> (frame, x, y)."""
-    model = fit_classifier(family, x_train, y_train, random_state=random_state)
-    train_rate = float(y_train.mean())
-    rows = []
-    for split, (frame, x, y) in evals.items():
-        proba = positive_proba(model, x)
-        auc = safe_auc(y, proba)
-        for fraction in top_fractions:
-            rows.append({**keys, "model_family": family, "split_id": split, "status": OK,
-                         "train_rows": len(y_train), **_metric_row(frame, y, proba, auc, fraction, edge, top_means,
-                                                                   train_rate)})
+@dataclass(frozen=True)
+class Probe:
+    """One classifier to fit on ``x_train``/``y_train`` and measure on ``evals`` (split -> (frame, x, y)): the top
+    rows' mean ``edge`` and the means of ``top_means`` (metric name -> column)."""
+
+    keys: Mapping[str, Any]
+    family: str
+    random_state: int
+    x_train: np.ndarray
+    y_train: np.ndarray
+    evals: Mapping[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]]
+    edge: str
+    top_means: Mapping[str, str]
+
+
+def _probe_rows(items: Sequence[Probe | list[dict[str, Any]]], top_fractions: Sequence[float]) -> list[dict[str, Any]]:
+    """Metric rows in ``items`` order: a list of rows is kept as is, a ``Probe`` gives a row per (eval split, top
+    fraction). The probes' classifiers are fitted together (``fits.run_fits``)."""
+    probes = [item for item in items if isinstance(item, Probe)]
+    jobs = [FitJob("classifier", p.family, p.x_train, p.y_train, tuple(x for _, x, _ in p.evals.values()),
+                   {"random_state": p.random_state}) for p in probes]
+    fitted = dict(zip(map(id, probes), run_fits(jobs)))
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, Probe):
+            rows += item
+            continue
+        result, train_rate = fitted[id(item)], float(item.y_train.mean())
+        for k, (split, (frame, _, y)) in enumerate(item.evals.items()):
+            proba = result.positive(k)
+            auc, order = safe_auc(y, proba), top_indices(proba, 1.0)
+            edges = _numeric(frame, item.edge)
+            means = {name: _numeric(frame, column) for name, column in item.top_means.items()}
+            for fraction in top_fractions:
+                rows.append({**item.keys, "model_family": item.family, "split_id": split, "status": OK,
+                             "train_rows": len(item.y_train),
+                             **_metric_row(y, proba, auc, order, fraction, edges, means, train_rate)})
     return rows
 
 
@@ -182,7 +205,7 @@ def diagnose_entry_mae_labels(entry_train: pd.DataFrame, params: EntryMaeParams 
         raise DataContractError(f"{name}: entry MAE label diagnostic needs fit_inner rows")
     x_train = finite_matrix(train, FEATURE_ORDER, f"{name} fit_inner")
     evals = _eval_inputs(entry_train, name)
-    rows: list[dict[str, Any]] = []
+    items: list[Probe | list[dict[str, Any]]] = []
     for side in SIDES:
         edge, mae, opportunity = _side_columns(side)
         for max_mae in params.max_mae_bps:
@@ -191,15 +214,15 @@ def diagnose_entry_mae_labels(entry_train: pd.DataFrame, params: EntryMaeParams 
                         "max_mae_bps": max_mae, "min_opportunity_bps": min_opp}
                 y_train = mae_target(train, side, max_mae, min_opp)
                 if np.unique(y_train).size < 2:
-                    rows += [{**keys, "model_family": f, "status": SKIPPED_ONE_CLASS_TRAIN, "train_rows": len(y_train),
-                              "train_positive_rate": float(y_train.mean())} for f in params.families]
+                    items.append([{**keys, "model_family": f, "status": SKIPPED_ONE_CLASS_TRAIN,
+                                   "train_rows": len(y_train), "train_positive_rate": float(y_train.mean())}
+                                  for f in params.families])
                     continue
                 split_inputs = {s: (part, x, mae_target(part, side, max_mae, min_opp))
                                 for s, (part, x) in evals.items()}
-                for family in params.families:
-                    rows += _probe_rows(keys, family, MAE_TREE_RANDOM_STATE, x_train, y_train, split_inputs,
-                                        params.top_fractions, edge, {"mae_bps": mae, "opportunity_bps": opportunity})
-    metrics = pd.DataFrame(rows)
+                items += [Probe(keys, family, MAE_TREE_RANDOM_STATE, x_train, y_train, split_inputs, edge,
+                                {"mae_bps": mae, "opportunity_bps": opportunity}) for family in params.families]
+    metrics = pd.DataFrame(_probe_rows(items, params.top_fractions))
     candidates = _mae_candidates(metrics)
     positive = int(candidates["stable_top_edge_positive"].sum()) if len(candidates) else 0
     result = jsonable({
@@ -260,7 +283,7 @@ def probe_conditional_entry_training(entry_train: pd.DataFrame,
                                   *[c for s in SIDES for c in _side_columns(s)[::2]]], name)  # edge, opportunity
     fit = fit_rows(entry_train)
     evals = eval_split_frames(entry_train)
-    rows: list[dict[str, Any]] = []
+    probes: list[Probe] = []
     skipped: list[dict[str, Any]] = []
     for side in SIDES:
         edge, _, opportunity = _side_columns(side)
@@ -287,10 +310,9 @@ def probe_conditional_entry_training(entry_train: pd.DataFrame,
                     continue
                 inputs = {s: (part, x, (_numeric(part, edge) >= target).to_numpy(dtype=np.int64))
                           for s, (part, x) in split_inputs.items()}
-                for family in params.families:
-                    rows += _probe_rows(keys, family, CONDITIONAL_TREE_RANDOM_STATE, x_train, y_train, inputs,
-                                        params.top_fractions, edge, {"opportunity_bps": opportunity})
-    metrics = pd.DataFrame(rows)
+                probes += [Probe(keys, family, CONDITIONAL_TREE_RANDOM_STATE, x_train, y_train, inputs, edge,
+                                 {"opportunity_bps": opportunity}) for family in params.families]
+    metrics = pd.DataFrame(_probe_rows(probes, params.top_fractions))
     candidates = _conditional_candidates(metrics)
     result = jsonable({
         "experiment": "conditional_entry_probe", "diagnostic_only": True, "status": DIAGNOSTIC_ONLY,

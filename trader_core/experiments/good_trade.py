@@ -9,7 +9,8 @@ Per side, ``side_frame`` labels every row by its realised ``<side>_actual_plan_n
   AUC >= 0.5, else LOW); each eval split then gets the directional AUC and the top-``top_fractions[0]``
   rows by the feature (in that direction);
 * a gradient-boosted tree (HGB, 180 iterations, random_state 71 LONG / 73 SHORT, NaN features allowed)
-  fitted on fit_inner good_trade; per eval split its AUC and ``toolkit.top_fraction_metrics`` per fraction.
+  fitted on fit_inner good_trade (both sides' trees together, ``fits.run_fits``); per eval split its AUC
+  and ``toolkit.top_fraction_metrics`` per fraction.
 
 Decisions: a raw AUC needs ``min_auc_rows`` (1000) rows with a finite feature value and two classes and
 two distinct values; the feature score is -999 unless every eval split has a directional AUC and top
@@ -23,6 +24,7 @@ min avg edge > 0 and min AUC >= 0.56; NO_MODEL_ROWS when no side could be fitted
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -33,13 +35,12 @@ from trader_core.contracts.features import FEATURE_ORDER
 from trader_core.contracts.versions import EVAL_SPLITS, TRAINING_SPLITS, TUNE_SPLIT
 from trader_core.experiments.entry_probes import SIDES
 from trader_core.experiments.good_trade_params import GoodTradeParams
+from trader_core.experiments.fits import FitJob, run_fits
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
     NAN_SCORE,
     ExperimentOutput,
     finite_matrix,
-    fit_classifier,
-    positive_proba,
     require_columns,
     split_min_mean,
     stable_across,
@@ -142,25 +143,32 @@ def feature_candidates(frame: pd.DataFrame, side: str, params: GoodTradeParams) 
     return pd.DataFrame(rows).sort_values("score", ascending=False, kind="mergesort").reset_index(drop=True)
 
 
-def tree_model_top(frame: pd.DataFrame, side: str, top_fractions: tuple[float, ...]) -> pd.DataFrame:
-    """Tree AUC and top-fraction metrics per eval split; empty when fit_inner is empty or one-class."""
-    train = frame[frame["split_id"] == "fit_inner"]
-    y = train["good_trade"].to_numpy()
-    if train.empty or np.unique(y).size < 2:
-        return pd.DataFrame()
-    model = fit_classifier("tree", finite_matrix(train, FEATURE_ORDER, f"{side} good-trade fit_inner", allow_nan=True),
-                           y, random_state=TREE_RANDOM_STATE[side], max_iter=TREE_MAX_ITER)
-    rows = []
-    for split in EVAL_SPLITS:
-        part = frame[frame["split_id"] == split]
-        if part.empty:
+def tree_model_top(frames: Mapping[str, pd.DataFrame], top_fractions: tuple[float, ...]) -> pd.DataFrame:
+    """Tree AUC and top-fraction metrics per side (``frames``: side -> side_frame) and eval split; a side whose
+    fit_inner rows are empty or one-class has none. The sides' trees are fitted together (``fits.run_fits``)."""
+    sides, jobs, evals = [], [], []
+    for side, frame in frames.items():
+        train = frame[frame["split_id"] == "fit_inner"]
+        y = train["good_trade"].to_numpy()
+        if train.empty or np.unique(y).size < 2:
             continue
-        proba = positive_proba(model, finite_matrix(part, FEATURE_ORDER, f"{side} good-trade {split}", allow_nan=True))
-        auc = safe_auc(part["good_trade"].to_numpy(), proba)
-        for fraction in top_fractions:
-            rows.append({"side": side, "split_id": split, "model": "HistGradientBoostingClassifier", "auc": auc,
-                         "top_fraction": fraction,
-                         **top_fraction_metrics(part, proba, fraction, edge="actual_edge_bps", good="good_trade")})
+        parts = {split: part for split in EVAL_SPLITS if len(part := frame[frame["split_id"] == split])}
+        x = finite_matrix(train, FEATURE_ORDER, f"{side} good-trade fit_inner", allow_nan=True)
+        eval_x = tuple(finite_matrix(part, FEATURE_ORDER, f"{side} good-trade {split}", allow_nan=True)
+                       for split, part in parts.items())
+        sides.append(side)
+        evals.append(parts)
+        jobs.append(FitJob("classifier", "tree", x, y, eval_x,
+                           {"random_state": TREE_RANDOM_STATE[side], "max_iter": TREE_MAX_ITER}))
+    rows = []
+    for side, parts, fitted in zip(sides, evals, run_fits(jobs)):
+        for k, (split, part) in enumerate(parts.items()):
+            proba = fitted.positive(k)
+            auc = safe_auc(part["good_trade"].to_numpy(), proba)
+            for fraction in top_fractions:
+                rows.append({"side": side, "split_id": split, "model": "HistGradientBoostingClassifier", "auc": auc,
+                             "top_fraction": fraction,
+                             **top_fraction_metrics(part, proba, fraction, edge="actual_edge_bps", good="good_trade")})
     return pd.DataFrame(rows)
 
 
@@ -195,7 +203,7 @@ def diagnose_good_trade_structure(entry_train: pd.DataFrame,
     features = pd.concat([feature_candidates(f, s, params) for s, f in frames.items()], ignore_index=True)
     if len(features):
         features = features.sort_values("score", ascending=False, kind="mergesort").reset_index(drop=True)
-    model_rows = pd.concat([tree_model_top(f, s, params.top_fractions) for s, f in frames.items()], ignore_index=True)
+    model_rows = tree_model_top(frames, params.top_fractions)
     verdict = tree_verdict(model_rows)
     result = jsonable({
         "experiment": "good_trade_structure", "diagnostic_only": True, "status": DIAGNOSTIC_ONLY,

@@ -12,6 +12,7 @@ the best thresholds on the three eval splits.
   ``min_fit_rows`` (1000) rows or one class raises. Entry heads train on fit_inner rows filtered by
   ``direction_label`` (the direction dataset's ``<side>_target`` == 1, inner-joined one-to-one on
   sample_id) or ``side_opportunity`` (``<side>_max_achievable_net_edge_bps`` >= entry_opportunity_bps).
+  The five trees are fitted together (``fits.run_fits``).
 * Prediction frame: the run's PM frame (``trader_core.pm.frame.pm_frame``) restricted to the eval splits,
   with the model columns inner-joined from the tree outputs; a row-count change raises. The PM edge is the
   tree **regression** edge (``pred_*`` and ``model_pred_*``), whatever edge mode built the frame.
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -43,15 +44,13 @@ from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import EVAL_SPLITS, LATEST_STRESS_SPLIT, TUNE_SPLIT, VALIDATION_LOCKED_SPLIT
 from trader_core.errors import DataContractError
 from trader_core.experiments.nonlinear_pm_params import NonlinearPmParams
+from trader_core.experiments.fits import FitJob, FitResult, run_fits
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
     ExperimentOutput,
     eval_split_frames,
     finite_matrix,
-    fit_classifier,
-    fit_regressor,
     fit_rows,
-    positive_proba,
     require_columns,
 )
 from trader_core.pm.batch import candidate_table
@@ -152,45 +151,74 @@ def _check_fit(y: np.ndarray, head: str, min_rows: int) -> None:
         raise DataContractError(f"nonlinear PM probe: tree head {head!r} has only one class in its fit rows")
 
 
-def _direction_predictions(direction_train: pd.DataFrame, params: NonlinearPmParams) -> pd.DataFrame:
+def _direction_job(direction_train: pd.DataFrame, params: NonlinearPmParams) -> tuple[FitJob, pd.DataFrame]:
+    """The Direction tree's job (predicting the eval rows) and those rows' sample ids."""
     targets = ["long_target", "short_target", "neutral_target"]
     require_columns(direction_train, ["sample_id", "split_id", *FEATURE_ORDER, *targets], "direction_train")
     train = fit_rows(direction_train)
     y = train[targets].to_numpy(dtype=float).argmax(axis=1)
     _check_fit(y, "direction", params.min_fit_rows)
-    model = fit_classifier("tree", _x(train, "direction_train fit_inner"), y, **DIRECTION_TREE)
     rows = direction_train[direction_train["split_id"].isin(EVAL_SPLITS)]
-    proba = model.predict_proba(_x(rows, "direction_train eval splits"))
-    out = rows[["sample_id"]].reset_index(drop=True)
-    classes = list(model.classes_)
+    job = FitJob("classifier", "tree", _x(train, "direction_train fit_inner"), y,
+                 (_x(rows, "direction_train eval splits"),), DIRECTION_TREE)
+    return job, rows[["sample_id"]].reset_index(drop=True)
+
+
+def _direction_predictions(ids: pd.DataFrame, fitted: FitResult) -> pd.DataFrame:
+    out = ids.copy()
+    proba, classes = fitted.predictions[0], list(fitted.classes or ())
     for k, column in enumerate(DIRECTION_COLUMNS):
         out[column] = proba[:, classes.index(k)] if k in classes else 0.0
     return out
 
 
-def _entry_predictions(direction_train: pd.DataFrame, entry_train: pd.DataFrame,
-                       params: NonlinearPmParams) -> tuple[pd.DataFrame, dict[str, int]]:
+def _entry_jobs(direction_train: pd.DataFrame, entry_train: pd.DataFrame,
+                params: NonlinearPmParams) -> tuple[list[FitJob], pd.DataFrame, dict[str, int]]:
+    """Per side (ENTRY_TREES order) the classifier's and the edge regressor's jobs, predicting the eval rows;
+    those rows' sample ids and the fit row counts."""
     require_columns(entry_train, ["sample_id", "split_id", *FEATURE_ORDER, "long_entry_target", "short_entry_target",
                                   "long_actual_plan_net_edge_bps", "short_actual_plan_net_edge_bps"], "entry_train")
     rows = entry_train[entry_train["split_id"].isin(EVAL_SPLITS)]
     x_eval = _x(rows, "entry_train eval splits")
-    out = rows[["sample_id"]].reset_index(drop=True)
-    fit_counts = {}
+    jobs, fit_counts = [], {}
     for side, seeds in ENTRY_TREES.items():
         train = entry_fit_frame(direction_train, entry_train, side, params)
         fit_counts[side] = len(train)
         x = _x(train, f"entry_train {side} fit rows")
         y = pd.to_numeric(train[f"{side}_entry_target"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
         _check_fit(y, f"{side}_entry_prob", params.min_fit_rows)
-        classifier = fit_classifier("tree", x, y, random_state=seeds["classifier"], max_iter=ENTRY_TREE_MAX_ITER)
         edge = train[f"{side}_actual_plan_net_edge_bps"].to_numpy(dtype=float)
         if not np.isfinite(edge).all():
             raise DataContractError(f"entry_train: non-finite {side}_actual_plan_net_edge_bps in the {side} fit rows")
-        regressor = fit_regressor("tree", x, edge, max_iter=ENTRY_TREE_MAX_ITER, random_state=seeds["regressor"])
-        out[f"{side}_entry_prob"] = positive_proba(classifier, x_eval)
-        out[f"pred_{side}_expected_net_edge_bps"] = regressor.predict(x_eval)
+        jobs += [FitJob("classifier", "tree", x, y, (x_eval,),
+                        {"random_state": seeds["classifier"], "max_iter": ENTRY_TREE_MAX_ITER}),
+                 FitJob("regressor", "tree", x, edge, (x_eval,),
+                        {"random_state": seeds["regressor"], "max_iter": ENTRY_TREE_MAX_ITER})]
+    return jobs, rows[["sample_id"]].reset_index(drop=True), fit_counts
+
+
+def _entry_predictions(ids: pd.DataFrame, fitted: Sequence[FitResult]) -> pd.DataFrame:
+    out = ids.copy()
+    for k, side in enumerate(ENTRY_TREES):
+        classifier, regressor = fitted[2 * k], fitted[2 * k + 1]
+        out[f"{side}_entry_prob"] = classifier.positive(0)
+        out[f"pred_{side}_expected_net_edge_bps"] = regressor.predictions[0]
         out[f"model_pred_{side}_expected_net_edge_bps"] = out[f"pred_{side}_expected_net_edge_bps"]
-    return out, fit_counts
+    return out
+
+
+def tree_predictions(direction_train: pd.DataFrame, entry_train: pd.DataFrame,
+                     params: NonlinearPmParams) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The tree outputs replacing the PM frame's model columns (by sample_id) and the Entry fit row counts; the
+    trees are fitted together (``fits.run_fits``)."""
+    jobs, entry_ids, fit_counts = _entry_jobs(direction_train, entry_train, params)
+    direction = _direction_job(direction_train, params) if params.probe_mode == "direction_entry_tree" else None
+    fitted = run_fits(jobs + ([direction[0]] if direction else []))
+    replacements = _entry_predictions(entry_ids, fitted[:len(jobs)])
+    if direction:
+        replacements = _direction_predictions(direction[1], fitted[-1]).merge(
+            replacements, on="sample_id", how="inner", validate="one_to_one")
+    return replacements, fit_counts
 
 
 def prediction_frame(pm_frame: pd.DataFrame, replacements: pd.DataFrame) -> pd.DataFrame:
@@ -239,11 +267,7 @@ def probe_nonlinear_pm(direction_train: pd.DataFrame, entry_train: pd.DataFrame,
                        price_plan: PricePlan | None = None,
                        params: NonlinearPmParams = NonlinearPmParams()) -> ExperimentOutput:
     """Tree outputs in the run's PM frame, expanded threshold search on tune, best re-simulated per split."""
-    entry_pred, fit_counts = _entry_predictions(direction_train, entry_train, params)
-    replacements = entry_pred
-    if params.probe_mode == "direction_entry_tree":
-        replacements = _direction_predictions(direction_train, params).merge(
-            entry_pred, on="sample_id", how="inner", validate="one_to_one")
+    replacements, fit_counts = tree_predictions(direction_train, entry_train, params)
     frames = eval_split_frames(prediction_frame(pm_frame, replacements))
     if frames[TUNE_SPLIT].empty:
         raise DataContractError("nonlinear PM probe: the PM frame has no tune_inner rows to search thresholds on")

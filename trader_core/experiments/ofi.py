@@ -8,7 +8,8 @@ The book features (minute snapshots, segments, snapshot-diff OFI, the 16 feature
 Models (market_only = FEATURE_ORDER vs market_plus_ofi = FEATURE_ORDER + OFI_FEATURES), fitted on
 fit_inner with a StandardScaler fitted there, metrics on all four splits: Direction LogisticRegression on
 the argmax of the long/short/neutral targets; Entry binary LogisticRegression per side and HuberRegressor on
-the ACTUAL plan net edge (never the expected edge).
+the ACTUAL plan net edge (never the expected edge). A feature set's five models are fitted together
+(``fits.run_fits``).
 
 Verdict ([inferred] definition of "beats"): market_plus_ofi beats market_only on a split when its Direction
 logloss is lower AND its mean Entry AUC (long, short) is higher; OFI is adopted as a candidate only when it
@@ -17,8 +18,9 @@ beats market_only on both validation_locked and latest_stress.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +28,7 @@ import pandas as pd
 from trader_core.contracts.features import FEATURE_ORDER, sha256_json
 from trader_core.contracts.versions import FIT_SPLIT, SEALED_SPLITS, TRAINING_SPLITS
 from trader_core.errors import DataContractError
+from trader_core.experiments.fits import FitJob, FitResult, run_fits
 from trader_core.experiments.ofi_features import (
     NORMALIZATION,
     OFI_FEATURES,
@@ -34,8 +37,7 @@ from trader_core.experiments.ofi_features import (
     ofi_feature_schema,
 )
 from trader_core.experiments.ofi_params import OfiParams
-from trader_core.experiments.toolkit import DIAGNOSTIC_ONLY, ExperimentOutput, finite_matrix, fit_classifier
-from trader_core.experiments.toolkit import fit_regressor, positive_proba, require_columns
+from trader_core.experiments.toolkit import DIAGNOSTIC_ONLY, ExperimentOutput, finite_matrix, require_columns
 from trader_core.io import frame_hash
 from trader_core.models.metrics import binary_metrics, multiclass_metrics, regression_metrics
 from trader_core.report import fmt, jsonable, markdown_table
@@ -75,40 +77,58 @@ def _split_metrics(split: np.ndarray, fn: Callable[..., dict], truth: np.ndarray
     return {s: fn(truth[split == s], pred[split == s], baseline) for s in TRAINING_SPLITS}
 
 
-def _direction_model(data: pd.DataFrame, cols: tuple[str, ...], params: OfiParams) -> tuple[dict, pd.DataFrame]:
+def _direction_job(data: pd.DataFrame, cols: tuple[str, ...], params: OfiParams) -> FitJob:
+    """Direction logistic regression on fit_inner (argmax of the targets), predicting every row."""
     x = finite_matrix(data, cols, "ofi direction dataset")
+    fit = data["split_id"].to_numpy() == FIT_SPLIT
+    y = data[list(DIRECTION_TARGETS)].to_numpy(dtype=np.float64)[fit].argmax(axis=1)
+    return FitJob("classifier", "linear", x[fit], y, (x,), {"balanced": False, "max_iter": params.logistic_max_iter})
+
+
+def _direction_result(data: pd.DataFrame, fitted: FitResult) -> tuple[dict, pd.DataFrame]:
     onehot = data[list(DIRECTION_TARGETS)].to_numpy(dtype=np.float64)
     split = data["split_id"].to_numpy()
-    fit = split == FIT_SPLIT
-    model = fit_classifier("linear", x[fit], onehot[fit].argmax(axis=1), balanced=False,
-                           max_iter=params.logistic_max_iter)
-    proba = np.zeros((len(x), 3))
-    proba[:, model.classes_] = model.predict_proba(x)
-    metrics = _split_metrics(split, multiclass_metrics, onehot, proba, onehot[fit].mean(axis=0))
+    proba = np.zeros((len(data), 3))
+    proba[:, list(fitted.classes or ())] = fitted.predictions[0]
+    metrics = _split_metrics(split, multiclass_metrics, onehot, proba, onehot[split == FIT_SPLIT].mean(axis=0))
     pred = pd.DataFrame({f"{k}_prob": proba[:, i] for i, k in enumerate(("long", "short", "neutral"))})
     for c in (*DIRECTION_TARGETS, "future_return_bps"):
         pred[f"label_{c}"] = data[c].to_numpy()
     return metrics, pred
 
 
-def _entry_models(data: pd.DataFrame, cols: tuple[str, ...], params: OfiParams) -> tuple[dict, pd.DataFrame]:
+def _entry_jobs(data: pd.DataFrame, cols: tuple[str, ...], params: OfiParams) -> list[FitJob]:
+    """Per side (long, short): the entry logistic regression and the Huber edge regression on fit_inner,
+    predicting every row."""
     x = finite_matrix(data, cols, "ofi entry dataset")
-    split = data["split_id"].to_numpy()
-    fit = split == FIT_SPLIT
-    metrics, pred = {}, pd.DataFrame(index=range(len(x)))
+    fit = data["split_id"].to_numpy() == FIT_SPLIT
+    x_fit = x[fit]
+    jobs = []
     for side in ("long", "short"):
         y = data[f"{side}_entry_target"].to_numpy(dtype=np.float64)
         if np.unique(y[fit]).size < 2:
             raise DataContractError(f"entry_train: {side}_entry_target has one class on the fit_inner rows")
-        prob = positive_proba(fit_classifier("linear", x[fit], y[fit], balanced=False,
-                                             max_iter=params.logistic_max_iter), x)
-        metrics[f"{side}_entry_prob"] = _split_metrics(split, binary_metrics, y, prob, float(y[fit].mean()))
         edge = data[f"{side}_actual_plan_net_edge_bps"].to_numpy(dtype=np.float64)
         if not np.isfinite(edge).all():
             raise DataContractError(f"entry_train: non-finite {side}_actual_plan_net_edge_bps")
-        reg = fit_regressor("huber", x[fit], edge[fit], alpha=params.huber_alpha, epsilon=params.huber_epsilon,
-                            max_iter=params.huber_max_iter)
-        edge_pred = reg.predict(x)
+        jobs += [FitJob("classifier", "linear", x_fit, y[fit], (x,),
+                        {"balanced": False, "max_iter": params.logistic_max_iter}),
+                 FitJob("regressor", "huber", x_fit, edge[fit], (x,),
+                        {"alpha": params.huber_alpha, "epsilon": params.huber_epsilon,
+                         "max_iter": params.huber_max_iter})]
+    return jobs
+
+
+def _entry_result(data: pd.DataFrame, fitted: Sequence[FitResult]) -> tuple[dict, pd.DataFrame]:
+    split = data["split_id"].to_numpy()
+    fit = split == FIT_SPLIT
+    metrics, pred = {}, pd.DataFrame(index=range(len(data)))
+    for k, side in enumerate(("long", "short")):
+        y = data[f"{side}_entry_target"].to_numpy(dtype=np.float64)
+        prob = fitted[2 * k].positive(0)
+        metrics[f"{side}_entry_prob"] = _split_metrics(split, binary_metrics, y, prob, float(y[fit].mean()))
+        edge = data[f"{side}_actual_plan_net_edge_bps"].to_numpy(dtype=np.float64)
+        edge_pred = fitted[2 * k + 1].predictions[0]
         metrics[f"{side}_expected_net_edge_bps"] = _split_metrics(split, regression_metrics, edge, edge_pred,
                                                                   float(np.median(edge[fit])))
         pred[f"{side}_entry_prob"], pred[f"{side}_expected_net_edge_bps"] = prob, edge_pred
@@ -119,11 +139,13 @@ def _entry_models(data: pd.DataFrame, cols: tuple[str, ...], params: OfiParams) 
 
 def compare_feature_sets(direction: pd.DataFrame, entry: pd.DataFrame,
                          params: OfiParams = OfiParams()) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Metrics per feature set (market_only, market_plus_ofi) and the stacked predictions of both models."""
+    """Metrics per feature set (market_only, market_plus_ofi) and the stacked predictions of both models; a set's
+    five models (Direction, and per side Entry and edge) are fitted together (``fits.run_fits``)."""
     metrics, frames = {}, []
     for feature_set, cols in FEATURE_SETS.items():
-        d_metrics, d_pred = _direction_model(direction, cols, params)
-        e_metrics, e_pred = _entry_models(entry, cols, params)
+        fitted = run_fits([_direction_job(direction, cols, params), *_entry_jobs(entry, cols, params)])
+        d_metrics, d_pred = _direction_result(direction, fitted[0])
+        e_metrics, e_pred = _entry_result(entry, fitted[1:])
         metrics[feature_set] = {"feature_count": len(cols), "feature_hash": sha256_json(list(cols)),
                                 "direction": d_metrics, **e_metrics}
         for model, data, pred in (("DIRECTION", direction, d_pred), ("ENTRY", entry, e_pred)):

@@ -4,7 +4,8 @@ Diagnostic only. The state rows (positions, their state, frozen scores and futur
 ``trader_core.experiments.state_continue_rows``.
 
 Per side and feature set (market_only = FEATURE_ORDER, market_plus_state = FEATURE_ORDER + STATE_FEATURES)
-``train_side_models`` fits a StandardScaler + LogisticRegression and a Huber or Ridge regressor on fit_inner.
+``train_side_models`` fits a StandardScaler + LogisticRegression and a Huber or Ridge regressor on fit_inner
+(the experiment prepares the four pairs with ``side_models`` and fits them together, ``fits.run_fits``).
 The edge MAE is measured against the raw edge; its constant baseline is the median of the (possibly clipped)
 fit target. ``verdict`` applies the acceptance rule of docs/experiments.md.
 """
@@ -12,9 +13,9 @@ fit target. ``verdict`` applies the acceptance rule of docs/experiments.md.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
-from pathlib import Path
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,15 +25,13 @@ from trader_core.contracts.features import FEATURE_ORDER, sha256_json
 from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import FIT_SPLIT, SEALED_SPLITS, TRAINING_SPLITS
 from trader_core.errors import DataContractError
+from trader_core.experiments.fits import FitJob, FitResult, run_fits
 from trader_core.experiments.state_continue_params import StateContinueParams, check_regressor
 from trader_core.experiments.state_continue_rows import EDGE, STATE_FEATURES, STATE_SCHEMA, TARGET, build_state_frame
 from trader_core.experiments.toolkit import (
     DIAGNOSTIC_ONLY,
     ExperimentOutput,
     finite_matrix,
-    fit_classifier,
-    fit_regressor,
-    positive_proba,
     require_columns,
 )
 from trader_core.models.metrics import safe_auc
@@ -65,39 +64,68 @@ def _split_metrics(y: np.ndarray, prob: np.ndarray, edge: np.ndarray, pred: np.n
             "edge_mae_vs_constant_ratio": _ratio(mae, constant_mae)}
 
 
-def train_side_models(frame: pd.DataFrame, side: str, cols: Sequence[str], regressor_kind: str, *,
-                      ridge_alpha: float = 10.0, huber_alpha: float = 0.001, huber_epsilon: float = 1.35,
-                      huber_max_iter: int = 1000, clip_bps: float = 0.0) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Continue classifier + edge regressor of one side on fit_inner; (metrics, predictions on every row)."""
+@dataclass(frozen=True)
+class SideModels:
+    """One side's rows and feature set, ready to fit: the continue classifier's and the regressor's jobs."""
+
+    rows: pd.DataFrame
+    cols: tuple[str, ...]
+    regressor_kind: str
+    ridge_alpha: float
+    huber_alpha: float
+    huber_epsilon: float
+    huber_max_iter: int
+    clip: float
+    fit_target: np.ndarray
+    jobs: tuple[FitJob, FitJob]
+
+
+def side_models(frame: pd.DataFrame, side: str, cols: Sequence[str], regressor_kind: str, *,
+                ridge_alpha: float = 10.0, huber_alpha: float = 0.001, huber_epsilon: float = 1.35,
+                huber_max_iter: int = 1000, clip_bps: float = 0.0) -> SideModels:
+    """The jobs of ``train_side_models``: a logistic regression on continue_target and a Huber or Ridge regression
+    on the (clipped when ``clip_bps`` > 0) edge, fitted on fit_inner and predicting every row of the side."""
     check_regressor(regressor_kind)
     require_columns(frame, ["sample_id", "split_id", "position_side", "time_in_position_minutes", TARGET, EDGE],
                     "state_continue frame")
     rows = frame[(frame["position_side"].astype(str) == side.upper()).to_numpy()].reset_index(drop=True)
     name = f"state_continue {side.lower()}"
     x = finite_matrix(rows, cols, name)
+    fit = rows["split_id"].to_numpy() == FIT_SPLIT
+    y = rows[TARGET].to_numpy(dtype=np.float64)
+    if np.unique(y[fit]).size < 2:
+        raise DataContractError(f"{name}: {TARGET} needs both classes on fit_inner ({int(fit.sum())} row(s))")
+    clip = float(clip_bps)
+    edge = rows[EDGE].to_numpy(dtype=np.float64)
+    fit_target = np.clip(edge, -clip, clip) if clip > 0 else edge
+    x_fit = x[fit]
+    classifier = FitJob("classifier", "linear", x_fit, y[fit], (x,), {"balanced": False, "max_iter": 500})
+    regressor = FitJob("regressor", regressor_kind, x_fit, fit_target[fit], (x,),
+                       {"alpha": ridge_alpha if regressor_kind == "ridge" else huber_alpha, "epsilon": huber_epsilon,
+                        "max_iter": huber_max_iter})
+    return SideModels(rows, tuple(cols), regressor_kind, ridge_alpha, huber_alpha, huber_epsilon, huber_max_iter, clip,
+                      fit_target, (classifier, regressor))
+
+
+def side_results(models: SideModels, classifier: FitResult,
+                 regressor: FitResult) -> tuple[dict[str, Any], pd.DataFrame]:
+    """(metrics, predictions on every row of the side) from the fitted jobs of ``models``."""
+    rows, kind = models.rows, models.regressor_kind
     split = rows["split_id"].to_numpy()
     fit = split == FIT_SPLIT
     y = rows[TARGET].to_numpy(dtype=np.float64)
     edge = rows[EDGE].to_numpy(dtype=np.float64)
-    if np.unique(y[fit]).size < 2:
-        raise DataContractError(f"{name}: {TARGET} needs both classes on fit_inner ({int(fit.sum())} row(s))")
-    prob = positive_proba(fit_classifier("linear", x[fit], y[fit], balanced=False, max_iter=500), x)
-    clip = float(clip_bps)
-    fit_target = np.clip(edge, -clip, clip) if clip > 0 else edge
-    regressor = fit_regressor(regressor_kind, x[fit], fit_target[fit],
-                              alpha=ridge_alpha if regressor_kind == "ridge" else huber_alpha,
-                              epsilon=huber_epsilon, max_iter=huber_max_iter)
-    pred = regressor.predict(x)
+    prob, pred, clip = classifier.positive(0), regressor.predictions[0], models.clip
     if clip > 0:
         pred = np.clip(pred, -clip, clip)
-    n_iter = getattr(regressor[-1], "n_iter_", None)
-    max_iter = huber_max_iter if regressor_kind == "huber" else None
-    rate, median = float(y[fit].mean()), float(np.median(fit_target[fit]))
+    n_iter = regressor.n_iter
+    max_iter = models.huber_max_iter if kind == "huber" else None
+    rate, median = float(y[fit].mean()), float(np.median(models.fit_target[fit]))
     metrics = {
-        "row_count": len(rows), "feature_count": len(cols), "feature_hash": sha256_json(list(cols)),
-        "regressor_kind": regressor_kind, "ridge_alpha": ridge_alpha if regressor_kind == "ridge" else None,
-        "huber_alpha": huber_alpha if regressor_kind == "huber" else None,
-        "huber_epsilon": huber_epsilon if regressor_kind == "huber" else None,
+        "row_count": len(rows), "feature_count": len(models.cols), "feature_hash": sha256_json(list(models.cols)),
+        "regressor_kind": kind, "ridge_alpha": models.ridge_alpha if kind == "ridge" else None,
+        "huber_alpha": models.huber_alpha if kind == "huber" else None,
+        "huber_epsilon": models.huber_epsilon if kind == "huber" else None,
         "regressor_iterations": int(n_iter) if n_iter is not None else 0, "regressor_max_iter": max_iter,
         "regressor_converged": True if n_iter is None else bool(0 <= int(n_iter) < (max_iter or math.inf)),
         "regression_target_clip_bps": clip if clip > 0 else None,
@@ -110,6 +138,15 @@ def train_side_models(frame: pd.DataFrame, side: str, cols: Sequence[str], regre
     predictions = rows[[*keys, "time_in_position_minutes", TARGET, EDGE]].copy()
     predictions["continue_prob"], predictions["predicted_continue_edge_bps"] = prob, pred
     return metrics, predictions
+
+
+def train_side_models(frame: pd.DataFrame, side: str, cols: Sequence[str], regressor_kind: str, *,
+                      ridge_alpha: float = 10.0, huber_alpha: float = 0.001, huber_epsilon: float = 1.35,
+                      huber_max_iter: int = 1000, clip_bps: float = 0.0) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Continue classifier + edge regressor of one side on fit_inner; (metrics, predictions on every row)."""
+    models = side_models(frame, side, cols, regressor_kind, ridge_alpha=ridge_alpha, huber_alpha=huber_alpha,
+                         huber_epsilon=huber_epsilon, huber_max_iter=huber_max_iter, clip_bps=clip_bps)
+    return side_results(models, *run_fits(models.jobs))
 
 
 def verdict(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, Any]:
@@ -170,17 +207,18 @@ def run_state_continue_experiment(features: pd.DataFrame, entry_labels: pd.DataF
                                   params: StateContinueParams = StateContinueParams()) -> ExperimentOutput:
     """Build the state rows, train per side and feature set, apply the verdict."""
     frame, counts = build_state_frame(features, entry_labels, replay, price_plan, direction_onnx, entry_onnx, params)
-    results: dict[str, dict[str, Any]] = {}
+    prepared = {(side, feature_set): side_models(
+        frame, side, cols, params.regressor_kind, ridge_alpha=params.ridge_alpha, huber_alpha=params.huber_alpha,
+        huber_epsilon=params.huber_epsilon, huber_max_iter=params.huber_max_iter,
+        clip_bps=params.regression_target_clip_bps)
+        for side in ("long", "short") for feature_set, cols in FEATURE_SETS.items()}
+    fitted = run_fits([job for models in prepared.values() for job in models.jobs])
+    results: dict[str, dict[str, Any]] = {"long": {}, "short": {}}
     predictions = []
-    for side in ("long", "short"):
-        results[side] = {}
-        for feature_set, cols in FEATURE_SETS.items():
-            metrics, pred = train_side_models(
-                frame, side, cols, params.regressor_kind, ridge_alpha=params.ridge_alpha,
-                huber_alpha=params.huber_alpha, huber_epsilon=params.huber_epsilon,
-                huber_max_iter=params.huber_max_iter, clip_bps=params.regression_target_clip_bps)
-            results[side][feature_set] = metrics
-            predictions.append(pred.assign(side=side, feature_set=feature_set))
+    for k, ((side, feature_set), models) in enumerate(prepared.items()):
+        metrics, pred = side_results(models, fitted[2 * k], fitted[2 * k + 1])
+        results[side][feature_set] = metrics
+        predictions.append(pred.assign(side=side, feature_set=feature_set))
     decision = verdict(results)
     result = {
         "experiment": "state_continue", "status": DIAGNOSTIC_ONLY, "diagnostic_only": True,

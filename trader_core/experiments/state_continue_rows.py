@@ -107,10 +107,11 @@ def state_rows_for_age(frame: pd.DataFrame, stop: float, target: float, cost: fl
             "minutes_since_last_add": frame["minutes_since_last_add"].to_numpy(dtype=np.float64),
         }
     edge = frame["gross_edge_bps"].to_numpy(dtype=np.float64) - cost
-    out = pd.DataFrame({"sample_id": frame["current_sample_id"].to_numpy(),
-                        "event_time": frame["current_event_time"].to_numpy(),
+    # ``.array`` keeps the columns' dtypes without a round trip through Python objects
+    out = pd.DataFrame({"sample_id": frame["current_sample_id"].array,
+                        "event_time": frame["current_event_time"].array,
                         "open_time_ms": frame["current_open_time_ms"].to_numpy(dtype=np.int64),
-                        **{c: frame[c].to_numpy() for c in PASS_THROUGH if c in frame.columns},
+                        **{c: frame[c].array for c in PASS_THROUGH if c in frame.columns},
                         "position_side": side})
     out[list(FEATURE_ORDER)] = frame[list(FEATURE_ORDER)].to_numpy(dtype=np.float32)
     for name in STATE_FEATURES:
