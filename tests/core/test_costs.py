@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trader_core.config import CostConfig
+from trader_core.config import CostConfig, EntryLabelConfig
 from trader_core.contracts.labels import TRADE_COST_COLUMNS
 from trader_core.costs import CostModel, cost_source_summary, with_trade_costs
 from trader_core.errors import DataContractError
+from trader_core.labels.price_plan import build_price_plan
 from trader_core.pm.frame import entry_plan_outcome_frame
 from trader_core.stages.trading import cost_model_section, cost_model_sources
 
@@ -232,7 +233,8 @@ def test_backtest_cost_report_states_sources_per_split_over_labels_and_trades():
         "cost_funding_bps": [0.0, 1.0, 0.5, 1.5], "cost_spread_legs": np.array([2, 2, 0, 0], dtype=np.int8),
         "cost_funding_from_table": np.array([1, 1, 0, 1], dtype=np.int8)})
     trades = pd.DataFrame({"sample_id": ["a"], "side": ["SHORT"], "eval_split": ["validation_locked"]})
-    report = cost_model_sources(labels, trades, {"costBps": 6.5}, ("validation_locked", "latest_stress"))
+    plan = build_price_plan(EntryLabelConfig(), CostConfig())
+    report = cost_model_sources(labels, trades, plan, ("validation_locked", "latest_stress"))
     locked, stress = report["by_split"]["validation_locked"], report["by_split"]["latest_stress"]
     traded = locked["trades"]
     assert (traded["rows"], traded["avg_cost_bps"], traded["avg_funding_bps"]) == (1, 6.0, 1.0)
