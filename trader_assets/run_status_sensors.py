@@ -1,0 +1,56 @@
+"""Run status sensors: record the last status of runs launched from the UI or by a sensor, so that
+`trader runs` reads it from disk (trader_core.run_status; docs/runs.md, "The last status").
+
+`trader run` records its own runs; these sensors see those too and leave the record as it is or rewrite the
+same status. They run in the Dagster daemon: while it is off nothing is recorded, and on its return they
+catch up on the events they missed (Dagster's run status sensor cursor).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from trader_core import layout, run_status, runs
+from trader_core.errors import ConfigError
+
+PARTITION_TAG = "dagster/partition"
+RECORDED = {
+    run_status.STARTED: dg.DagsterRunStatus.STARTED,
+    "SUCCESS": dg.DagsterRunStatus.SUCCESS,
+    "FAILURE": dg.DagsterRunStatus.FAILURE,
+    "CANCELED": dg.DagsterRunStatus.CANCELED,
+}
+
+
+def record_from_sensor(context: dg.RunStatusSensorContext, status: str) -> dg.SkipReason | None:
+    """Record ``status`` for the run partition of ``context``'s Dagster run, when it is one of this home's runs."""
+    dagster_run = context.dagster_run
+    run_id = dagster_run.tags.get(PARTITION_TAG)
+    home = layout.trader_home()
+    if run_id is None or not layout.RUN_ID_PATTERN.match(run_id) or not runs.spec_path(run_id, home).exists():
+        return dg.SkipReason(f"run {dagster_run.run_id} is not a run partition of {home}")
+    try:
+        spec_hash = runs.load_spec(run_id, home).spec_hash
+    except ConfigError as exc:
+        return dg.SkipReason(f"{run_id}: {exc}")
+    record = context.instance.get_run_record_by_id(dagster_run.run_id)
+    started = (record.start_time or record.create_timestamp.timestamp()) if record is not None else None
+    ended = record.end_time if record is not None and status in run_status.FINAL_STATUSES else None
+    written = run_status.record_run_status(run_status.RunStatus(
+        run_id=run_id, status=status, dagster_run_id=dagster_run.run_id, job=dagster_run.job_name,
+        spec_hash=spec_hash, started_at=run_status.utc_iso(started),
+        updated_at=run_status.utc_iso(ended or started)), home)
+    return None if written else dg.SkipReason(f"{run_id} already has a newer status")
+
+
+def _status_sensor(status: str, dagster_status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition:
+    @dg.run_status_sensor(run_status=dagster_status, name=f"record_run_{status.lower()}",
+                          default_status=dg.DefaultSensorStatus.RUNNING,
+                          description=f"Records {status} in trader-v4/run_status/<run>.json for `trader runs`.")
+    def _sensor(context: dg.RunStatusSensorContext) -> dg.SkipReason | None:
+        return record_from_sensor(context, status)
+
+    return _sensor
+
+
+RUN_STATUS_SENSORS = [_status_sensor(status, dagster_status) for status, dagster_status in RECORDED.items()]
