@@ -6,7 +6,7 @@
                       [--config FILE] [--select ASSETS] [--no-experiments] [--debug]
     trader check-data --source KIND [--path P] [--symbols A,B] [--start D --end D] [--config FILE]
                                 what a run would see of a source; exit 1 (with the reason) if it could not run
-    trader runs                 list runs with their last status
+    trader runs                 list runs with their last status, as recorded on disk (docs/runs.md)
     trader show RUN_ID          where a run's artifacts and reports are
     trader land synthetic --month YYYY-MM [--symbols A,B] [--seed N] [--signal S]
     trader land binance-vision --month YYYY-MM --path DIR [--symbols A,B]
@@ -51,7 +51,6 @@ import shutil
 import signal
 import sys
 import traceback
-import uuid
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -154,6 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from trader_assets.definitions import defs
     from trader_assets.registration import ensure_run_partition
+    from trader_assets.run_recording import execute_recorded
 
     home = layout.trader_home()
     stored = stored_sections(args.run_id, home=home)
@@ -174,20 +174,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_run_partition(instance, spec.run_id)
     print(f"materializing {strategy.name} run {spec.run_id} ({strategy.describe(spec)}) into "
           f"{layout.run_root(spec.run_id, home)}")
-    started = run_status.RunStatus(run_id=spec.run_id, status=run_status.STARTED, dagster_run_id=str(uuid.uuid4()),
-                                   job=job.name, spec_hash=spec.spec_hash, started_at=run_status.utc_iso(),
-                                   updated_at=run_status.utc_iso())
-    run_status.record_run_status(started, home)
-    try:
-        result = job.execute_in_process(
-            instance=instance, partition_key=spec.run_id, asset_selection=selection, raise_on_error=False,
-            run_config={"loggers": {"progress": {}}}, run_id=started.dagster_run_id,
-            tags={"trader/run_spec_hash": spec.spec_hash},
-        )
-    except BaseException:  # not a step's failure (those are in the result): the run stopped, e.g. on Ctrl-C
-        _record_end(started, "FAILURE", home)
-        raise
-    _record_end(started, result.dagster_run.status.value, home)
+    result = execute_recorded(
+        job, instance=instance, partition_key=spec.run_id, home=home, asset_selection=selection,
+        raise_on_error=False, run_config={"loggers": {"progress": {}}}, tags={"trader/run_spec_hash": spec.spec_hash},
+    )
     evaluations = [e for e in result.get_asset_check_evaluations() if not e.passed]
     failed = [e.check_name for e in evaluations if e.severity == dg.AssetCheckSeverity.ERROR]
     warned = [e.check_name for e in evaluations if e.severity == dg.AssetCheckSeverity.WARN]
@@ -202,10 +192,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print(f"run {spec.run_id}: succeeded")
     return 0
-
-
-def _record_end(started: run_status.RunStatus, status: str, home: Path) -> None:
-    run_status.record_run_status(dataclasses.replace(started, status=status, updated_at=run_status.utc_iso()), home)
 
 
 def cmd_check_data(args: argparse.Namespace) -> int:

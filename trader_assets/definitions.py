@@ -20,7 +20,7 @@ from trader_assets.metadata import table_schema
 from trader_assets.progress import progress_logger
 from trader_assets.registration import register_run_job
 from trader_assets.resources import TraderHome
-from trader_assets.run_status_sensors import RUN_STATUS_SENSORS
+from trader_assets.run_recording import RUN_STATUS_SENSORS
 from trader_assets.sensors import SCHEDULES, SENSORS
 from trader_assets.stored_tables import STORED_TABLES
 

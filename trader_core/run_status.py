@@ -39,7 +39,7 @@ def utc_iso(timestamp: float | None = None) -> str:
 
 
 def status_path(run_id: str, home: Path | None = None) -> Path:
-    return (home or layout.trader_home()) / "trader-v4" / "run_status" / f"{layout.validate_run_id(run_id)}.json"
+    return layout.runs_root(home).parent / "run_status" / f"{layout.validate_run_id(run_id)}.json"
 
 
 def record_run_status(record: RunStatus, home: Path | None = None) -> bool:

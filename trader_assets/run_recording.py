@@ -1,12 +1,19 @@
-"""Run status sensors: record the last status of runs launched from the UI or by a sensor, so that
-`trader runs` reads it from disk (trader_core.run_status; docs/runs.md, "The last status").
+"""Each run partition's last status on disk (trader_core.run_status), so that `trader runs` reads it without
+Dagster (docs/runs.md, "The last status").
 
-`trader run` records its own runs; these sensors see those too and leave the record as it is or rewrite the
-same status. They run in the Dagster daemon: while it is off nothing is recorded, and on its return they
-catch up on the events they missed (Dagster's run status sensor cursor).
+`trader run` and `trader walk-forward` materialize through ``execute_recorded``, which records the run when it
+starts and when it ends. The run status sensors record runs launched from the UI or by a sensor; they see the
+CLI's runs too and leave those records as they are or rewrite the same status. They run in the Dagster daemon:
+while it is off nothing is recorded, and on its return they catch up on the events they missed (Dagster's run
+status sensor cursor).
 """
 
 from __future__ import annotations
+
+import dataclasses
+import uuid
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -20,6 +27,29 @@ RECORDED = {
     "FAILURE": dg.DagsterRunStatus.FAILURE,
     "CANCELED": dg.DagsterRunStatus.CANCELED,
 }
+
+
+def execute_recorded(job: dg.JobDefinition, *, instance: dg.DagsterInstance, partition_key: str, home: Path,
+                     **kwargs: Any) -> dg.ExecuteInProcessResult:
+    """``job.execute_in_process`` of one run partition, with its status recorded before it starts and when it
+    ends; an exception out of it (not a step's failure: those are in the result; e.g. Ctrl-C) is a FAILURE."""
+    now = run_status.utc_iso()
+    started = run_status.RunStatus(
+        run_id=partition_key, status=run_status.STARTED, dagster_run_id=str(uuid.uuid4()), job=job.name,
+        spec_hash=runs.load_spec(partition_key, home).spec_hash, started_at=now, updated_at=now)
+    run_status.record_run_status(started, home)
+    try:
+        result = job.execute_in_process(instance=instance, partition_key=partition_key,
+                                        run_id=started.dagster_run_id, **kwargs)
+    except BaseException:
+        _record_end(started, "FAILURE", home)
+        raise
+    _record_end(started, result.dagster_run.status.value, home)
+    return result
+
+
+def _record_end(started: run_status.RunStatus, status: str, home: Path) -> None:
+    run_status.record_run_status(dataclasses.replace(started, status=status, updated_at=run_status.utc_iso()), home)
 
 
 def record_from_sensor(context: dg.RunStatusSensorContext, status: str) -> dg.SkipReason | None:

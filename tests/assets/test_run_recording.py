@@ -1,9 +1,9 @@
-"""The run status sensors record the last status of runs launched outside `trader run` (docs/runs.md)."""
+"""The run status sensors record the last status of runs launched outside the CLI (docs/runs.md)."""
 
 import dagster as dg
 
 from trader_assets.definitions import defs
-from trader_assets.run_status_sensors import RECORDED, record_from_sensor
+from trader_assets.run_recording import RECORDED, record_from_sensor
 from trader_core import run_status
 from trader_core.registration import register_run
 
@@ -50,7 +50,7 @@ def test_a_run_outside_the_run_partitions_is_skipped(tmp_path, monkeypatch):
         assert isinstance(record_from_sensor(sensor_context(instance, {}), "SUCCESS"), dg.SkipReason)
         assert isinstance(record_from_sensor(sensor_context(instance, {"dagster/partition": "nope"}), "SUCCESS"),
                           dg.SkipReason)
-    assert not (home / "trader-v4" / "run_status").exists()
+    assert not run_status.status_path("nope", home).parent.exists()
 
 
 def test_the_code_location_runs_one_sensor_per_recorded_status():
