@@ -2,9 +2,9 @@
 
 ``<TRADER_HOME>/trader-v4/run_status/<run_id>.json`` holds the newest Dagster run of the partition: its
 status (``STARTED``, then Dagster's ``SUCCESS``, ``FAILURE`` or ``CANCELED``), its Dagster run id, job and
-times. `trader run` writes it when the run starts and when it ends; the run status sensors of the code
-location write it for runs launched elsewhere (the UI, the retraining sensor) while the daemon runs. It sits
-beside the run folders, not in them, so a run's artifacts stay the same from one materialization to the next.
+times. `trader run` and `trader walk-forward` write it when a run starts and when it ends; the run status
+sensors of the code location write it for runs launched elsewhere (the UI, the retraining sensor) while the
+daemon runs. It sits beside the run folders, not in them, so a run's artifacts do not change with its status.
 What each status means, and what it cannot tell: docs/runs.md, "The last status".
 """
 
