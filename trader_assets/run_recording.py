@@ -21,12 +21,9 @@ from trader_core import layout, run_status, runs
 from trader_core.errors import ConfigError
 
 PARTITION_TAG = "dagster/partition"
-RECORDED = {
-    run_status.STARTED: dg.DagsterRunStatus.STARTED,
-    "SUCCESS": dg.DagsterRunStatus.SUCCESS,
-    "FAILURE": dg.DagsterRunStatus.FAILURE,
-    "CANCELED": dg.DagsterRunStatus.CANCELED,
-}
+#: The Dagster run statuses a sensor records; their values are trader_core.run_status's statuses.
+RECORDED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
+            dg.DagsterRunStatus.CANCELED)
 
 
 def execute_recorded(job: dg.JobDefinition, *, instance: dg.DagsterInstance, partition_key: str, home: Path,
@@ -73,7 +70,9 @@ def record_from_sensor(context: dg.RunStatusSensorContext, status: str) -> dg.Sk
     return None if written else dg.SkipReason(f"{run_id} already has a newer status")
 
 
-def _status_sensor(status: str, dagster_status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition:
+def _status_sensor(dagster_status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition:
+    status = dagster_status.value
+
     @dg.run_status_sensor(run_status=dagster_status, name=f"record_run_{status.lower()}",
                           default_status=dg.DefaultSensorStatus.RUNNING,
                           description=f"Records {status} in trader-v4/run_status/<run>.json for `trader runs`.")
@@ -83,4 +82,4 @@ def _status_sensor(status: str, dagster_status: dg.DagsterRunStatus) -> dg.RunSt
     return _sensor
 
 
-RUN_STATUS_SENSORS = [_status_sensor(status, dagster_status) for status, dagster_status in RECORDED.items()]
+RUN_STATUS_SENSORS = [_status_sensor(dagster_status) for dagster_status in RECORDED]

@@ -54,6 +54,7 @@ def test_a_run_outside_the_run_partitions_is_skipped(tmp_path, monkeypatch):
 
 
 def test_the_code_location_runs_one_sensor_per_recorded_status():
+    assert {status.value for status in RECORDED} == {run_status.STARTED, *run_status.FINAL_STATUSES}
     for status in RECORDED:
-        sensor = defs.resolve_sensor_def(f"record_run_{status.lower()}")
+        sensor = defs.resolve_sensor_def(f"record_run_{status.value.lower()}")
         assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
