@@ -3,8 +3,8 @@
 Times, in a fresh subprocess each (one untimed call first to warm the file cache, then ``REPEATS`` timed calls;
 the median wall and CPU times printed), ``import trader_assets.definitions`` (every CLI run, the UI's code server and every
 multiprocess step pay it; target <= 2 s, its peak RSS printed too) and ``trader runs``, ``trader show demo``,
-``trader releases`` (target <= 1 s each) on a temporary TRADER_HOME holding two registered runs, one of them
-promoted.
+``trader releases`` (target <= 1 s each) on a temporary TRADER_HOME holding ``RUNS`` registered runs, each with
+its last status recorded (what `trader runs` reads), one of them promoted.
 
 Bytecode: by default the children cache it in a private folder (``PYTHONPYCACHEPREFIX`` in the temporary
 directory, written by the untimed call), as an installed checkout does after its first run.
@@ -29,20 +29,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from trader_core import layout, release  # noqa: E402
+from trader_core import layout, release, run_status  # noqa: E402
 from trader_core.registration import register_run  # noqa: E402
 from trader_core.strategies import strategy_of  # noqa: E402
 
 REPEATS = 5
+RUNS = 20
 DEFINITIONS_TARGET_S = 2.0
 CLI_TARGET_S = 1.0
 PASS = {"status": "PASS", "status_reasons": [], "metrics": {}}
 
 
 def make_home(home: Path) -> None:
-    """Two registered runs; ``demo`` gets placeholder files for its release bundle and is promoted."""
-    register_run(run_id="other", sections={}, home=home)
+    """``RUNS`` registered runs with a recorded status; ``demo`` gets placeholder files for its release bundle and is
+    promoted."""
+    for number in range(RUNS - 1):
+        record_status(register_run(run_id=f"run-{number:02d}", sections={}, home=home).spec.spec_hash,
+                      f"run-{number:02d}", home)
     spec = register_run(run_id="demo", sections={}, home=home).spec
+    record_status(spec.spec_hash, "demo", home)
     files = strategy_of(spec).release_files(layout.run_root("demo", home))
     for path in files.values():
         if not path.exists():  # the run spec is the real one
@@ -50,6 +55,13 @@ def make_home(home: Path) -> None:
             path.write_text(json.dumps({"placeholder": path.name}))
     release.promote(files, run_id="demo", spec_hash=spec.spec_hash, backtest=PASS, line=release.model_line(spec),
                     home=home)
+
+
+def record_status(spec_hash: str, run_id: str, home: Path) -> None:
+    now = run_status.utc_iso()
+    run_status.record_run_status(run_status.RunStatus(
+        run_id=run_id, status="SUCCESS", dagster_run_id=f"bench-{run_id}", job="retrain_job", spec_hash=spec_hash,
+        started_at=now, updated_at=now), home)
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:

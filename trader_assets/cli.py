@@ -6,7 +6,7 @@
                       [--config FILE] [--select ASSETS] [--no-experiments] [--debug]
     trader check-data --source KIND [--path P] [--symbols A,B] [--start D --end D] [--config FILE]
                                 what a run would see of a source; exit 1 (with the reason) if it could not run
-    trader runs                 list runs with their last status
+    trader runs                 list runs with their last status, as recorded on disk (docs/runs.md)
     trader show RUN_ID          where a run's artifacts and reports are
     trader land synthetic --month YYYY-MM [--symbols A,B] [--seed N] [--signal S]
     trader land binance-vision --month YYYY-MM --path DIR [--symbols A,B]
@@ -57,7 +57,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from trader_assets.run_summary import print_summary, refusal_lines
-from trader_core import layout, release, runs
+from trader_core import layout, release, run_status, runs
 from trader_core.config import SOURCE_KINDS, STRATEGIES, RunSpec
 from trader_core.config_mapping import merge_sections, read_json_object
 from trader_core.errors import ConfigError, TraderError
@@ -153,6 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from trader_assets.definitions import defs
     from trader_assets.registration import ensure_run_partition
+    from trader_assets.run_recording import execute_recorded
 
     home = layout.trader_home()
     stored = stored_sections(args.run_id, home=home)
@@ -173,10 +174,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_run_partition(instance, spec.run_id)
     print(f"materializing {strategy.name} run {spec.run_id} ({strategy.describe(spec)}) into "
           f"{layout.run_root(spec.run_id, home)}")
-    result = job.execute_in_process(
-        instance=instance, partition_key=spec.run_id, asset_selection=selection, raise_on_error=False,
-        run_config={"loggers": {"progress": {}}},
-        tags={"trader/run_spec_hash": spec.spec_hash},
+    result = execute_recorded(
+        job, instance=instance, partition_key=spec.run_id, home=home, asset_selection=selection,
+        raise_on_error=False, run_config={"loggers": {"progress": {}}}, tags={"trader/run_spec_hash": spec.spec_hash},
     )
     evaluations = [e for e in result.get_asset_check_evaluations() if not e.passed]
     failed = [e.check_name for e in evaluations if e.severity == dg.AssetCheckSeverity.ERROR]
@@ -207,23 +207,25 @@ def cmd_check_data(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(_args: argparse.Namespace) -> int:
+    """Each run's last status as recorded on disk (trader_core.run_status): no Dagster import, no instance."""
     home = layout.trader_home()
     root = layout.runs_root(home)
     run_ids = sorted(p.name for p in root.iterdir() if (p / layout.RUN_SPEC_FILE).exists()) if root.exists() else []
     if not run_ids:
         print(f"no runs under {root}; create one with `trader run demo`")
         return 0
-    import dagster as dg  # lazy import (docs/layers.md)
-
-    dagster_home()
-    instance = dg.DagsterInstance.get()
-    print(f"{'run':<24} {'source':<10} {'window':<25} {'last status':<12} spec")
+    print(f"{'run':<24} {'source':<10} {'window':<25} {'last status':<12} {'since (UTC)':<20} spec")
+    unknown = False
     for run_id in run_ids:
         spec = runs.load_spec(run_id, home)
-        records = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": run_id}), limit=1)
-        status = records[0].status.value if records else "never run"
+        record = run_status.last_run_status(run_id, spec_hash=spec.spec_hash, home=home)
+        status, since = (record.status, record.updated_at[:19].replace("T", " ")) if record else ("unknown", "-")
+        unknown = unknown or record is None
         window = f"{spec.start or '*'}..{spec.end or '*'}"
-        print(f"{run_id:<24} {spec.source.kind:<10} {window:<25} {status:<12} {spec.spec_hash[:12]}")
+        print(f"{run_id:<24} {spec.source.kind:<10} {window:<25} {status:<12} {since:<20} {spec.spec_hash[:12]}")
+    if unknown:
+        print("unknown: no status recorded: never run, or run only from the UI or a sensor while the Dagster "
+              "daemon (which records their status) was off, or before this release; the UI's Runs page knows")
     return 0
 
 

@@ -20,6 +20,7 @@ from trader_assets.metadata import table_schema
 from trader_assets.progress import progress_logger
 from trader_assets.registration import register_run_job
 from trader_assets.resources import TraderHome
+from trader_assets.run_recording import RUN_STATUS_SENSORS
 from trader_assets.sensors import SCHEDULES, SENSORS
 from trader_assets.stored_tables import STORED_TABLES
 
@@ -41,6 +42,6 @@ ASSETS = dg.map_asset_specs(with_column_schema, [
 RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager(), "fanout_io_manager": FanoutIOManager()}
 
 
-defs = dg.Definitions(assets=ASSETS, asset_checks=[*CHECKS, *BUTTERFLY_CHECKS], jobs=[*JOBS, register_run_job], sensors=SENSORS, schedules=SCHEDULES,
+defs = dg.Definitions(assets=ASSETS, asset_checks=[*CHECKS, *BUTTERFLY_CHECKS], jobs=[*JOBS, register_run_job], sensors=[*SENSORS, *RUN_STATUS_SENSORS], schedules=SCHEDULES,
                       resources=RESOURCES,
                       loggers={"progress": progress_logger}, executor=executor_from_env())

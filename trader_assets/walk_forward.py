@@ -19,6 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from trader_assets.run_recording import execute_recorded
 from trader_core import io
 from trader_core.strategies.perp import PERP
 from trader_core.walk_forward.landing import MonthLander
@@ -99,8 +100,9 @@ def _execute(instance: dg.DagsterInstance, defs: dg.Definitions, request: dg.Run
     key = request.partition_key
     echo(f"{key}: running {request.job_name} ...")
     began = time.monotonic()
-    result = defs.resolve_job_def(request.job_name).execute_in_process(
-        instance=instance, partition_key=key, raise_on_error=False, run_config={"loggers": {"progress": {}}},
+    result = execute_recorded(
+        defs.resolve_job_def(request.job_name), instance=instance, partition_key=key, home=home,
+        raise_on_error=False, run_config={"loggers": {"progress": {}}},
         tags={**request.tags, RUN_KEY_TAG: request.run_key, "trader/trigger": "walk-forward"})
     row, _ = month_row(home, key[len(PERP.retrain_prefix):], first=None)
     echo(f"{key}: {'succeeded' if result.success else 'stopped by its gates'} in {time.monotonic() - began:.0f} s; "

@@ -15,13 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from trader_core import layout, release, stages
+from trader_core import layout, release, run_status, stages
 from trader_core.registration import register_run
 from trader_core.strategies import strategy_of
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The models' libraries: they load in the step (or the command) that uses them, never at import.
 MODEL_LIBRARIES = ("sklearn", "scipy", "matplotlib", "onnx", "onnxruntime", "numba", "arch")
+#: What `trader runs`, `trader show` and `trader releases` never load: Dagster too (its import alone takes longer
+#: than their 1 s target) and LightGBM (not a dependency today; listed so that adding it cannot reach them).
+NOT_ON_THE_READ_PATH = ("dagster", "lightgbm", *MODEL_LIBRARIES)
 PASS = {"status": "PASS", "status_reasons": [], "metrics": {}}
 
 
@@ -48,6 +51,9 @@ def env(tmp_path_factory) -> dict[str, str]:
             path.write_text(path.name)
     release.promote(files, run_id="demo", spec_hash=spec.spec_hash, backtest=PASS, line=release.model_line(spec),
                     home=home)
+    run_status.record_run_status(run_status.RunStatus(
+        run_id="demo", status="SUCCESS", dagster_run_id="d1", job="retrain_job", spec_hash=spec.spec_hash,
+        started_at=run_status.utc_iso(0.0), updated_at=run_status.utc_iso(60.0)), home)
     return {**os.environ, "TRADER_HOME": str(home), "DAGSTER_HOME": str(tmp / "dagster"), "PYTHONPATH": str(ROOT)}
 
 
@@ -64,18 +70,17 @@ def test_the_code_location_loads_no_model_library(env):
     assert sorted(loaded & set(MODEL_LIBRARIES)) == []
 
 
-@pytest.mark.parametrize("argv, output, needs_dagster", [
-    (["runs"], "never run", True),  # the last status comes from the Dagster instance
-    (["show", "demo"], "run folder:", False),
-    (["releases"], "champions:", False),
+@pytest.mark.parametrize("argv, output", [
+    (["runs"], "SUCCESS      1970-01-01 00:01:00"),  # the status recorded on disk, not the Dagster instance's
+    (["show", "demo"], "run folder:"),
+    (["releases"], "champions:"),
 ])
-def test_read_only_commands_load_no_model_library(env, argv, output, needs_dagster):
+def test_read_only_commands_load_neither_dagster_nor_a_model_library(env, argv, output):
     code = ("import contextlib, io\nfrom trader_assets import cli\nout = io.StringIO()\n"
             f"with contextlib.redirect_stdout(out):\n    assert cli.main({argv!r}) == 0\n"
             f"assert {output!r} in out.getvalue(), out.getvalue()")
     loaded = loaded_after(code, env)
-    assert sorted(loaded & set(MODEL_LIBRARIES)) == []
-    assert ("dagster" in loaded) == needs_dagster
+    assert sorted(loaded & set(NOT_ON_THE_READ_PATH)) == []
 
 
 def _stage_functions(module: str) -> set[str]:

@@ -84,3 +84,37 @@ def test_flags_become_sections_where_the_strategy_reads_them(homes):
     assert sections("--start", "2026-02-01", "--days", "6") == {"start": "2026-02-01", "end": "2026-02-07"}
     assert sections("--source", "lake", "--path", "/x") == {"source": {"kind": "lake", "path": "/x"},
                                                           "start": None, "end": None}
+
+
+def test_a_run_records_its_status_when_it_starts_and_ends(homes, capsys, monkeypatch):
+    import dagster as dg
+
+    from trader_core import run_status
+
+    recorded = []
+    record = run_status.record_run_status
+    monkeypatch.setattr(run_status, "record_run_status",
+                        lambda status, home: recorded.append(status) or record(status, home))
+    window = ["--days", "6", "--symbols", "BTC-USDT-PERP"]
+    assert cli.main(["run", "st1", *window, "--select", "raw_market"]) == 0
+    assert [r.status for r in recorded] == ["STARTED", "SUCCESS"]
+    assert recorded[0].dagster_run_id == recorded[1].dagster_run_id
+    spec_hash = json.loads((layout.run_root("st1", homes) / "run_spec.json").read_text())["spec_hash"]
+    assert run_status.last_run_status("st1", spec_hash=spec_hash, home=homes) == recorded[1]
+    instance = dg.DagsterInstance.get()  # the Dagster run it names is the run that succeeded
+    assert instance.get_run_by_id(recorded[1].dagster_run_id).status == dg.DagsterRunStatus.SUCCESS
+
+    assert cli.main(["run", "st2", *window, "--select", "replay_1m"]) == 1  # its input was never materialized
+    assert [r.status for r in recorded[2:]] == ["STARTED", "FAILURE"]
+
+    def interrupted(*_args, **_kwargs):
+        raise RuntimeError("the run stopped")
+
+    monkeypatch.setattr(dg.JobDefinition, "execute_in_process", interrupted)
+    assert cli.main(["run", "st1"]) == 2
+    assert [r.status for r in recorded[4:]] == ["STARTED", "FAILURE"]
+    capsys.readouterr()
+
+    assert cli.main(["runs"]) == 0
+    listing = {line.split()[0]: line.split()[3] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert listing == {"st1": "FAILURE", "st2": "FAILURE"}

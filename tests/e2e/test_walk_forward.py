@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import STABLE_WALK
 from trader_assets import cli
-from trader_core import io, release
+from trader_core import io, release, run_status, runs
 from trader_core.walk_forward.plan import WALK_FORWARD_DIR
 
 pytestmark = pytest.mark.slow
@@ -90,6 +90,11 @@ def test_c_no_signal_promotes_nothing_trades_nothing_and_a_rerun_launches_nothin
     before = _hashes(home)
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
         runs_before = len(instance.get_runs())
+        for month in ("2026-01", "2026-02"):  # each month's Dagster run is its recorded last status (docs/runs.md)
+            [dagster_run] = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": f"retrain-{month}"}))
+            spec_hash = runs.load_spec(f"retrain-{month}", home).spec_hash
+            record = run_status.last_run_status(f"retrain-{month}", spec_hash=spec_hash, home=home)
+            assert (record.dagster_run_id, record.status) == (dagster_run.run_id, dagster_run.status.value)
     walk(home, "--from", "2026-01", "--to", "2026-02", "--signal", "0")
     assert "nothing new" in capsys.readouterr().out
     assert _hashes(home) == before  # landing, runs, report: nothing rewritten
