@@ -183,19 +183,16 @@ def _symbol_bounds(replay: pd.DataFrame, open_ms: np.ndarray, codes: np.ndarray,
 
 def _price_block(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
     """Write the price and compression features of one symbol's rows into ``out`` (all FEATURE_ORDER rows)."""
-    range15 = kernels.price_features(cols["close"], cols["high"], cols["low"], cols["volume"], out[_PRICE])
-    kernels.compression_features(range15, out[_COMPRESSION])
+    kernels.price_block(cols["close"], cols["high"], cols["low"], cols["volume"], out[_PRICE], out[_COMPRESSION])
 
 
 def _flow_block(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
     """Write the flow and book features of one symbol's rows into ``out`` (all FEATURE_ORDER rows)."""
-    kernels.flow_features(cols["taker_buy_volume"], cols["taker_sell_volume"], cols["spread_bps"],
-                          cols["open_interest"], cols["mark_price"], cols["index_price"],
-                          cols["liquidation_buy_notional_1m"], cols["liquidation_sell_notional_1m"], out[_FLOW])
-    kernels.book_features(cols["close"], cols["taker_buy_volume"], cols["taker_sell_volume"],
-                          cols["best_bid_price"], cols["best_bid_size"], cols["best_ask_price"],
-                          cols["best_ask_size"], cols["depth_bid_notional_5"], cols["depth_ask_notional_5"],
-                          out[_BOOK])
+    kernels.flow_block(cols["close"], cols["taker_buy_volume"], cols["taker_sell_volume"], cols["spread_bps"],
+                       cols["open_interest"], cols["mark_price"], cols["index_price"],
+                       cols["liquidation_buy_notional_1m"], cols["liquidation_sell_notional_1m"],
+                       cols["best_bid_price"], cols["best_bid_size"], cols["best_ask_price"], cols["best_ask_size"],
+                       cols["depth_bid_notional_5"], cols["depth_ask_notional_5"], out[_FLOW], out[_BOOK])
 
 
 def _row_features(replay: pd.DataFrame, open_ms: np.ndarray, matrix: np.ndarray) -> None:
