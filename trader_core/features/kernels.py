@@ -209,6 +209,31 @@ def spans_gap(gap: np.ndarray, window: np.ndarray, bounds: np.ndarray) -> np.nda
     return out
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def quality_codes(matrix: np.ndarray, gap_window: np.ndarray, filled: np.ndarray, partial: np.ndarray,
+                  codes: np.ndarray) -> np.ndarray:
+    """Per column of ``matrix`` (one row per feature), the first that applies of ``codes`` = (any feature NaN,
+    ``gap_window``, ``filled``, ``partial``, none of them): ``np.select`` without its temporary arrays."""
+    n = matrix.shape[1]
+    warmup = np.zeros(n, dtype=np.bool_)
+    for f in range(matrix.shape[0]):
+        for i in range(n):
+            warmup[i] |= matrix[f, i] != matrix[f, i]
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        if warmup[i]:
+            out[i] = codes[0]
+        elif gap_window[i]:
+            out[i] = codes[1]
+        elif filled[i]:
+            out[i] = codes[2]
+        elif partial[i]:
+            out[i] = codes[3]
+        else:
+            out[i] = codes[4]
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------
 # sample ids
 
