@@ -2,12 +2,12 @@
 
 The rolling windows they use (pandas-compatible, bit for bit) are in ``trader_core.features.rolling`` and
 ``trader_core.features.order_stats``. Every kernel releases the GIL, so the builder runs independent blocks
-on threads (the Python wrappers hold it only between kernels).
+on threads.
 
-The feature kernels (``price_features``, ``compression_features``, ``flow_features``, ``book_features``)
-compute one symbol's features in float64 and store them as float32 into rows of the caller's feature
-matrix; their ``*_FEATURES`` tuples name those rows. ``price_block`` and ``flow_block`` run them two by two
-in one call, the builder's unit of work on a thread. ``sample_id_buffers`` formats the sample ids.
+The feature kernels (``price_block``: price and compression features; ``flow_block``: flow and book
+features) compute one symbol's features in float64 and store them as float32 into rows of the caller's
+feature matrix; the ``*_FEATURES`` tuples name those rows. Each is one call, the builder's unit of work on
+a thread. ``sample_id_buffers`` formats the sample ids.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from trader_core.features.order_stats import median_codes, rank_codes, compress
+from trader_core.features.order_stats import compress, median_codes, rank_codes
 from trader_core.features.rolling import rolling_max, rolling_mean, rolling_min, rolling_std, rolling_sum
 
 # ---------------------------------------------------------------------------------------------------
@@ -120,23 +120,21 @@ def price_features(c: np.ndarray, h: np.ndarray, lo: np.ndarray, v: np.ndarray, 
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def compression_features(range15: np.ndarray, out: np.ndarray) -> None:
-    """Write COMPRESSION_FEATURES: 1 - rank_last(range15, 240) and max(range15 - median240(range15), 0)."""
+def price_block(c: np.ndarray, h: np.ndarray, lo: np.ndarray, v: np.ndarray, price_out: np.ndarray,
+                compression_out: np.ndarray) -> None:
+    """``price_features``, then COMPRESSION_FEATURES into ``compression_out``: 1 - rank_last(range15, 240) and
+    max(range15 - median240(range15), 0).
+
+    One call, so a worker thread needs the GIL only to start it (a thread waiting for the GIL between kernels
+    can lose a whole switch interval to the main thread's pandas work).
+    """
+    range15 = price_features(c, h, lo, v, price_out)
     codes, uniq = compress(range15)
     rank, median = rank_codes(codes, 240), median_codes(codes, uniq, 240)
     for i in range(range15.size):
-        out[0, i] = 1.0 - rank[i]
+        compression_out[0, i] = 1.0 - rank[i]
         release = range15[i] - median[i]
-        out[1, i] = release if release >= 0.0 or release != release else 0.0  # np.maximum(., 0): NaN stays NaN
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def price_block(c: np.ndarray, h: np.ndarray, lo: np.ndarray, v: np.ndarray, price_out: np.ndarray,
-                compression_out: np.ndarray) -> None:
-    """``price_features`` then ``compression_features``: one call, so a worker thread needs the GIL only to
-    start it (a thread waiting for the GIL between kernels can lose a whole switch interval to the main
-    thread's pandas work)."""
-    compression_features(price_features(c, h, lo, v, price_out), compression_out)
+        compression_out[1, i] = release if release >= 0.0 or release != release else 0.0  # NaN stays NaN
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -161,14 +159,6 @@ def _flow_kernel(buy: np.ndarray, sell: np.ndarray, spread_rank: np.ndarray, oi:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def flow_features(buy: np.ndarray, sell: np.ndarray, spread: np.ndarray, oi: np.ndarray, mark: np.ndarray,
-                  index: np.ndarray, liq_buy: np.ndarray, liq_sell: np.ndarray, out: np.ndarray) -> None:
-    """Write FLOW_FEATURES (features 22-30 of docs/features.md: taker flow, spread rank, open interest, basis,
-    liquidations)."""
-    _flow_kernel(buy, sell, rank_codes(compress(spread)[0], 1440), oi, mark, index, liq_buy, liq_sell, out)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def book_features(c: np.ndarray, buy: np.ndarray, sell: np.ndarray, bid: np.ndarray, bid_size: np.ndarray,
                   ask: np.ndarray, ask_size: np.ndarray, depth_bid: np.ndarray, depth_ask: np.ndarray,
                   out: np.ndarray) -> None:
@@ -189,8 +179,10 @@ def flow_block(c: np.ndarray, buy: np.ndarray, sell: np.ndarray, spread: np.ndar
                mark: np.ndarray, index: np.ndarray, liq_buy: np.ndarray, liq_sell: np.ndarray, bid: np.ndarray,
                bid_size: np.ndarray, ask: np.ndarray, ask_size: np.ndarray, depth_bid: np.ndarray,
                depth_ask: np.ndarray, flow_out: np.ndarray, book_out: np.ndarray) -> None:
-    """``flow_features`` then ``book_features`` in one call (``price_block``)."""
-    flow_features(buy, sell, spread, oi, mark, index, liq_buy, liq_sell, flow_out)
+    """FLOW_FEATURES (features 22-30 of docs/features.md: taker flow, spread rank, open interest, basis,
+    liquidations) into ``flow_out``, then ``book_features`` into ``book_out``, in one call (``price_block``)."""
+    spread_rank = rank_codes(compress(spread)[0], 1440)
+    _flow_kernel(buy, sell, spread_rank, oi, mark, index, liq_buy, liq_sell, flow_out)
     book_features(c, buy, sell, bid, bid_size, ask, ask_size, depth_bid, depth_ask, book_out)
 
 
