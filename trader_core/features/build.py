@@ -88,6 +88,9 @@ _OPTIONAL = {name for names in OPTIONAL_SOURCE_FEATURES.values() for name in nam
 #: Longest window of the features that do not depend on an optional source.
 _BASE_WINDOW = max(w for name, w in _WINDOW.items() if name not in _OPTIONAL)
 _QUALITY_CODE = {label: code for code, label in enumerate(_QUALITY_LABELS)}
+#: Quality codes in the order they apply (docs/features.md): the first that applies wins, else OK.
+_QUALITY_ORDER = np.array([_QUALITY_CODE[q] for q in (QUALITY_WARMUP, QUALITY_GAP_WINDOW, QUALITY_FILLED_BAR,
+                                                      QUALITY_PARTIAL_OPTIONAL, QUALITY_OK)], dtype=np.int64)
 #: sin/cos of 2 pi m / 1440 for every minute of the day m (looked up instead of evaluated per row).
 _MINUTE_SIN = np.sin(2 * np.pi * np.arange(1440) / 1440.0)
 _MINUTE_COS = np.cos(2 * np.pi * np.arange(1440) / 1440.0)
@@ -132,10 +135,7 @@ def build_feature_frame(replay: pd.DataFrame, split_ids: np.ndarray | None = Non
         gap_window = spans_gap(replay, bounds, flags)
         filled = replay["bar_filled"].to_numpy() == 1
     partial_rows = _neutralize_unavailable(matrix, flags)
-    quality = np.select(
-        [np.isnan(matrix).any(axis=0), gap_window, filled, partial_rows],
-        [_QUALITY_CODE[q] for q in (QUALITY_WARMUP, QUALITY_GAP_WINDOW, QUALITY_FILLED_BAR, QUALITY_PARTIAL_OPTIONAL)],
-        default=_QUALITY_CODE[QUALITY_OK])
+    quality = kernels.quality_codes(matrix, gap_window, filled, partial_rows, _QUALITY_ORDER)
     meta["data_quality_flag"] = _labels(quality, _QUALITY_LABELS)
     return pd.concat([meta, pd.DataFrame(matrix.T, columns=list(FEATURE_ORDER), copy=False)], axis=1)
 
@@ -183,19 +183,16 @@ def _symbol_bounds(replay: pd.DataFrame, open_ms: np.ndarray, codes: np.ndarray,
 
 def _price_block(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
     """Write the price and compression features of one symbol's rows into ``out`` (all FEATURE_ORDER rows)."""
-    range15 = kernels.price_features(cols["close"], cols["high"], cols["low"], cols["volume"], out[_PRICE])
-    kernels.compression_features(range15, out[_COMPRESSION])
+    kernels.price_block(cols["close"], cols["high"], cols["low"], cols["volume"], out[_PRICE], out[_COMPRESSION])
 
 
 def _flow_block(cols: dict[str, np.ndarray], out: np.ndarray) -> None:
     """Write the flow and book features of one symbol's rows into ``out`` (all FEATURE_ORDER rows)."""
-    kernels.flow_features(cols["taker_buy_volume"], cols["taker_sell_volume"], cols["spread_bps"],
-                          cols["open_interest"], cols["mark_price"], cols["index_price"],
-                          cols["liquidation_buy_notional_1m"], cols["liquidation_sell_notional_1m"], out[_FLOW])
-    kernels.book_features(cols["close"], cols["taker_buy_volume"], cols["taker_sell_volume"],
-                          cols["best_bid_price"], cols["best_bid_size"], cols["best_ask_price"],
-                          cols["best_ask_size"], cols["depth_bid_notional_5"], cols["depth_ask_notional_5"],
-                          out[_BOOK])
+    kernels.flow_block(cols["close"], cols["taker_buy_volume"], cols["taker_sell_volume"], cols["spread_bps"],
+                       cols["open_interest"], cols["mark_price"], cols["index_price"],
+                       cols["liquidation_buy_notional_1m"], cols["liquidation_sell_notional_1m"],
+                       cols["best_bid_price"], cols["best_bid_size"], cols["best_ask_price"], cols["best_ask_size"],
+                       cols["depth_bid_notional_5"], cols["depth_ask_notional_5"], out[_FLOW], out[_BOOK])
 
 
 def _row_features(replay: pd.DataFrame, open_ms: np.ndarray, matrix: np.ndarray) -> None:
@@ -212,8 +209,15 @@ def _row_features(replay: pd.DataFrame, open_ms: np.ndarray, matrix: np.ndarray)
 
 
 def _source_flags(replay: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each optional source's availability flag as float64 (NaN where missing)."""
-    return {flag: replay[flag].to_numpy(dtype=np.float64, na_value=np.nan) for flag in OPTIONAL_SOURCE_FEATURES}
+    """Each optional source's availability flag as numbers: a plain integer column as it is (no copy), any
+    other as float64 (NaN where missing)."""
+    return {flag: _numbers(replay[flag]) for flag in OPTIONAL_SOURCE_FEATURES}
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
+        return series.to_numpy()
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def spans_gap(replay: pd.DataFrame, bounds: np.ndarray, flags: dict[str, np.ndarray]) -> np.ndarray:

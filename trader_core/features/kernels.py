@@ -2,11 +2,12 @@
 
 The rolling windows they use (pandas-compatible, bit for bit) are in ``trader_core.features.rolling`` and
 ``trader_core.features.order_stats``. Every kernel releases the GIL, so the builder runs independent blocks
-on threads (the Python wrappers hold it only between kernels).
+on threads.
 
-The feature kernels (``price_features``, ``compression_features``, ``flow_features``, ``book_features``)
-compute one symbol's features in float64 and store them as float32 into rows of the caller's feature
-matrix; their ``*_FEATURES`` tuples name those rows. ``sample_id_buffers`` formats the sample ids.
+The feature kernels (``price_block``: price and compression features; ``flow_block``: flow and book
+features) compute one symbol's features in float64 and store them as float32 into rows of the caller's
+feature matrix; the ``*_FEATURES`` tuples name those rows. Each is one call, the builder's unit of work on
+a thread. ``sample_id_buffers`` formats the sample ids.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from trader_core.features.order_stats import rolling_rank_last, rolling_rank_median
+from trader_core.features.order_stats import compress, median_codes, rank_codes
 from trader_core.features.rolling import rolling_max, rolling_mean, rolling_min, rolling_std, rolling_sum
 
 # ---------------------------------------------------------------------------------------------------
@@ -118,11 +119,22 @@ def price_features(c: np.ndarray, h: np.ndarray, lo: np.ndarray, v: np.ndarray, 
     return range15
 
 
-def compression_features(range15: np.ndarray, out: np.ndarray) -> None:
-    """Write COMPRESSION_FEATURES: 1 - rank_last(range15, 240) and max(range15 - median240(range15), 0)."""
-    rank, median = rolling_rank_median(range15, 240)
-    out[0] = 1.0 - rank
-    out[1] = np.maximum(range15 - median, 0.0)  # NaN stays NaN, like clip(lower=0)
+@njit(cache=True, nogil=True, error_model="numpy")
+def price_block(c: np.ndarray, h: np.ndarray, lo: np.ndarray, v: np.ndarray, price_out: np.ndarray,
+                compression_out: np.ndarray) -> None:
+    """``price_features``, then COMPRESSION_FEATURES into ``compression_out``: 1 - rank_last(range15, 240) and
+    max(range15 - median240(range15), 0).
+
+    One call, so a worker thread needs the GIL only to start it (a thread waiting for the GIL between kernels
+    can lose a whole switch interval to the main thread's pandas work).
+    """
+    range15 = price_features(c, h, lo, v, price_out)
+    codes, uniq = compress(range15)
+    rank, median = rank_codes(codes, 240), median_codes(codes, uniq, 240)
+    for i in range(range15.size):
+        compression_out[0, i] = 1.0 - rank[i]
+        release = range15[i] - median[i]
+        compression_out[1, i] = release if release >= 0.0 or release != release else 0.0  # NaN stays NaN
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -146,13 +158,6 @@ def _flow_kernel(buy: np.ndarray, sell: np.ndarray, spread_rank: np.ndarray, oi:
         out[8, i] = _zscore(liq15[i], liq_mean[i], liq_std[i])
 
 
-def flow_features(buy: np.ndarray, sell: np.ndarray, spread: np.ndarray, oi: np.ndarray, mark: np.ndarray,
-                  index: np.ndarray, liq_buy: np.ndarray, liq_sell: np.ndarray, out: np.ndarray) -> None:
-    """Write FLOW_FEATURES (features 22-30 of docs/features.md: taker flow, spread rank, open interest, basis,
-    liquidations)."""
-    _flow_kernel(buy, sell, rolling_rank_last(spread, 1440), oi, mark, index, liq_buy, liq_sell, out)
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
 def book_features(c: np.ndarray, buy: np.ndarray, sell: np.ndarray, bid: np.ndarray, bid_size: np.ndarray,
                   ask: np.ndarray, ask_size: np.ndarray, depth_bid: np.ndarray, depth_ask: np.ndarray,
@@ -170,6 +175,18 @@ def book_features(c: np.ndarray, buy: np.ndarray, sell: np.ndarray, bid: np.ndar
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def flow_block(c: np.ndarray, buy: np.ndarray, sell: np.ndarray, spread: np.ndarray, oi: np.ndarray,
+               mark: np.ndarray, index: np.ndarray, liq_buy: np.ndarray, liq_sell: np.ndarray, bid: np.ndarray,
+               bid_size: np.ndarray, ask: np.ndarray, ask_size: np.ndarray, depth_bid: np.ndarray,
+               depth_ask: np.ndarray, flow_out: np.ndarray, book_out: np.ndarray) -> None:
+    """FLOW_FEATURES (features 22-30 of docs/features.md: taker flow, spread rank, open interest, basis,
+    liquidations) into ``flow_out``, then ``book_features`` into ``book_out``, in one call (``price_block``)."""
+    spread_rank = rank_codes(compress(spread)[0], 1440)
+    _flow_kernel(buy, sell, spread_rank, oi, mark, index, liq_buy, liq_sell, flow_out)
+    book_features(c, buy, sell, bid, bid_size, ask, ask_size, depth_bid, depth_ask, book_out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def spans_gap(gap: np.ndarray, window: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """True where rows i-w+1..i of row i's ``window`` w hold a row j > i-w+1 of the same symbol with ``gap[j]``
     (symbol s is rows ``bounds[s]:bounds[s + 1]``): the latest gap row after the symbol's first row is at most
@@ -184,14 +201,44 @@ def spans_gap(gap: np.ndarray, window: np.ndarray, bounds: np.ndarray) -> np.nda
     return out
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def quality_codes(matrix: np.ndarray, gap_window: np.ndarray, filled: np.ndarray, partial: np.ndarray,
+                  codes: np.ndarray) -> np.ndarray:
+    """Per column of ``matrix`` (one row per feature), the first that applies of ``codes`` = (any feature NaN,
+    ``gap_window``, ``filled``, ``partial``, none of them): ``np.select`` without its temporary arrays."""
+    n = matrix.shape[1]
+    warmup = np.zeros(n, dtype=np.bool_)
+    for f in range(matrix.shape[0]):
+        for i in range(n):
+            warmup[i] |= matrix[f, i] != matrix[f, i]
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        if warmup[i]:
+            out[i] = codes[0]
+        elif gap_window[i]:
+            out[i] = codes[1]
+        elif filled[i]:
+            out[i] = codes[2]
+        elif partial[i]:
+            out[i] = codes[3]
+        else:
+            out[i] = codes[4]
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------
 # sample ids
 
 _POWERS_OF_TEN = np.array([10 ** k for k in range(1, 20)], dtype=np.uint64)
+#: "00" "01" ... "99" as utf-8 bytes: digit pair k is at 2k, 2k + 1.
+_DIGIT_PAIRS = np.frombuffer("".join(f"{k:02d}" for k in range(100)).encode(), dtype=np.uint8).copy()
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _decimal_width(value: np.uint64) -> int:
+def _decimal_width(value: np.uint64, guess: int) -> int:
+    """Decimal digits of ``value``; ``guess`` (the previous row's width, usually the same) is checked first."""
+    if (guess == 1 or value >= _POWERS_OF_TEN[guess - 2]) and (guess == 20 or value < _POWERS_OF_TEN[guess - 1]):
+        return guess
     width = 1
     while width < 20 and value >= _POWERS_OF_TEN[width - 1]:
         width += 1
@@ -208,11 +255,12 @@ def sample_id_buffers(codes: np.ndarray, prefixes: np.ndarray, prefix_offsets: n
     """
     n = codes.size
     offsets = np.zeros(n + 1, dtype=np.int64)
+    width = 1
     for i in range(n):
         k = codes[i]
         sign = 1 if numbers[i] < 0 else 0
-        magnitude = np.uint64(abs(numbers[i]))
-        offsets[i + 1] = offsets[i] + prefix_offsets[k + 1] - prefix_offsets[k] + sign + _decimal_width(magnitude)
+        width = _decimal_width(np.uint64(abs(numbers[i])), width)
+        offsets[i + 1] = offsets[i] + prefix_offsets[k + 1] - prefix_offsets[k] + sign + width
     data = np.empty(offsets[n], dtype=np.uint8)
     for i in range(n):
         k = codes[i]
@@ -223,12 +271,15 @@ def sample_id_buffers(codes: np.ndarray, prefixes: np.ndarray, prefix_offsets: n
         if numbers[i] < 0:
             data[pos] = 45  # "-"
         magnitude = np.uint64(abs(numbers[i]))
-        end = offsets[i + 1] - 1
-        while True:
-            quotient = magnitude // np.uint64(10)
-            data[end] = np.uint8(48 + (magnitude - quotient * np.uint64(10)))  # "0" + digit
+        end = offsets[i + 1]
+        while magnitude >= 100:  # two digits per division
+            quotient = magnitude // np.uint64(100)
+            pair = 2 * (magnitude - quotient * np.uint64(100))
+            data[end - 2], data[end - 1] = _DIGIT_PAIRS[pair], _DIGIT_PAIRS[pair + 1]
             magnitude = quotient
-            end -= 1
-            if magnitude == 0:
-                break
+            end -= 2
+        if magnitude >= 10:
+            data[end - 2], data[end - 1] = _DIGIT_PAIRS[2 * magnitude], _DIGIT_PAIRS[2 * magnitude + 1]
+        else:
+            data[end - 1] = np.uint8(48 + magnitude)  # "0" + digit
     return offsets, data

@@ -90,7 +90,7 @@ def _bit_prefix(tree: np.ndarray, i: int) -> int:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _rank_codes(codes: np.ndarray, w: int) -> np.ndarray:
+def rank_codes(codes: np.ndarray, w: int) -> np.ndarray:
     """Share of the window's codes <= the last code (a window holding code 0, i.e. NaN, gives NaN)."""
     n = codes.size
     rank = np.full(n, np.nan)
@@ -138,7 +138,7 @@ def _prev_code(bits: np.ndarray, code: int) -> int:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _median_codes(codes: np.ndarray, uniq: np.ndarray, w: int) -> np.ndarray:
+def median_codes(codes: np.ndarray, uniq: np.ndarray, w: int) -> np.ndarray:
     """Rolling median of the values behind ``codes`` (a window holding code 0, i.e. NaN, gives NaN).
 
     Keeps a pointer ``p`` to the code of the lower middle value and ``below`` = window values with a
@@ -186,15 +186,15 @@ def _median_codes(codes: np.ndarray, uniq: np.ndarray, w: int) -> np.ndarray:
 def rolling_rank_median(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     """``rolling_rank_last`` and ``rolling_median`` of ``x`` at once (one compression)."""
     codes, uniq = compress(np.ascontiguousarray(x, dtype=np.float64))
-    return _rank_codes(codes, w), _median_codes(codes, uniq, w)
+    return rank_codes(codes, w), median_codes(codes, uniq, w)
 
 
 def rolling_rank_last(x: np.ndarray, w: int) -> np.ndarray:
     """``pd.Series(x).rolling(w, min_periods=w).rank(method="max", pct=True)``: share of the window <= last."""
-    return _rank_codes(compress(np.ascontiguousarray(x, dtype=np.float64))[0], w)
+    return rank_codes(compress(np.ascontiguousarray(x, dtype=np.float64))[0], w)
 
 
 def rolling_median(x: np.ndarray, w: int) -> np.ndarray:
     """``pd.Series(x).rolling(w, min_periods=w).median()``."""
     codes, uniq = compress(np.ascontiguousarray(x, dtype=np.float64))
-    return _median_codes(codes, uniq, w)
+    return median_codes(codes, uniq, w)
