@@ -85,8 +85,8 @@ class RunArtifactIOManager(dg.ConfigurableIOManager):
 
 class FanoutIOManager(dg.ConfigurableIOManager):
     """Intermediate per-symbol outputs of the fan-out ops (not assets): the replay slices and the digests of
-    the stored parts (row hashes as parquet, the rest as JSON beside), under
-    ``<TRADER_HOME>/fanout/<dagster run id>/<step key>/<output>[__<mapping key>].parquet``, shared by every executor on one
+    the stored parts (row hashes as a table, the rest as JSON beside), as uncompressed Arrow IPC under
+    ``<TRADER_HOME>/fanout/<dagster run id>/<step key>/<output>[__<mapping key>].arrow``, shared by every executor on one
     machine (in-process, multiprocess, Dask workers on a shared file system). The merge step deletes its graph's
     outputs once the asset is written; a crashed run leaves only this scratch folder behind."""
 
@@ -98,15 +98,15 @@ class FanoutIOManager(dg.ConfigurableIOManager):
     def _path(self, context: dg.OutputContext) -> Path:
         step = context.step_key.replace("[", "__").replace("]", "")
         name = f"{context.name}__{context.mapping_key}" if context.mapping_key else context.name
-        return self._root() / "fanout" / context.run_id / step / f"{name}.parquet"
+        return self._root() / "fanout" / context.run_id / step / f"{name}.arrow"
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | PartDigest) -> None:
         path = self._path(context)
         if isinstance(obj, PartDigest):  # its row hashes as a table, then (last) the rest as JSON
-            io.write_parquet(path, pd.DataFrame({"row_hash": obj.row_hashes}))
+            io.atomic_write_bytes(path, io.arrow_ipc_bytes(pd.DataFrame({"row_hash": obj.row_hashes})))
             io.write_json(path.with_suffix(".json"), obj.to_json())
         elif isinstance(obj, pd.DataFrame):
-            io.write_parquet(path, obj)
+            io.atomic_write_bytes(path, io.arrow_ipc_bytes(obj))
         else:
             raise TypeError(f"{context.step_key}: fan-out outputs must be DataFrames or part digests, "
                             f"got {type(obj).__name__}")
@@ -117,8 +117,8 @@ class FanoutIOManager(dg.ConfigurableIOManager):
             raise ArtifactError(f"{path}: fan-out output missing (its step did not complete)")
         digest = path.with_suffix(".json")
         if digest.exists():
-            return PartDigest.from_json(io.read_json(digest), pd.read_parquet(path)["row_hash"].to_numpy())
-        return pd.read_parquet(path)
+            return PartDigest.from_json(io.read_json(digest), io.read_arrow_ipc(path)["row_hash"].to_numpy())
+        return io.read_arrow_ipc(path)
 
 
 def clear_fanout(run_id: str, graph: str, home: str = "") -> None:

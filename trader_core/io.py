@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from trader_core.contracts.features import canonical_json
@@ -80,6 +81,18 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", write_statistics=True, use_dictionary=dictionary or False)
     return sink.getvalue().to_pybytes()
+
+
+def arrow_ipc_bytes(df: pd.DataFrame) -> bytes:
+    """Uncompressed Arrow IPC (feather v2): for scratch data between the steps of one run, about twice as fast
+    to write and read as zstd parquet; not for artifacts (larger, and not the repository's stored format)."""
+    sink = pa.BufferOutputStream()
+    feather.write_feather(pa.Table.from_pandas(df, preserve_index=False), sink, compression="uncompressed")
+    return sink.getvalue().to_pybytes()
+
+
+def read_arrow_ipc(path: Path) -> pd.DataFrame:
+    return feather.read_table(path).to_pandas()
 
 
 def write_parquet(path: Path, df: pd.DataFrame) -> str:
