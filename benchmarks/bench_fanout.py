@@ -147,7 +147,8 @@ def main() -> None:
     single, dask = parts["in_process"], parts["dask"]
     share = single["mapped"] / times["in_process"]
     print(f"  single process: serial steps {single['serial']:.1f} s (slicing {single['slicing']:.1f} s, merges "
-          f"{single['merges']:.1f} s, asset checks {single['checks']:.1f} s), per-symbol steps {single['mapped']:.1f} s "
+          f"{single['merges']:.1f} s, asset checks {single['checks']:.1f} s), "
+          f"per-symbol steps {single['mapped']:.1f} s "
           f"(parallelizable share {share:.0%}, Amdahl bound on 2 workers {1 / (1 - share / 2):.2f}x)")
     print(f"  serial share of the single-process time: {1 - share:.0%} (target <= 20 %, ratio "
           f"{(1 - share) / 0.20:.2f} of the target)")

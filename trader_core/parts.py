@@ -68,7 +68,8 @@ class PartDigest:
     @classmethod
     def from_json(cls, data: dict[str, Any], row_hashes: np.ndarray) -> PartDigest:
         return cls(entry=PartEntry.from_json(data["entry"]), header=tuple((str(c), str(t)) for c, t in data["header"]),
-                   row_hashes=np.asarray(row_hashes, dtype=np.uint64), block_rows=tuple(int(n) for n in data["block_rows"]))
+                   row_hashes=np.asarray(row_hashes, dtype=np.uint64),
+                   block_rows=tuple(int(n) for n in data["block_rows"]))
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,8 @@ def write_part(folder: Path, frame: pd.DataFrame, *, blocks: BlockOrder | None =
         masks = [(frame[blocks.column] == v).to_numpy() for v in blocks.values]
         block_rows = tuple(int(m.sum()) for m in masks)
         if sum(block_rows) != len(frame):
-            raise DataContractError(f"{folder.name}: {symbols[0]} has rows outside {blocks.column} {list(blocks.values)}")
+            raise DataContractError(
+                f"{folder.name}: {symbols[0]} has rows outside {blocks.column} {list(blocks.values)}")
         ordered = np.concatenate([hashes[m] for m in masks])
     data = io.parquet_bytes(frame)
     sha = io.sha256_bytes(data)
@@ -152,9 +154,9 @@ def data_hash(digests: Sequence[PartDigest]) -> str:
     """``io.frame_hash`` of the merged frame, from the parts' row hashes (block-major, then symbol)."""
     ordered = in_symbol_order(digests)
     offsets = [np.concatenate([[0], np.cumsum(d.block_rows)]) for d in ordered]
-    blocks = len(ordered[0].block_rows)
-    return io.combined_frame_hash([list(h) for h in ordered[0].header],
-                                  (d.row_hashes[o[b]:o[b + 1]] for b in range(blocks) for d, o in zip(ordered, offsets)))
+    segments = (d.row_hashes[o[b]:o[b + 1]] for b in range(len(ordered[0].block_rows))
+                for d, o in zip(ordered, offsets, strict=True))
+    return io.combined_frame_hash([list(h) for h in ordered[0].header], segments)
 
 
 def write_manifest(folder: Path, manifest: PartsManifest) -> dict[str, Any]:

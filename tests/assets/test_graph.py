@@ -100,7 +100,8 @@ def test_moved_sealed_boundaries_are_refused_and_nothing_is_overwritten(tmp_path
                 "feature/feature_frame.manifest.json"):  # the manifest holds the sha256 of every part
         assert after[rel] == before[rel]
     feature_parts = {rel for rel in before if rel.startswith("feature/feature_frame.parts/")}
-    assert feature_parts and {rel: after.get(rel) for rel in feature_parts} == {rel: before[rel] for rel in feature_parts}
+    assert feature_parts
+    assert {rel: after.get(rel) for rel in feature_parts} == {rel: before[rel] for rel in feature_parts}
 
 
 def test_missing_run_spec_is_a_clear_failure(tmp_path, instance):
