@@ -32,10 +32,10 @@ def symbol_features_stage(*, ctx: RunContext, replay: pd.DataFrame, manifest: di
 
 
 def feature_frame_stage(*, ctx: RunContext, parts: Sequence[PartDigest]) -> StageResult:
-    """The manifest of the per-symbol parts (the single-process frame, never merged in memory) and
-    feature_order.json, feature_schema.json and the quality report. The data hash is combined from the parts'
-    row hashes; the report's quantiles and correlation sample need the values, so its columns (not the whole
-    frame) are read back from the parts."""
+    """The manifest of the per-symbol parts (read back, the single-process frame; it is never written merged)
+    and feature_order.json, feature_schema.json and the quality report. The data hash is combined from the
+    parts' row hashes; the report's quantiles and correlation sample need the values, so its columns (not the
+    whole frame) are read back from the parts."""
     folder = ctx.run_dir / layout.ARTIFACT_PATHS["feature_frame"]
     stored = parts_manifest(folder, parts)
     order_hash = io.write_json(ctx.run_dir / layout.FEATURE_ORDER_FILE, list(FEATURE_ORDER))

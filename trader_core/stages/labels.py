@@ -57,8 +57,8 @@ def symbol_path_stats_stage(*, ctx: RunContext, replay: pd.DataFrame, manifest: 
 
 
 def path_stats_stage(*, ctx: RunContext, parts: Sequence[PartDigest]) -> StageResult:
-    """The manifest of the per-symbol path statistics (horizon-major like the single-process frame, never
-    merged in memory) with their hit rates, read from the parts' hit columns; the data hash is combined from
+    """The manifest of the per-symbol path statistics (read back, horizon-major like the single-process frame;
+    never written merged) with their hit rates, read from the parts' hit columns; the data hash is combined from
     the parts' row hashes."""
     folder = ctx.run_dir / layout.ARTIFACT_PATHS["path_stats"]
     stored = parts_manifest(folder, parts, blocks=path_stats_blocks(label_horizons(ctx.spec.labels)))
