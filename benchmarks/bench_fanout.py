@@ -10,8 +10,9 @@ roots. Then the fan-out assets (feature_frame, path_stats: one mapped step per s
 and the wall times are printed with their ratio (the speed-up). Artifact hashes of both runs are compared.
 
 The breakdown comes from the step statistics in the instance: the time of the serial steps
-(``replay_by_symbol``, the merges), the summed time of the per-symbol (mapped) steps, the fraction of the
-single-process time that the fan-out can parallelize and the Amdahl bound of the speed-up on 2 workers,
+(``replay_by_symbol``, the merges, the asset checks), the summed time of the per-symbol (mapped) steps, the
+serial share of the single-process time (1 - mapped / wall; target <= 20 %, docs/scaling.md) and the Amdahl
+bound of the speed-up on 2 workers,
 and, for the Dask run, how much the mapped steps overlapped (their summed step time over the wall span
 from the first mapped start to the last mapped end: 2.0 when two always run at once).
 Run from the repository root: ``.venv/bin/python benchmarks/bench_fanout.py [--symbols 4 --days 90]``.
@@ -80,9 +81,13 @@ def _breakdown(instance, dagster_run: str) -> dict[str, float]:
     mapped = [s for s in stats if "[" in s.step_key]
     serial = [s for s in stats if "[" not in s.step_key]
     span = max(s.end_time for s in mapped) - min(s.start_time for s in mapped)
+    kinds = {kind: sum(s.end_time - s.start_time for s in serial if test(s.step_key)) for kind, test in (
+        ("slicing", lambda k: k.endswith("replay_by_symbol")), ("merges", lambda k: ".merge_" in k),
+        ("checks", lambda k: "." not in k))}
     pids = {r.dagster_event.pid for r in instance.all_logs(dagster_run, of_type=dg.DagsterEventType.STEP_START)}
     return {"serial": sum(s.end_time - s.start_time for s in serial),
-            "mapped": sum(s.end_time - s.start_time for s in mapped), "mapped_span": span, "processes": len(pids)}
+            "mapped": sum(s.end_time - s.start_time for s in mapped), "mapped_span": span, "processes": len(pids),
+            **kinds}
 
 
 def _dask_job():
@@ -141,8 +146,12 @@ def main() -> None:
           f"(expect close to 2x on 2 cores); artifacts identical: {same}")
     single, dask = parts["in_process"], parts["dask"]
     share = single["mapped"] / times["in_process"]
-    print(f"  single process: serial steps {single['serial']:.1f} s, per-symbol steps {single['mapped']:.1f} s "
+    print(f"  single process: serial steps {single['serial']:.1f} s (slicing {single['slicing']:.1f} s, merges "
+          f"{single['merges']:.1f} s, asset checks {single['checks']:.1f} s), "
+          f"per-symbol steps {single['mapped']:.1f} s "
           f"(parallelizable share {share:.0%}, Amdahl bound on 2 workers {1 / (1 - share / 2):.2f}x)")
+    print(f"  serial share of the single-process time: {1 - share:.0%} (target <= 20 %, ratio "
+          f"{(1 - share) / 0.20:.2f} of the target)")
     print(f"  dask: serial steps {dask['serial']:.1f} s, per-symbol steps {dask['mapped']:.1f} s over a wall span of "
           f"{dask['mapped_span']:.1f} s (overlap {dask['mapped'] / dask['mapped_span']:.2f} of 2 workers); "
           f"steps ran in {dask['processes']} worker process(es)")

@@ -57,6 +57,15 @@ def frame_mb(*frames) -> float:
     return sum(float(f.memory_usage(deep=True).sum()) for f in frames) / 2**20
 
 
+def stored_frame(ctx, asset: str, manifest):
+    """A fan-out asset as the run IO manager stores (the parts' manifest) and loads it (the merged frame)."""
+    from trader_core import layout, parts
+
+    folder = ctx.run_dir / layout.ARTIFACT_PATHS[asset]
+    parts.write_manifest(folder, manifest)
+    return parts.read_frame(folder)
+
+
 def run_stage(stage: str, work: Path, days: int) -> float:
     """Run ``stage`` (inputs from ``work``); returns the in-memory MB of its main table(s)."""
     import pandas as pd
@@ -82,14 +91,16 @@ def run_stage(stage: str, work: Path, days: int) -> float:
         return frame_mb(replay)
     manifest = io.read_json(work / "manifest.json")
     if stage == "features":
-        parts = [stages.symbol_features_stage(replay=pd.read_parquet(work / "replay.parquet"), manifest=manifest).value]
-        frame = stages.feature_frame_stage(ctx=ctx, parts=parts).value
+        parts = [stages.symbol_features_stage(ctx=ctx, replay=pd.read_parquet(work / "replay.parquet"),
+                                              manifest=manifest).value]
+        frame = stored_frame(ctx, "feature_frame", stages.feature_frame_stage(ctx=ctx, parts=parts).value)
         io.write_parquet(work / "features.parquet", frame)
         return frame_mb(frame)
     if stage == "labels":
         replay, features = pd.read_parquet(work / "replay.parquet"), pd.read_parquet(work / "features.parquet")
         plan = stages.price_plan_stage(ctx=ctx).value
-        path_stats = stages.symbol_path_stats_stage(ctx=ctx, replay=replay, manifest=manifest, plan=plan).value
+        parts = [stages.symbol_path_stats_stage(ctx=ctx, replay=replay, manifest=manifest, plan=plan).value]
+        path_stats = stored_frame(ctx, "path_stats", stages.path_stats_stage(ctx=ctx, parts=parts).value)
         position = stages.position_label_stage(ctx=ctx, features=features, path_stats=path_stats, plan=plan).outputs
         labels = {"direction": stages.direction_labels_stage(ctx=ctx, features=features, path_stats=path_stats).value,
                   "entry": stages.entry_labels_stage(features=features, path_stats=path_stats, plan=plan).value,

@@ -4,7 +4,9 @@ Paths come from ``trader_core.layout.ARTIFACT_PATHS`` (``<TRADER_HOME>/trader-v4
 DataFrames are written as parquet, dicts as JSON, dicts of DataFrames as a folder of parquet files, and a
 typed document (a frozen dataclass with ``to_json``, such as the price plan) as its JSON; an input annotated
 with such a type is loaded back through its ``from_json``. Every write is atomic and followed (last) by a
-manifest with the content hash; loads verify that hash.
+manifest with the content hash; loads verify that hash. The fan-out assets are stored as per-symbol parts
+(``trader_core.parts``): their symbol steps write the parts, the merge hands over the parts' manifest, which is
+written here, and a load reads the parts back as the single frame.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from trader_core import io
+from trader_core import io, parts
 from trader_core.errors import ArtifactError
-from trader_core.layout import artifact_path, trader_home
+from trader_core.layout import PARTS_SUFFIX, artifact_path, trader_home
+from trader_core.parts import PartDigest, PartsManifest
 
 TABLES_MANIFEST = "tables.manifest.json"
 
@@ -34,7 +37,9 @@ class RunArtifactIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         path = self._path(context)
-        if isinstance(obj, pd.DataFrame):
+        if isinstance(obj, PartsManifest):
+            manifest = parts.write_manifest(path, obj)
+        elif isinstance(obj, pd.DataFrame):
             io.write_parquet(path, obj)
             manifest = io.write_manifest(path, {"row_count": len(obj), "columns": list(obj.columns)})
         elif isinstance(obj, dict) and obj and all(isinstance(v, pd.DataFrame) for v in obj.values()):
@@ -58,8 +63,8 @@ class RunArtifactIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> Any:
         path = self._path(context)
-        if path.suffix == ".parquet":
-            return io.read_parquet(path)
+        if path.suffix in (".parquet", PARTS_SUFFIX):
+            return parts.read_frame(path)
         if path.suffix == ".json":
             io.verify_artifact(path)
             document = getattr(context.dagster_type, "typing_type", None)
@@ -79,8 +84,9 @@ class RunArtifactIOManager(dg.ConfigurableIOManager):
 
 
 class FanoutIOManager(dg.ConfigurableIOManager):
-    """Intermediate per-symbol outputs of the fan-out ops (not assets): parquet under
-    ``<TRADER_HOME>/fanout/<dagster run id>/<step key>/<output>[__<mapping key>].parquet``, shared by every executor on one
+    """Intermediate per-symbol outputs of the fan-out ops (not assets): the replay slices and the digests of
+    the stored parts (row hashes as a table, the rest as JSON beside), as uncompressed Arrow IPC under
+    ``<TRADER_HOME>/fanout/<dagster run id>/<step key>/<output>[__<mapping key>].arrow``, shared by every executor on one
     machine (in-process, multiprocess, Dask workers on a shared file system). The merge step deletes its graph's
     outputs once the asset is written; a crashed run leaves only this scratch folder behind."""
 
@@ -92,18 +98,27 @@ class FanoutIOManager(dg.ConfigurableIOManager):
     def _path(self, context: dg.OutputContext) -> Path:
         step = context.step_key.replace("[", "__").replace("]", "")
         name = f"{context.name}__{context.mapping_key}" if context.mapping_key else context.name
-        return self._root() / "fanout" / context.run_id / step / f"{name}.parquet"
+        return self._root() / "fanout" / context.run_id / step / f"{name}.arrow"
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
-        if not isinstance(obj, pd.DataFrame):
-            raise TypeError(f"{context.step_key}: fan-out outputs must be DataFrames, got {type(obj).__name__}")
-        io.write_parquet(self._path(context), obj)
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | PartDigest) -> None:
+        path = self._path(context)
+        if isinstance(obj, PartDigest):  # its row hashes as a table, then (last) the rest as JSON
+            io.atomic_write_bytes(path, io.arrow_ipc_bytes(pd.DataFrame({"row_hash": obj.row_hashes})))
+            io.write_json(path.with_suffix(".json"), obj.to_json())
+        elif isinstance(obj, pd.DataFrame):
+            io.atomic_write_bytes(path, io.arrow_ipc_bytes(obj))
+        else:
+            raise TypeError(f"{context.step_key}: fan-out outputs must be DataFrames or part digests, "
+                            f"got {type(obj).__name__}")
 
-    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame | PartDigest:
         path = self._path(context.upstream_output)
         if not path.exists():
             raise ArtifactError(f"{path}: fan-out output missing (its step did not complete)")
-        return pd.read_parquet(path)
+        digest = path.with_suffix(".json")
+        if digest.exists():
+            return PartDigest.from_json(io.read_json(digest), io.read_arrow_ipc(path)["row_hash"].to_numpy())
+        return io.read_arrow_ipc(path)
 
 
 def clear_fanout(run_id: str, graph: str, home: str = "") -> None:

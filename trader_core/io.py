@@ -12,11 +12,14 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from trader_core.contracts.features import canonical_json
@@ -78,6 +81,18 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", write_statistics=True, use_dictionary=dictionary or False)
     return sink.getvalue().to_pybytes()
+
+
+def arrow_ipc_bytes(df: pd.DataFrame) -> bytes:
+    """Uncompressed Arrow IPC (feather v2): for scratch data between the steps of one run, about twice as fast
+    to write and read as zstd parquet; not for artifacts (larger, and not the repository's stored format)."""
+    sink = pa.BufferOutputStream()
+    feather.write_feather(pa.Table.from_pandas(df, preserve_index=False), sink, compression="uncompressed")
+    return sink.getvalue().to_pybytes()
+
+
+def read_arrow_ipc(path: Path) -> pd.DataFrame:
+    return feather.read_table(path).to_pandas()
 
 
 def write_parquet(path: Path, df: pd.DataFrame) -> str:
@@ -150,7 +165,24 @@ def sha256_json_obj(obj: Any) -> str:
 
 def frame_hash(df: pd.DataFrame) -> str:
     """Content hash of a frame (column names, dtypes and values; index ignored), independent of file format."""
+    return combined_frame_hash(dtype_header(df), [row_hashes(df)])
+
+
+def dtype_header(df: pd.DataFrame) -> list[list[str]]:
+    """Column names and dtypes as ``frame_hash`` hashes them."""
+    return [[str(c), str(t)] for c, t in df.dtypes.items()]
+
+
+def row_hashes(df: pd.DataFrame) -> np.ndarray:
+    """One uint64 per row, from the row's values only (categoricals by value, not code), so the row hashes of
+    a frame cut into parts are the parts' row hashes in the same order."""
+    return pd.util.hash_pandas_object(df, index=False).to_numpy()
+
+
+def combined_frame_hash(header: list[list[str]], blocks: Iterable[np.ndarray]) -> str:
+    """``frame_hash`` of the frame whose dtype header is ``header`` and whose row hashes are ``blocks`` in order."""
     h = hashlib.sha256()
-    h.update(canonical_json([[str(c), str(t)] for c, t in df.dtypes.items()]).encode("utf-8"))
-    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    h.update(canonical_json(header).encode("utf-8"))
+    for block in blocks:
+        h.update(np.ascontiguousarray(block, dtype=np.uint64).tobytes())
     return h.hexdigest()

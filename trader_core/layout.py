@@ -15,14 +15,17 @@ from trader_core.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
+#: Suffix of an artifact stored as one parquet part per symbol (a folder; ``trader_core.parts``, docs/scaling.md,
+#: "Per-symbol parts"): its manifest is the sibling ``<name>.manifest.json``.
+PARTS_SUFFIX = ".parts"
 #: Artifact file of each stage output, relative to the run root. Asset names are the keys.
 ARTIFACT_PATHS: dict[str, str] = {
     "raw_market": "market/raw",
     "replay_1m": "replay/replay_1m.parquet",
     "split_manifest": "split/split_manifest.json",
-    "feature_frame": "feature/feature_frame.parquet",
+    "feature_frame": f"feature/feature_frame{PARTS_SUFFIX}",
     "price_plan": "label/price_plan_context.json",
-    "path_stats": "label/path_stats.parquet",
+    "path_stats": f"label/path_stats{PARTS_SUFFIX}",
     "direction_labels": "label/direction_labels.parquet",
     "entry_labels": "label/entry_labels.parquet",
     "continue_labels": "label/continue_labels.parquet",

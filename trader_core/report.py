@@ -44,7 +44,11 @@ def markdown_table(rows: Iterable[Mapping[str, Any]] | pd.DataFrame, columns: Se
     return "\n".join(out) + "\n"
 
 
-def frame_preview(df: pd.DataFrame, rows: int = 5, max_columns: int = 14) -> str:
+#: Rows of a table preview (``frame_preview``).
+PREVIEW_ROWS = 5
+
+
+def frame_preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS, max_columns: int = 14) -> str:
     """The first ``rows`` rows (first ``max_columns`` columns) of a table as markdown."""
     return markdown_table(df.head(rows).iloc[:, :max_columns])
 

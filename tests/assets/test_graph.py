@@ -9,8 +9,12 @@ from dagster import AssetCheckSeverity
 from tests.assets.conftest import SMALL_RUN, UP_TO_MODELS, materialize_run, write_spec
 from trader_assets.definitions import defs
 from trader_assets.checks import CHECKS
-from trader_core import io, layout, stages
-from trader_core.run_context import RunContext
+from trader_core import io, layout, parts
+from trader_core.costs import CostModel, with_trade_costs
+from trader_core.features import build_feature_frame
+from trader_core.labels.base import compute_label_path_stats, label_horizons
+from trader_core.labels.price_plan import plan_params
+from trader_core.splits import assign_split
 from trader_core.contracts.features import FEATURE_ORDER, META_COLUMNS, feature_order_hash
 from trader_core.contracts.price_plan import PricePlan
 
@@ -32,7 +36,7 @@ def test_small_run_materializes_with_all_checks_passing(tmp_path, instance):
     failed = [(e.check_name, e.metadata) for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.ERROR]
     assert not failed  # WARN checks (e.g. a head not beating its baseline on 8 days) may fail; blocking ones may not
     root = layout.run_root("small", tmp_path)
-    frame = io.read_parquet(root / "feature/feature_frame.parquet")
+    frame = parts.read_frame(root / layout.ARTIFACT_PATHS["feature_frame"])
     assert list(frame.columns) == list(META_COLUMNS) + list(FEATURE_ORDER)
     assert set(frame["split_id"]) == {"fit_inner", "tune_inner", "validation_locked", "latest_stress", "embargo"}
     assert json.loads((root / "feature/feature_order.json").read_text()) == list(FEATURE_ORDER)
@@ -93,8 +97,11 @@ def test_moved_sealed_boundaries_are_refused_and_nothing_is_overwritten(tmp_path
     assert any("sealed split boundaries are locked" in e for e in _failures(result))
     after = artifact_hashes(root)
     for rel in ("replay/replay_1m.parquet", "split/split_manifest.json", "split/validation_lock.json",
-                "feature/feature_frame.parquet"):
+                "feature/feature_frame.manifest.json"):  # the manifest holds the sha256 of every part
         assert after[rel] == before[rel]
+    feature_parts = {rel for rel in before if rel.startswith("feature/feature_frame.parts/")}
+    assert feature_parts
+    assert {rel: after.get(rel) for rel in feature_parts} == {rel: before[rel] for rel in feature_parts}
 
 
 def test_missing_run_spec_is_a_clear_failure(tmp_path, instance):
@@ -128,11 +135,12 @@ def test_fanned_out_assets_equal_the_single_process_stages(tmp_path, instance):
     root = layout.run_root("small", tmp_path)
     replay = io.read_parquet(root / "replay/replay_1m.parquet")
     manifest = io.read_json(root / "split/split_manifest.json")
-    single = stages.symbol_features_stage(replay=replay, manifest=manifest).value  # every symbol in one call
-    assert io.frame_hash(io.read_parquet(root / "feature/feature_frame.parquet")) == io.frame_hash(single)
-    run = RunContext(run_id="small", run_dir=root, home=tmp_path, spec=spec)
-    stats = stages.symbol_path_stats_stage(ctx=run, replay=replay, manifest=manifest,
-                                           plan=PricePlan.from_json(io.read_json(root / "label/price_plan_context.json"))).value
-    assert io.frame_hash(io.read_parquet(root / "label/path_stats.parquet")) == io.frame_hash(stats)
+    single = build_feature_frame(replay, assign_split(replay["event_time"], manifest))  # every symbol in one call
+    features = parts.read_frame(root / layout.ARTIFACT_PATHS["feature_frame"])
+    assert features["symbol"].nunique() == 2 and io.frame_hash(features) == io.frame_hash(single)
+    plan = PricePlan.from_json(io.read_json(root / "label/price_plan_context.json"))
+    stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(spec.labels))
+    stats = with_trade_costs(stats, CostModel.from_replay(replay, spec.costs))
+    assert io.frame_hash(parts.read_frame(root / layout.ARTIFACT_PATHS["path_stats"])) == io.frame_hash(stats)
     leftovers = [p for p in (tmp_path / "fanout").rglob("*") if p.is_file()]
     assert not leftovers  # the per-symbol scratch outputs are cleared after the merge

@@ -6,7 +6,7 @@ import pytest
 from trader_core import io
 from trader_core.config import CostConfig, LabelConfig, SplitPlan
 from trader_core.errors import DataContractError
-from trader_core.fanout import mapping_key, merge_path_stats, merge_symbol_frames, symbol_slices
+from trader_core.fanout import mapping_key, merge_in_order, merge_symbol_frames, path_stats_blocks, symbol_slices
 from trader_core.features import build_feature_frame
 from trader_core.labels.base import compute_label_path_stats, label_horizons
 from trader_core.labels.price_plan import build_price_plan, plan_params
@@ -54,7 +54,7 @@ def test_fanned_out_path_stats_equal_the_single_process_frame(market):
     plan, horizons = plan_params(build_price_plan(LabelConfig().entry, CostConfig())), label_horizons(LabelConfig())
     whole = compute_label_path_stats(replay, manifest, plan, horizons)
     parts = [compute_label_path_stats(p, manifest, plan, horizons) for _, p in symbol_slices(replay)]
-    merged = merge_path_stats(parts, horizons)
+    merged = merge_in_order(parts, path_stats_blocks(horizons))
     assert isinstance(merged["symbol"].dtype, pd.CategoricalDtype)
     assert io.frame_hash(merged) == io.frame_hash(whole)
 

@@ -58,3 +58,13 @@ def test_frame_hash_depends_on_content_not_index():
     d = frame()
     d.loc[2, "s"] = "zz"  # a change in a non-numeric column counts too
     assert io.frame_hash(d) != io.frame_hash(a)
+
+
+def test_frame_hash_combines_from_the_row_hashes_of_parts():
+    """The hash of a frame cut into parts (categoricals with each part's own categories) is combined exactly."""
+    whole = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "s": pd.Categorical(["b", "a", "b", "c"])})
+    cut = [whole.iloc[:2].reset_index(drop=True), whole.iloc[2:].reset_index(drop=True)]
+    cut = [p.assign(s=p["s"].cat.remove_unused_categories()) for p in cut]  # ["a", "b"] and ["b", "c"]
+    blocks = [io.row_hashes(p) for p in cut]
+    assert io.combined_frame_hash(io.dtype_header(cut[0]), blocks) == io.frame_hash(whole)
+    assert io.combined_frame_hash(io.dtype_header(cut[0]), blocks[::-1]) != io.frame_hash(whole)  # order counts

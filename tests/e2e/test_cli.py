@@ -35,7 +35,7 @@ def test_run_reuse_refuse_list_and_show(homes, capsys):
 
     assert cli.main(["show", "cli1"]) == 0
     shown = capsys.readouterr().out
-    assert "feature/feature_frame.parquet" in shown and "split/validation_lock.json" in shown
+    assert "feature/feature_frame.parts" in shown and "split/validation_lock.json" in shown
 
 
 @pytest.mark.parametrize("argv, needle", [

@@ -13,7 +13,7 @@ from tests.assets.conftest import UP_TO_MODELS, materialize_run, write_spec
 from tests.conftest import FTX_CSV, require_real
 from tests.sparse import sparse_minutes
 from trader_assets import cli
-from trader_core import io, layout
+from trader_core import io, layout, parts
 
 UNAVAILABLE = ("book", "depth", "funding", "mark_index", "open_interest", "liquidation")
 
@@ -43,7 +43,7 @@ def test_ftx_month_with_the_demo_plan_passes_every_parity_check_and_reaches_the_
     assert backtest["explanation"][0] in err.splitlines()
     data_line = next(line for line in out.splitlines() if line.startswith("data: inputs unavailable"))
     assert all(name in data_line for name in UNAVAILABLE)
-    flags = io.read_parquet(root / "feature/feature_frame.parquet")["data_quality_flag"].value_counts()
+    flags = parts.read_frame(root / layout.ARTIFACT_PATHS["feature_frame"])["data_quality_flag"].value_counts()
     assert "OK" not in flags and flags["PARTIAL_OPTIONAL"] > 40_000  # no optional input was invented
     for name in ("shadow_scoring", "drift_report", "champion_challenger", "monitoring_report"):
         assert (root / layout.ARTIFACT_PATHS[name]).exists(), name
@@ -65,7 +65,7 @@ def test_a_sparse_export_keeps_its_days_flags_its_filled_minutes_and_reaches_the
     report = json.loads((root / layout.REPLAY_REPORT_FILE).read_text())
     assert report["days_kept"] == 31 == len(report["days"]) and report["filled_minutes"] == removed
     replay = io.read_parquet(root / layout.ARTIFACT_PATHS["replay_1m"])
-    flags = io.read_parquet(root / "feature/feature_frame.parquet")["data_quality_flag"].to_numpy()
+    flags = parts.read_frame(root / layout.ARTIFACT_PATHS["feature_frame"])["data_quality_flag"].to_numpy()
     filled = replay["bar_filled"].to_numpy() == 1
     assert filled.sum() == removed and not np.isin(flags[filled], ["OK", "PARTIAL_OPTIONAL"]).any()
     with dg.DagsterInstance.get() as instance:

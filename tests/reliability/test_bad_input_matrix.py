@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trader_core import io, layout, release, runs
+from trader_core import io, layout, parts, release, runs
 from trader_core.config import ReplayConfig, RunSpec
 from trader_core.config_mapping import from_mapping, merge_sections
 from trader_core.contracts.features import FEATURE_COUNT, FEATURE_ORDER
@@ -94,6 +94,9 @@ def snapshot(root: Path) -> dict[str, str]:
 def _store(run_dir: Path, asset: str, value: Any) -> None:
     """Store a stage's main value as the IO manager does: atomic write, manifest last."""
     path = run_dir / layout.ARTIFACT_PATHS[asset]
+    if isinstance(value, parts.PartsManifest):
+        parts.write_manifest(path, value)
+        return
     if isinstance(value, pd.DataFrame):
         io.write_parquet(path, value)
     else:
@@ -129,8 +132,9 @@ def golden(tmp_path_factory) -> Golden:
     _store(run_dir, "replay_1m", replay)
     manifest = split_stage(ctx=run, replay=replay).value
     _store(run_dir, "split_manifest", manifest)
-    features = feature_frame_stage(ctx=run, parts=[symbol_features_stage(replay=replay, manifest=manifest).value]).value
-    _store(run_dir, "feature_frame", features)
+    part = symbol_features_stage(ctx=run, replay=replay, manifest=manifest).value
+    _store(run_dir, "feature_frame", feature_frame_stage(ctx=run, parts=[part]).value)
+    features = parts.read_frame(run_dir / layout.ARTIFACT_PATHS["feature_frame"])
     plan = price_plan_stage(ctx=run).value
     _store(run_dir, "price_plan", plan)
     version = _promote_release(home, spec)
@@ -364,9 +368,12 @@ ERRORS: dict[str, tuple[str, Callable[[Ctx], Any], type[Exception], str]] = {
         flip_byte(c, c.run_dir / layout.ARTIFACT_PATHS["replay_1m"])), ArtifactError, "does not match its manifest"),
     "artifact-garbage-parquet": ("io.read_parquet", garbage_parquet_with_manifest, ArtifactError,
                                  "replay_1m.parquet: unreadable parquet"),
-    "artifact-truncated-manifest": ("io.read_parquet", lambda c: io.read_parquet(
+    "artifact-part-byte-flipped": ("parts.read_frame", lambda c: parts.read_frame(flip_byte(
+        c, next((c.run_dir / layout.ARTIFACT_PATHS["feature_frame"]).glob("*.parquet"))).parent), ArtifactError,
+        "does not match its manifest"),
+    "artifact-truncated-manifest": ("parts.read_frame", lambda c: parts.read_frame(
         truncate(c, io.manifest_path(c.run_dir / layout.ARTIFACT_PATHS["feature_frame"])).with_name(
-            "feature_frame.parquet")), ArtifactError, "feature_frame.manifest.json: corrupt manifest"),
+            "feature_frame.parts")), ArtifactError, "feature_frame.manifest.json: corrupt manifest"),
     "artifact-manifest-not-object": ("io.read_json", lambda c: io.read_json(
         c.corrupt(io.manifest_path(c.run_dir / SPLIT_JSON), b"[]").with_name("split_manifest.json"), verify=True),
         ArtifactError, "split_manifest.manifest.json: corrupt manifest"),
@@ -452,7 +459,7 @@ def test_bad_input_is_refused_and_earlier_artifacts_are_untouched(ctx: Ctx, case
 def test_the_matrix_covers_every_entry_point() -> None:
     assert len(ERRORS) >= 20
     assert {entry for entry, *_ in ERRORS.values()} >= {
-        "replay", "split", "labels", "backtest", "io.read_parquet", "runs.load_spec", "read_bar_csv",
+        "replay", "split", "labels", "backtest", "io.read_parquet", "parts.read_frame", "runs.load_spec", "read_bar_csv",
         "binance_vision", "InferenceEngine.from_bundle"}
 
 

@@ -1,7 +1,8 @@
 """Per-symbol fan-out ops shared by the graph-backed assets (features, path statistics).
 
-``replay_by_symbol`` yields one dynamic output per symbol; the per-symbol op is mapped over them and the
-merge op collects the parts, merges them exactly (``trader_core.fanout``) and produces the asset. Under the
+``replay_by_symbol`` yields one dynamic output per symbol; the per-symbol op is mapped over them and stores its
+symbol's part of the asset, and the merge op collects the parts' digests and produces the asset's manifest
+(``trader_core.parts``; the run IO manager reads the parts back as the single frame). Under the
 in-process executor the symbols run one after another; under the multiprocess or Dask executor
 (``trader_assets.executors``) they run in parallel.
 """

@@ -33,6 +33,8 @@ CORR_MAX_ROWS = 30
 _FLAGS = {"ok": QUALITY_OK, "partial_optional": QUALITY_PARTIAL_OPTIONAL, "warmup": QUALITY_WARMUP,
           "gap_window": QUALITY_GAP_WINDOW, "filled_bar": QUALITY_FILLED_BAR}
 _DRIFT_SPLITS = {"train": FIT_SPLIT, "tune": TUNE_SPLIT, "validation": VALIDATION_LOCKED_SPLIT}
+#: The columns the report reads (the merge of the per-symbol parts reads only these back).
+REPORT_COLUMNS = ("event_time", "split_id", "data_quality_flag", *FEATURE_ORDER)
 
 
 def feature_quality_report(frame: pd.DataFrame, *, feature_order_hash: str, data_hash: str) -> str:

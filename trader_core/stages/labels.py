@@ -11,7 +11,7 @@ import pandas as pd
 from trader_core import io, layout
 from trader_core.contracts.labels import DATASET_LABELS, RISK_PROB_LABELS, RISK_TARGETS
 from trader_core.costs import CostModel, with_trade_costs
-from trader_core.fanout import in_symbol_order, merge_path_stats
+from trader_core.fanout import path_stats_blocks
 from trader_core.contracts.invariants import rates_by_split
 from trader_core.labels.base import compute_label_path_stats, label_horizons
 from trader_core.labels.datasets import build_train_dataset, direction_opportunity_dataset
@@ -20,7 +20,9 @@ from trader_core.labels.entry import build_entry_labels
 from trader_core.labels.position import build_position_labels, position_label_report, risk_thresholds
 from trader_core.contracts.price_plan import PricePlan
 from trader_core.labels.price_plan import build_price_plan, plan_params
-from trader_core.report import frame_preview, markdown_table
+from trader_core.parts import PartDigest, parts_manifest, read_head, read_parts, write_part
+from trader_core.parts import data_hash as combined_data_hash
+from trader_core.report import PREVIEW_ROWS, frame_preview, markdown_table
 from trader_core.run_context import RunContext
 from trader_core.stages.result import StageResult
 
@@ -44,17 +46,28 @@ def price_plan_stage(*, ctx: RunContext) -> StageResult:
 def symbol_path_stats_stage(*, ctx: RunContext, replay: pd.DataFrame, manifest: dict[str, Any],
                             plan: PricePlan) -> StageResult:
     """The price plan's path statistics at every label horizon (shared by all label families), each (start row,
-    side) priced by the cost model of this replay: the replay is here, and a symbol's costs need only its rows."""
-    stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(ctx.spec.labels))
-    return StageResult(value=with_trade_costs(stats, CostModel.from_replay(replay, ctx.spec.costs)))
+    side) priced by the cost model of this replay: the replay is here, and a symbol's costs need only its rows.
+    Stored as the symbol's part of the artifact; the value is the part's digest for the merge."""
+    horizons = label_horizons(ctx.spec.labels)
+    stats = compute_label_path_stats(replay, manifest, plan_params(plan), horizons)
+    stats = with_trade_costs(stats, CostModel.from_replay(replay, ctx.spec.costs))
+    digest = write_part(ctx.run_dir / layout.ARTIFACT_PATHS["path_stats"], stats, blocks=path_stats_blocks(horizons))
+    return StageResult(value=digest, figures={"symbol": digest.entry.symbol, "rows": digest.entry.row_count,
+                                              "part": digest.entry.file, "sha256": digest.entry.sha256})
 
 
-def path_stats_stage(*, ctx: RunContext, parts: Sequence[pd.DataFrame]) -> StageResult:
-    """Merge the per-symbol path statistics (exactly the single-process frame) with their hit rates."""
-    stats = merge_path_stats(in_symbol_order(parts), label_horizons(ctx.spec.labels))
-    rates = stats.groupby(["horizon_minutes", "side"], observed=True)[["target_hit", "stop_hit", "timeout_hit"]].mean()
-    return StageResult(value=stats, figures={"dagster/row_count": len(stats), "data_hash_sha256": io.frame_hash(stats)},
-                       reports={"hit_rates": markdown_table(rates.reset_index()), "preview": frame_preview(stats)})
+def path_stats_stage(*, ctx: RunContext, parts: Sequence[PartDigest]) -> StageResult:
+    """The manifest of the per-symbol path statistics (read back, horizon-major like the single-process frame;
+    never written merged) with their hit rates, read from the parts' hit columns; the data hash is combined from
+    the parts' row hashes."""
+    folder = ctx.run_dir / layout.ARTIFACT_PATHS["path_stats"]
+    stored = parts_manifest(folder, parts, blocks=path_stats_blocks(label_horizons(ctx.spec.labels)))
+    keys, hits = ["horizon_minutes", "side"], ["target_hit", "stop_hit", "timeout_hit"]
+    rates = read_parts(folder, columns=keys + hits, manifest=stored).groupby(keys, observed=True)[hits].mean()
+    preview = frame_preview(read_head(folder, rows=PREVIEW_ROWS, manifest=stored))
+    return StageResult(value=stored, figures={"dagster/row_count": stored.row_count,
+                                              "data_hash_sha256": combined_data_hash(parts)},
+                       reports={"hit_rates": markdown_table(rates.reset_index()), "preview": preview})
 
 
 def direction_labels_stage(*, ctx: RunContext, features: pd.DataFrame, path_stats: pd.DataFrame) -> StageResult:

@@ -21,6 +21,7 @@ import pandas as pd
 from trader_core import io, layout, release
 from trader_core.monitoring.shadow import Bundle, evaluate_bundle
 from trader_core.monitoring.window import newest_window
+from trader_core.parts import read_frame
 from trader_core.strategies import strategy_of_retrain_run
 from trader_core.strategies.perp import PERP
 from trader_core.walk_forward.plan import WalkForwardPlan
@@ -99,7 +100,7 @@ def _doc(run_dir: Path, asset: str) -> dict[str, Any] | None:
 
 def _score(bundle: Bundle, run_dir: Path) -> pd.DataFrame:
     """The trades of ``bundle`` on the run's newest window (its month), as shadow scoring makes them."""
-    read = {name: io.read_parquet(run_dir / layout.ARTIFACT_PATHS[name])
+    read = {name: read_frame(run_dir / layout.ARTIFACT_PATHS[name])
             for name in ("feature_frame", "direction_train", "entry_train", "entry_labels")}
     rows, _ = newest_window(read["feature_frame"])
     _, tables = evaluate_bundle(bundle, rows, read["direction_train"], read["entry_train"], read["entry_labels"])
