@@ -72,8 +72,9 @@ def risk_thresholds(risk: RiskLabelConfig | Mapping[str, Any]) -> RiskThresholds
     return RiskThresholds(number("market"), number("position"), number("spike"), number("vol_expansion_ratio"))
 
 
-_STAT_VALUES = ("gross_edge_bps", "cost_bps", "stop_hit", "mae_bps", "mfe_bps", "future_return_bps",
-                "future_realized_vol_bps")
+_SIDE_VALUES = ("gross_edge_bps", "cost_bps", "stop_hit", "mae_bps", "mfe_bps", "future_return_bps")
+#: The stat columns the families read, per side (the realized vol is side-independent: LONG's serves).
+_STAT_VALUES = {"LONG": _SIDE_VALUES + ("future_realized_vol_bps",), "SHORT": _SIDE_VALUES}
 
 
 def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labels: LabelConfig,
@@ -86,7 +87,8 @@ def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labe
 
     def frame_for(horizon: int) -> pd.DataFrame:
         if horizon not in cache:
-            frame, sides = aligned_sides(base, path_stats, horizon, _STAT_VALUES)
+            # the stats are only read (an output that repeats one copies it), so one run of rows is a view
+            frame, sides = aligned_sides(base, path_stats, horizon, _STAT_VALUES, read_only=True)
             stats = {f"{side.lower()}_{name}": column
                      for side, values in sides.items() for name, column in values.items()}
             cache[horizon] = pd.DataFrame({**{name: frame[name] for name in frame.columns}, **stats}, copy=False)
@@ -149,8 +151,8 @@ def risk_labels(frame: pd.DataFrame, t: RiskThresholds) -> pd.DataFrame:
     out: dict[str, Any] = {
         "market_risk_target": (drawdown | spike | vol_expansion).astype(np.int8),
         "market_path_risk_bps": path_risk,
-        "long_position_path_risk_bps": frame["long_mae_bps"],
-        "short_position_path_risk_bps": frame["short_mae_bps"],
+        "long_position_path_risk_bps": long_mae.copy(),
+        "short_position_path_risk_bps": short_mae.copy(),
     }
     for side, mae in (("long", long_mae), ("short", short_mae)):
         out[f"{side}_position_risk_target"] = ((mae >= t.position_risk_threshold_bps)
