@@ -101,25 +101,33 @@ def _lookup(keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray) -> np.ndarra
         order = np.argsort(keys, kind="stable")
         keys, rows = keys[order], rows[order]
     at = find_sorted(keys, wanted)
-    return np.where(at >= 0, rows[at], -1) if keys.size else at
+    if not keys.size:
+        return at
+    found = rows[at]
+    found[at < 0] = -1
+    return found
 
 
 def aligned_rows(base: pd.DataFrame, stats: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Base rows that have stats at ``horizon`` for both sides, and per side the stats row of each.
 
     The join is positional: integer keys (symbol code << 42 | open_time_ms, valid until the year 2109)
-    found by a galloping search (``trader_core.keys``).
+    found by a galloping search (``trader_core.keys``). Stat keys are built for one side's rows at a time, and
+    codes are kept narrow, so the join's temporaries stay small next to the stats.
     """
     symbols: dict[str, int] = {}
-    stat_keys = (_codes(stats["symbol"], symbols) << 42) | stats["open_time_ms"].to_numpy(dtype=np.int64)
+    stat_symbols = _codes(stats["symbol"], symbols, np.int32)
+    stat_ms = stats["open_time_ms"].to_numpy(dtype=np.int64)
     base_keys = (_codes(base["symbol"], symbols) << 42) | base["open_time_ms"].to_numpy(dtype=np.int64)
     at_horizon = stats["horizon_minutes"].to_numpy() == horizon
     side_codes = _codes(stats["side"], {"LONG": 0, "SHORT": 1}, np.int8)
     positions = {}
     for side, code in (("LONG", 0), ("SHORT", 1)):
         rows = np.flatnonzero(at_horizon & (side_codes == code))
-        positions[side] = _lookup(stat_keys[rows], rows, base_keys)
+        positions[side] = _lookup((stat_symbols[rows].astype(np.int64) << 42) | stat_ms[rows], rows, base_keys)
     keep = (positions["LONG"] >= 0) & (positions["SHORT"] >= 0)
+    if keep.all():
+        return select_rows(base, keep), positions
     return select_rows(base, keep), {side: pos[keep] for side, pos in positions.items()}
 
 

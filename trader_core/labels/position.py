@@ -122,8 +122,7 @@ def continue_labels(frame: pd.DataFrame, min_edge_bps: float, dynamic: bool) -> 
 
 
 def exit_labels(frame: pd.DataFrame, adverse_move_bps: float, stagnation_bps: float) -> pd.DataFrame:
-    ret15 = frame["ret_15m_bps"].to_numpy(dtype=float) if "ret_15m_bps" in frame.columns else np.zeros(len(frame))
-    ret15 = np.nan_to_num(ret15, nan=0.0)
+    ret15 = _column(frame, "ret_15m_bps")
     long_ret = frame["long_future_return_bps"].to_numpy()
     short_ret = frame["short_future_return_bps"].to_numpy()
     out: dict[str, Any] = {
@@ -142,11 +141,15 @@ def exit_labels(frame: pd.DataFrame, adverse_move_bps: float, stagnation_bps: fl
 def risk_labels(frame: pd.DataFrame, t: RiskThresholds) -> pd.DataFrame:
     long_mae, short_mae = frame["long_mae_bps"].to_numpy(), frame["short_mae_bps"].to_numpy()
     path_risk = np.maximum(long_mae, short_mae)
-    max_move = np.maximum.reduce([frame["long_mfe_bps"].to_numpy(), frame["short_mfe_bps"].to_numpy(), path_risk])
-    current_vol = np.maximum(np.nan_to_num(_column(frame, "realized_vol_15m_bps"), nan=0.0), 1.0)
-    future_vol = np.nan_to_num(frame["long_future_realized_vol_bps"].to_numpy(dtype=float), nan=0.0)
-    vol_expansion = future_vol >= current_vol * t.vol_expansion_ratio
+    max_move = np.maximum(frame["long_mfe_bps"].to_numpy(), frame["short_mfe_bps"].to_numpy())
+    np.maximum(max_move, path_risk, out=max_move)
     spike = max_move >= t.spike_threshold_bps
+    del max_move  # temporaries go as soon as they are used: they would raise the run's peak memory
+    current_vol = _column(frame, "realized_vol_15m_bps")
+    np.maximum(current_vol, 1.0, out=current_vol)
+    current_vol *= t.vol_expansion_ratio
+    vol_expansion = np.nan_to_num(frame["long_future_realized_vol_bps"].to_numpy(dtype=float), nan=0.0) >= current_vol
+    del current_vol
     drawdown = path_risk >= t.market_risk_threshold_bps
     out: dict[str, Any] = {
         "market_risk_target": (drawdown | spike | vol_expansion).astype(np.int8),
@@ -160,14 +163,18 @@ def risk_labels(frame: pd.DataFrame, t: RiskThresholds) -> pd.DataFrame:
     out["market_drawdown_prob_label"] = drawdown.astype(np.int8)
     out["volatility_expansion_prob_label"] = vol_expansion.astype(np.int8)
     out["spike_prob_label"] = spike.astype(np.int8)
-    rank = np.nan_to_num(_column(frame, "spread_rank_24h_pct"), nan=0.0)
+    rank = _column(frame, "spread_rank_24h_pct")
     out["liquidity_deterioration_prob_label"] = (rank >= LIQUIDITY_RANK_THRESHOLD).astype(np.int8)
     out["position_drawdown_prob_label"] = (path_risk >= t.position_risk_threshold_bps).astype(np.int8)
     return _family(frame, out, RISK_LABEL_COLUMNS)
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    return frame[name].to_numpy(dtype=float) if name in frame.columns else np.zeros(len(frame))
+    """A feature column as float64 with NaN as 0 (``np.nan_to_num``), zeros when the frame lacks it; computed in
+    a fresh copy, so the frame's own values stay untouched."""
+    if name not in frame.columns:
+        return np.zeros(len(frame))
+    return np.nan_to_num(frame[name].to_numpy(dtype=float, copy=True), copy=False, nan=0.0)
 
 
 def position_label_report(labels: Mapping[str, pd.DataFrame], thresholds: RiskThresholds) -> str:
