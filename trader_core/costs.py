@@ -86,19 +86,27 @@ class CostModel:
                     time_to_exit_ms: np.ndarray) -> dict[str, np.ndarray]:
         """``TRADE_COST_COLUMNS`` of trades entered at the close of (symbol, open_time_ms) and held
         ``time_to_exit_ms``; a symbol the replay does not have is a DataContractError."""
-        codes = self.symbols.get_indexer(pd.Index(symbols))
+        codes = self._symbol_codes(symbols)
         if (codes < 0).any():
             unknown = sorted(set(pd.Index(symbols)[codes < 0].astype(str)))
             raise DataContractError(f"cost model: symbol(s) {unknown} are not in the replay")
         held = np.asarray(time_to_exit_ms, dtype=np.int64)
         if (held < 0).any():
             raise ValueError("time_to_exit_ms must be >= 0")
-        values = _trade_costs(codes.astype(np.int64), np.asarray(open_time_ms, dtype=np.int64), held,
+        values = _trade_costs(codes.astype(np.int64, copy=False), np.asarray(open_time_ms, dtype=np.int64), held,
                               np.asarray(is_long, dtype=np.bool_), self.row_keys, self.half_spread_bps,
                               self.funding_table, self.settlement_keys, self.settlement_bps,
                               _prefix_sums(~np.isfinite(self.settlement_bps)), self.config.fee_bps,
                               self.config.slippage_bps / 2.0, self.config.funding_cost_bps)
         return dict(zip(TRADE_COST_COLUMNS, values))
+
+    def _symbol_codes(self, symbols: Any) -> np.ndarray:
+        """Position of each symbol in ``self.symbols`` (-1: not there); a categorical column (the path statistics'
+        symbol is one) is looked up by its few categories, not row by row."""
+        values = symbols.array if isinstance(symbols, pd.Series) else symbols
+        if isinstance(values, pd.Categorical):
+            return np.append(self.symbols.get_indexer(values.categories), -1)[values.codes]
+        return self.symbols.get_indexer(pd.Index(symbols))
 
 
 def with_trade_costs(path_stats: pd.DataFrame, model: CostModel) -> pd.DataFrame:

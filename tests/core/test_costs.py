@@ -143,6 +143,25 @@ def test_unknown_symbol_is_refused():
                           time_to_exit_ms=np.array([MIN]))
 
 
+def test_categorical_symbols_are_priced_like_their_strings_and_an_unknown_one_is_refused():
+    """The path statistics' symbol is categorical: its codes are looked up through its categories (in an order
+    of their own, one of them unused), never by position."""
+    replay = pd.concat([_replay(np.arange(10), spread=1.0), _replay(np.arange(10), symbol="ETH-USDT-PERP", spread=3.0)],
+                       ignore_index=True)
+    model = CostModel.from_replay(replay, CostConfig())
+    symbols = ["ETH-USDT-PERP", SYM, SYM, "ETH-USDT-PERP"]
+    trades = dict(open_time_ms=np.full(4, DAY0 + MIN), is_long=np.array([True, False, True, False]),
+                  time_to_exit_ms=np.full(4, 3 * MIN))
+    categories = ["XRP-USDT-PERP", "ETH-USDT-PERP", SYM]
+    got = model.trade_costs(symbols=pd.Series(pd.Categorical(symbols, categories=categories)), **trades)
+    expected = model.trade_costs(symbols=symbols, **trades)
+    np.testing.assert_array_equal(got["cost_slippage_bps"], [3.0, 1.0, 1.0, 3.0])
+    for name in TRADE_COST_COLUMNS:
+        np.testing.assert_array_equal(got[name], expected[name])
+    with pytest.raises(DataContractError, match="XRP"):
+        model.trade_costs(symbols=pd.Series(pd.Categorical(["XRP-USDT-PERP"] * 4, categories=categories)), **trades)
+
+
 # ----------------------------------------------------------------------------------- slow reference
 def _reference(replay: pd.DataFrame, config: CostConfig, symbol: str, open_ms: int, is_long: bool,
                held_ms: int) -> dict[str, float]:

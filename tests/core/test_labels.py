@@ -169,6 +169,16 @@ def test_gather_is_a_take_into_a_fresh_array(rows: list[int]):
     assert gathered.dtype == values.dtype and not np.shares_memory(gathered, values)
 
 
+def test_gather_read_is_a_read_only_view_of_one_run_and_a_take_of_more():
+    values = np.arange(100.0)
+    one_run = Gather(np.arange(10, 20)).read(values)
+    np.testing.assert_array_equal(one_run, values[10:20])
+    assert np.shares_memory(one_run, values) and not one_run.flags.writeable
+    two_runs = Gather(np.array([10, 11, 30, 31])).read(values)
+    np.testing.assert_array_equal(two_runs, [10.0, 11.0, 30.0, 31.0])
+    assert not np.shares_memory(two_runs, values)
+
+
 def position_case_1(book: int = 0, entry_too: bool = False):
     replay = make_replay([100, 100.10, 100, 100, 100], high=[100, 100.30, 100, 100, 100],
                          low=[100, 100, 99.80, 100, 100], spread=[1.0, 1.1, 1.2, 1.3, 1.4])

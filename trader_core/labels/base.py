@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba import njit
 
 from trader_core.config import LabelConfig
 from trader_core.contracts.labels import SAMPLE_KEY
@@ -83,14 +84,14 @@ def select_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(columns, columns=frame.columns, copy=False)
 
 
-def _codes(values: pd.Series, categories: dict[str, int]) -> np.ndarray:
-    """Integer code of each string (categorical codes or ``factorize_runs``, mapped through the few distinct
-    values)."""
+def _codes(values: pd.Series, categories: dict[str, int], dtype: type = np.int64) -> np.ndarray:
+    """Integer code (``dtype``) of each string (categorical codes or ``factorize_runs``, mapped through the few
+    distinct values)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
     else:
         codes, uniques = factorize_runs(values)
-    lookup = np.array([categories.setdefault(str(u), len(categories)) for u in uniques] + [-1], dtype=np.int64)
+    lookup = np.array([categories.setdefault(str(u), len(categories)) for u in uniques] + [-1], dtype=dtype)
     return lookup[codes]
 
 
@@ -100,34 +101,44 @@ def _lookup(keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray) -> np.ndarra
         order = np.argsort(keys, kind="stable")
         keys, rows = keys[order], rows[order]
     at = find_sorted(keys, wanted)
-    return np.where(at >= 0, rows[at], -1) if keys.size else at
+    if not keys.size:
+        return at
+    found = rows[at]
+    found[at < 0] = -1
+    return found
 
 
 def aligned_rows(base: pd.DataFrame, stats: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Base rows that have stats at ``horizon`` for both sides, and per side the stats row of each.
 
     The join is positional: integer keys (symbol code << 42 | open_time_ms, valid until the year 2109)
-    found by a galloping search (``trader_core.keys``).
+    found by a galloping search (``trader_core.keys``). Stat keys are built for one side's rows at a time, and
+    codes are kept narrow, so the join's temporaries stay small next to the stats.
     """
     symbols: dict[str, int] = {}
-    stat_keys = (_codes(stats["symbol"], symbols) << 42) | stats["open_time_ms"].to_numpy(dtype=np.int64)
+    stat_symbols = _codes(stats["symbol"], symbols, np.int32)
+    stat_ms = stats["open_time_ms"].to_numpy(dtype=np.int64)
     base_keys = (_codes(base["symbol"], symbols) << 42) | base["open_time_ms"].to_numpy(dtype=np.int64)
     at_horizon = stats["horizon_minutes"].to_numpy() == horizon
-    side_codes = _codes(stats["side"], {"LONG": 0, "SHORT": 1})
+    side_codes = _codes(stats["side"], {"LONG": 0, "SHORT": 1}, np.int8)
     positions = {}
     for side, code in (("LONG", 0), ("SHORT", 1)):
         rows = np.flatnonzero(at_horizon & (side_codes == code))
-        positions[side] = _lookup(stat_keys[rows], rows, base_keys)
+        positions[side] = _lookup((stat_symbols[rows].astype(np.int64) << 42) | stat_ms[rows], rows, base_keys)
     keep = (positions["LONG"] >= 0) & (positions["SHORT"] >= 0)
+    if keep.all():
+        return select_rows(base, keep), positions
     return select_rows(base, keep), {side: pos[keep] for side, pos in positions.items()}
 
 
-def aligned_sides(base: pd.DataFrame, stats: pd.DataFrame, horizon: int,
-                  columns: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
-    """``aligned_rows`` with, per side, the stat ``columns`` of those rows (only numeric columns are gathered)."""
+def aligned_sides(base: pd.DataFrame, stats: pd.DataFrame, horizon: int, columns: Mapping[str, tuple[str, ...]], *,
+                  read_only: bool = False) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
+    """``aligned_rows`` with, per side, that side's stat ``columns`` of those rows (only numeric columns are
+    gathered); ``read_only``: values the caller only reads, views where the rows are one run (``Gather.read``)."""
     frame, rows = aligned_rows(base, stats, horizon)
     gathers = {side: Gather(at) for side, at in rows.items()}
-    return frame, {side: {c: gather(stats[c].to_numpy()) for c in columns} for side, gather in gathers.items()}
+    return frame, {side: {c: (gather.read if read_only else gather)(stats[c].to_numpy()) for c in columns[side]}
+                   for side, gather in gathers.items()}
 
 
 class Gather:
@@ -136,10 +147,8 @@ class Gather:
 
     def __init__(self, rows: np.ndarray) -> None:
         self.rows = rows
-        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-        starts = np.concatenate(([0], breaks)) if rows.size else breaks
-        self.runs = ([(int(rows[a]), int(rows[b - 1]) + 1) for a, b in zip(starts, np.append(starts[1:], rows.size))]
-                     if starts.size <= _MAX_SLICED_RUNS else None)
+        bounds, count = _run_bounds(np.ascontiguousarray(rows, dtype=np.int64), _MAX_SLICED_RUNS)
+        self.runs = None if count < 0 else [(int(start), int(stop)) for start, stop in bounds[:count]]
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         if self.runs is None:
@@ -147,6 +156,35 @@ class Gather:
         if not self.runs:
             return values[:0].copy()
         return np.concatenate([values[start:stop] for start, stop in self.runs])
+
+    def read(self, values: np.ndarray) -> np.ndarray:
+        """``values[rows]`` for values that are only read: a read-only view when the rows are one run (the
+        stats rows of one symbol and side are), so no memory is written; otherwise the gather."""
+        if self.runs is None or len(self.runs) != 1:
+            return self(values)
+        start, stop = self.runs[0]
+        view = values[start:stop]
+        view.flags.writeable = False
+        return view
+
+
+@njit(cache=True, nogil=True)
+def _run_bounds(rows: np.ndarray, limit: int) -> tuple[np.ndarray, int]:
+    """(start, stop) of each run of consecutive ascending ``rows`` and their count, or -1 for the count as soon
+    as there are more than ``limit`` runs (one pass, no temporary the size of ``rows``)."""
+    bounds = np.empty((limit, 2), dtype=np.int64)
+    if rows.size == 0:
+        return bounds, 0
+    count, start = 0, rows[0]
+    for i in range(1, rows.size + 1):
+        if i == rows.size or rows[i] != rows[i - 1] + 1:
+            if count == limit:
+                return bounds, -1
+            bounds[count, 0], bounds[count, 1] = start, rows[i - 1] + 1
+            count += 1
+            if i < rows.size:
+                start = rows[i]
+    return bounds, count
 
 
 def constant(value: str, n: int) -> pd.Categorical:

@@ -27,7 +27,8 @@ THRESHOLD_TOLERANCE_BPS = 1e-9
 def build_direction_labels(features: pd.DataFrame, path_stats: pd.DataFrame,
                            config: DirectionLabelConfig) -> pd.DataFrame:
     """One row per sample with a valid forward window: future return and one-hot direction targets."""
-    frame, sides = aligned_sides(label_base(features), path_stats, config.horizon_minutes, ("future_return_bps",))
+    frame, sides = aligned_sides(label_base(features), path_stats, config.horizon_minutes,
+                                  {"LONG": ("future_return_bps",), "SHORT": ()})
     ret = sides["LONG"]["future_return_bps"]
     long = ret >= config.long_threshold_bps - THRESHOLD_TOLERANCE_BPS
     short = (ret <= config.short_threshold_bps + THRESHOLD_TOLERANCE_BPS) & ~long

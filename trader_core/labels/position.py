@@ -72,8 +72,9 @@ def risk_thresholds(risk: RiskLabelConfig | Mapping[str, Any]) -> RiskThresholds
     return RiskThresholds(number("market"), number("position"), number("spike"), number("vol_expansion_ratio"))
 
 
-_STAT_VALUES = ("gross_edge_bps", "cost_bps", "stop_hit", "mae_bps", "mfe_bps", "future_return_bps",
-                "future_realized_vol_bps")
+_SIDE_VALUES = ("gross_edge_bps", "cost_bps", "stop_hit", "mae_bps", "mfe_bps", "future_return_bps")
+#: The stat columns the families read, per side (the realized vol is side-independent: LONG's serves).
+_STAT_VALUES = {"LONG": _SIDE_VALUES + ("future_realized_vol_bps",), "SHORT": _SIDE_VALUES}
 
 
 def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labels: LabelConfig,
@@ -86,7 +87,8 @@ def build_position_labels(features: pd.DataFrame, path_stats: pd.DataFrame, labe
 
     def frame_for(horizon: int) -> pd.DataFrame:
         if horizon not in cache:
-            frame, sides = aligned_sides(base, path_stats, horizon, _STAT_VALUES)
+            # the stats are only read (an output that repeats one copies it), so one run of rows is a view
+            frame, sides = aligned_sides(base, path_stats, horizon, _STAT_VALUES, read_only=True)
             stats = {f"{side.lower()}_{name}": column
                      for side, values in sides.items() for name, column in values.items()}
             cache[horizon] = pd.DataFrame({**{name: frame[name] for name in frame.columns}, **stats}, copy=False)
@@ -120,8 +122,7 @@ def continue_labels(frame: pd.DataFrame, min_edge_bps: float, dynamic: bool) -> 
 
 
 def exit_labels(frame: pd.DataFrame, adverse_move_bps: float, stagnation_bps: float) -> pd.DataFrame:
-    ret15 = frame["ret_15m_bps"].to_numpy(dtype=float) if "ret_15m_bps" in frame.columns else np.zeros(len(frame))
-    ret15 = np.nan_to_num(ret15, nan=0.0)
+    ret15 = _column(frame, "ret_15m_bps")
     long_ret = frame["long_future_return_bps"].to_numpy()
     short_ret = frame["short_future_return_bps"].to_numpy()
     out: dict[str, Any] = {
@@ -140,17 +141,21 @@ def exit_labels(frame: pd.DataFrame, adverse_move_bps: float, stagnation_bps: fl
 def risk_labels(frame: pd.DataFrame, t: RiskThresholds) -> pd.DataFrame:
     long_mae, short_mae = frame["long_mae_bps"].to_numpy(), frame["short_mae_bps"].to_numpy()
     path_risk = np.maximum(long_mae, short_mae)
-    max_move = np.maximum.reduce([frame["long_mfe_bps"].to_numpy(), frame["short_mfe_bps"].to_numpy(), path_risk])
-    current_vol = np.maximum(np.nan_to_num(_column(frame, "realized_vol_15m_bps"), nan=0.0), 1.0)
-    future_vol = np.nan_to_num(frame["long_future_realized_vol_bps"].to_numpy(dtype=float), nan=0.0)
-    vol_expansion = future_vol >= current_vol * t.vol_expansion_ratio
+    max_move = np.maximum(frame["long_mfe_bps"].to_numpy(), frame["short_mfe_bps"].to_numpy())
+    np.maximum(max_move, path_risk, out=max_move)
     spike = max_move >= t.spike_threshold_bps
+    del max_move  # temporaries go as soon as they are used: they would raise the run's peak memory
+    current_vol = _column(frame, "realized_vol_15m_bps")
+    np.maximum(current_vol, 1.0, out=current_vol)
+    current_vol *= t.vol_expansion_ratio
+    vol_expansion = np.nan_to_num(frame["long_future_realized_vol_bps"].to_numpy(dtype=float), nan=0.0) >= current_vol
+    del current_vol
     drawdown = path_risk >= t.market_risk_threshold_bps
     out: dict[str, Any] = {
         "market_risk_target": (drawdown | spike | vol_expansion).astype(np.int8),
         "market_path_risk_bps": path_risk,
-        "long_position_path_risk_bps": frame["long_mae_bps"],
-        "short_position_path_risk_bps": frame["short_mae_bps"],
+        "long_position_path_risk_bps": long_mae.copy(),
+        "short_position_path_risk_bps": short_mae.copy(),
     }
     for side, mae in (("long", long_mae), ("short", short_mae)):
         out[f"{side}_position_risk_target"] = ((mae >= t.position_risk_threshold_bps)
@@ -158,14 +163,18 @@ def risk_labels(frame: pd.DataFrame, t: RiskThresholds) -> pd.DataFrame:
     out["market_drawdown_prob_label"] = drawdown.astype(np.int8)
     out["volatility_expansion_prob_label"] = vol_expansion.astype(np.int8)
     out["spike_prob_label"] = spike.astype(np.int8)
-    rank = np.nan_to_num(_column(frame, "spread_rank_24h_pct"), nan=0.0)
+    rank = _column(frame, "spread_rank_24h_pct")
     out["liquidity_deterioration_prob_label"] = (rank >= LIQUIDITY_RANK_THRESHOLD).astype(np.int8)
     out["position_drawdown_prob_label"] = (path_risk >= t.position_risk_threshold_bps).astype(np.int8)
     return _family(frame, out, RISK_LABEL_COLUMNS)
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    return frame[name].to_numpy(dtype=float) if name in frame.columns else np.zeros(len(frame))
+    """A feature column as float64 with NaN as 0 (``np.nan_to_num``), zeros when the frame lacks it; computed in
+    a fresh copy, so the frame's own values stay untouched."""
+    if name not in frame.columns:
+        return np.zeros(len(frame))
+    return np.nan_to_num(frame[name].to_numpy(dtype=float, copy=True), copy=False, nan=0.0)
 
 
 def position_label_report(labels: Mapping[str, pd.DataFrame], thresholds: RiskThresholds) -> str:
