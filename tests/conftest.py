@@ -4,6 +4,7 @@ parallel workers (docs/testing.md)."""
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,14 @@ SHARED_RUNS = ("promoted_perp", "stable_walk_forward")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Under pytest-xdist each worker gets its own TRADER_HOME below the suite's, so default-home runs never meet."""
+    """Under pytest-xdist each worker gets its own TRADER_HOME below the suite's, so default-home runs never meet.
+
+    A suite started in the background (``cmd &``) inherits an ignored SIGINT; after a run, Dagster gives SIGTERM
+    the SIGINT handler, so the ``tail`` processes of the compute logs ignore SIGTERM too and every step of a
+    multiprocess or Dask run waits 2 x 30 s for them. The default handler makes the suite's time independent of
+    how it was started (docs/testing.md)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker and os.environ.get("TRADER_HOME"):
         home = Path(os.environ["TRADER_HOME"]) / worker
