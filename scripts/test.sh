@@ -9,5 +9,7 @@ echo "test: dg check defs"
 dg check defs
 echo "test: lint-imports (the import layers of pyproject.toml, docs/layers.md)"
 lint-imports
+# One worker per core (pytest-xdist); tests sharing a run or a file's fixtures stay on one worker (docs/testing.md).
+# Later options win: `scripts/test.sh -n 0 tests/core/test_x.py` runs without workers.
 echo "test: pytest"
-exec python -m pytest "$@"
+exec python -m pytest -n "${TRADER_TEST_WORKERS:-auto}" --dist loadgroup --no-loadscope-reorder "$@"
