@@ -14,7 +14,7 @@ from trader_assets.assets.market import raw_market, replay_1m, split_manifest
 from trader_assets.assets.walk_forward import WALK_FORWARD_ASSETS
 from trader_assets.checks import CHECKS
 from trader_assets.executors import executor_from_env
-from trader_assets.io_manager import FanoutIOManager, RunArtifactIOManager
+from trader_assets.io_manager import FanoutIOManager, PartsManifestLoader, RunArtifactIOManager
 from trader_assets.jobs import JOBS
 from trader_assets.metadata import table_schema
 from trader_assets.progress import progress_logger
@@ -39,7 +39,8 @@ ASSETS = dg.map_asset_specs(with_column_schema, [
     *DECISION_ASSETS])
 
 # Both read $TRADER_HOME (default: data/ in the checkout) when they are used, not at import.
-RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager(), "fanout_io_manager": FanoutIOManager()}
+RESOURCES = {"trader_home": TraderHome(), "io_manager": RunArtifactIOManager(), "fanout_io_manager": FanoutIOManager(),
+             "parts_manifest_loader": PartsManifestLoader()}
 
 
 defs = dg.Definitions(assets=ASSETS, asset_checks=[*CHECKS, *BUTTERFLY_CHECKS], jobs=[*JOBS, register_run_job], sensors=[*SENSORS, *RUN_STATUS_SENSORS], schedules=SCHEDULES,

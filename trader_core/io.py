@@ -91,6 +91,20 @@ def arrow_ipc_bytes(df: pd.DataFrame) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def arrow_table_bytes(table: pa.Table) -> bytes:
+    """An Arrow table as uncompressed Arrow IPC in one record batch (scratch data; ``map_arrow_table`` reads it
+    back without a copy)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table.combine_chunks(), max_chunksize=max(table.num_rows, 1))
+    return sink.getvalue().to_pybytes()
+
+
+def map_arrow_table(path: Path) -> pa.Table:
+    """An Arrow IPC file memory-mapped: columns are read from the page cache only where they are used."""
+    return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+
+
 def read_arrow_ipc(path: Path) -> pd.DataFrame:
     return feather.read_table(path).to_pandas()
 

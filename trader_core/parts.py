@@ -9,13 +9,14 @@ the columns and the block order of the merged rows (path statistics are horizon-
 the artifact back as exactly the single-process frame and refuses a part that does not match the manifest.
 
 The merged frame's content hash (``io.frame_hash``) is combined from the per-part row hashes the symbol steps
-compute (``PartDigest``), so the merge never reads every column nor writes the frame again.
+compute (``PartDigest``), so the merge never reads every column nor writes the frame again; so are the
+verdicts of the table contract's rules (``trader_core.part_checks``), which the asset checks report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from trader_core import io
+from trader_core.contracts.table import TableContract, Verdict
 from trader_core.errors import ArtifactError, DataContractError
 from trader_core.fanout import BlockOrder, mapping_key, merge_in_order
 from trader_core.layout import PARTS_SUFFIX
+from trader_core.part_checks import combined_verdicts, part_figures
 
 LAYOUT = "symbol_parts"
 
@@ -52,24 +56,31 @@ class PartEntry:
 
 @dataclass(frozen=True)
 class PartDigest:
-    """What a symbol's step hands to the merge: its stored part, the dtype header and the row hashes in block
-    order (``block_rows`` rows per block value; one block without a block order)."""
+    """What a symbol's step hands to the merge: its stored part, the dtype header, the row hashes in block
+    order (``block_rows`` rows per block value; one block without a block order), the part's figures for
+    the contract checks (``part_checks.part_figures``; None without a contract) and the tables the merge's
+    figures are combined from (the feature report's ``features.report_parts.part_tables``, the path
+    statistics' hit counts)."""
 
     entry: PartEntry
     header: tuple[tuple[str, str], ...]
     row_hashes: np.ndarray
     block_rows: tuple[int, ...]
+    checks: dict[str, Any] | None = None
+    tables: dict[str, pa.Table] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """Everything but the row hashes (stored beside as a table)."""
+        """Everything but the row hashes and the tables (stored beside as tables; their names listed)."""
         return {"entry": self.entry.to_json(), "header": [list(h) for h in self.header],
-                "block_rows": list(self.block_rows)}
+                "block_rows": list(self.block_rows), "checks": self.checks, "tables": sorted(self.tables)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], row_hashes: np.ndarray) -> PartDigest:
+    def from_json(cls, data: dict[str, Any], row_hashes: np.ndarray,
+                  tables: dict[str, pa.Table] | None = None) -> PartDigest:
         return cls(entry=PartEntry.from_json(data["entry"]), header=tuple((str(c), str(t)) for c, t in data["header"]),
                    row_hashes=np.asarray(row_hashes, dtype=np.uint64),
-                   block_rows=tuple(int(n) for n in data["block_rows"]))
+                   block_rows=tuple(int(n) for n in data["block_rows"]), checks=data.get("checks"),
+                   tables=tables or {})
 
 
 @dataclass(frozen=True)
@@ -106,9 +117,17 @@ class PartsManifest:
             raise ArtifactError(f"{io.manifest_path(source)}: its part list does not match its sha256")
         return manifest
 
+    @classmethod
+    def from_path(cls, folder: Path) -> PartsManifest:
+        """The manifest of the parts artifact ``folder`` (an input that needs only the manifest loads this)."""
+        return cls.from_json(io.read_manifest(folder), source=folder)
 
-def write_part(folder: Path, frame: pd.DataFrame, *, blocks: BlockOrder | None = None) -> PartDigest:
-    """Store one symbol's rows as a part of the artifact ``folder`` (atomic write) and digest it."""
+
+def write_part(folder: Path, frame: pd.DataFrame, *, blocks: BlockOrder | None = None,
+               contract: TableContract | None = None,
+               tables: Callable[[pd.DataFrame], dict[str, pa.Table]] | None = None) -> PartDigest:
+    """Store one symbol's rows as a part of the artifact ``folder`` (atomic write) and digest it, with the
+    figures that decide ``contract``'s rules and the merge's ``tables`` of the part when given."""
     symbols = frame["symbol"].astype(str).unique()
     if len(symbols) != 1:
         raise DataContractError(f"{folder.name}: a part holds the rows of one symbol, got {sorted(symbols)}")
@@ -128,7 +147,9 @@ def write_part(folder: Path, frame: pd.DataFrame, *, blocks: BlockOrder | None =
     io.atomic_write_bytes(folder / name, data)
     return PartDigest(entry=PartEntry(symbol=str(symbols[0]), file=name, sha256=sha, row_count=len(frame)),
                       header=tuple((c, t) for c, t in io.dtype_header(frame)), row_hashes=ordered,
-                      block_rows=block_rows)
+                      block_rows=block_rows,
+                      checks=None if contract is None else part_figures(frame, contract=contract, blocks=blocks),
+                      tables={} if tables is None else tables(frame))
 
 
 def in_symbol_order(digests: Sequence[PartDigest]) -> list[PartDigest]:
@@ -159,6 +180,15 @@ def data_hash(digests: Sequence[PartDigest]) -> str:
     return io.combined_frame_hash([list(h) for h in ordered[0].header], segments)
 
 
+def contract_verdicts(digests: Sequence[PartDigest], *, contract: TableContract) -> dict[str, Verdict] | None:
+    """Every rule of ``contract`` decided on the merged frame from the parts' figures; None when a part has
+    none (``part_checks.decided_from_parts``)."""
+    ordered = in_symbol_order(digests)
+    if any(d.checks is None for d in ordered):
+        return None
+    return combined_verdicts([d.checks for d in ordered], contract=contract)
+
+
 def write_manifest(folder: Path, manifest: PartsManifest) -> dict[str, Any]:
     """Write the manifest last (every part must be in place) and then delete the parts it does not list."""
     missing = [p.file for p in manifest.parts if not (folder / p.file).is_file()]
@@ -175,7 +205,7 @@ def write_manifest(folder: Path, manifest: PartsManifest) -> dict[str, Any]:
 
 def read_manifest(folder: Path) -> PartsManifest:
     """The manifest of the parts artifact ``folder``; refused when missing (the artifact was never complete)."""
-    return PartsManifest.from_json(io.read_manifest(folder), source=folder)
+    return PartsManifest.from_path(folder)
 
 
 def read_parts(folder: Path, *, columns: Sequence[str] | None = None,
@@ -192,12 +222,26 @@ def read_head(folder: Path, *, rows: int, manifest: PartsManifest | None = None)
     """The first ``rows`` rows of the merged frame (for a preview), read from the first part when it holds them;
     categorical columns then carry that part's categories only."""
     manifest = manifest or read_manifest(folder)
-    first = _read_part(folder, manifest.parts[0], None)
+    first = _read_part(folder, manifest.parts[0], None, rows=rows)
     if manifest.blocks is not None:
         first = first[first[manifest.blocks.column] == manifest.blocks.values[0]]
     if len(first) < rows:
         return read_parts(folder, manifest=manifest).head(rows)
     return first.head(rows).reset_index(drop=True)
+
+
+def part_columns(folder: Path, manifest: PartsManifest) -> list[list[str]]:
+    """The column names of each stored part, from its parquet schema (the file's footer, not its rows)."""
+    columns = []
+    for entry in manifest.parts:
+        try:
+            columns.append(pq.read_schema(folder / entry.file).names)
+        except FileNotFoundError as exc:
+            raise ArtifactError(f"{folder / entry.file}: part missing (listed in "
+                                f"{io.manifest_path(folder).name})") from exc
+        except (OSError, pa.ArrowException) as exc:
+            raise ArtifactError(f"{folder / entry.file}: unreadable parquet ({exc})") from exc
+    return columns
 
 
 def read_frame(path: Path) -> pd.DataFrame:
@@ -206,7 +250,8 @@ def read_frame(path: Path) -> pd.DataFrame:
     return read_parts(path) if path.suffix == PARTS_SUFFIX else io.read_parquet(path)
 
 
-def _read_part(folder: Path, entry: PartEntry, columns: list[str] | None) -> pd.DataFrame:
+def _read_part(folder: Path, entry: PartEntry, columns: list[str] | None, *, rows: int | None = None) -> pd.DataFrame:
+    """A part checked against its manifest entry; only its first ``rows`` rows when given (not decoding the rest)."""
     path = folder / entry.file
     try:
         data = path.read_bytes()
@@ -216,6 +261,9 @@ def _read_part(folder: Path, entry: PartEntry, columns: list[str] | None) -> pd.
     if actual != entry.sha256:
         raise ArtifactError(f"{path}: sha256 {actual[:12]} does not match its manifest ({entry.sha256[:12]})")
     try:
-        return pd.read_parquet(BytesIO(data), columns=columns)
+        if rows is None:
+            return pd.read_parquet(BytesIO(data), columns=columns)
+        first = next(pq.ParquetFile(BytesIO(data)).iter_batches(batch_size=rows, columns=columns))
+        return pa.Table.from_batches([first]).to_pandas()
     except (OSError, pa.ArrowException) as exc:
         raise ArtifactError(f"{path}: unreadable parquet ({exc})") from exc

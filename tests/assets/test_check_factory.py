@@ -1,13 +1,18 @@
 """The check factory: one check per contract rule, named and blocking as the rule says, run in one step with the
-rule's details as metadata."""
+rule's details as metadata; a parts artifact checked from the verdicts its merge recorded for exactly the stored
+parts, otherwise from the loaded table."""
+
+from types import SimpleNamespace
 
 import dagster as dg
 import pandas as pd
 
-from trader_assets.checks.factory import contract_checks
+from trader_assets.checks.factory import _verdicts, contract_checks
 from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
+from trader_core import layout, parts
 from trader_core.contracts.table import Column, Invariant, TableContract
+from trader_core.part_checks import verdicts_json
 
 TOY = TableContract(
     name="toy", columns=(Column("symbol", "str"), Column("t", "int")), key=("symbol", "t"), sort=("symbol", "t"),
@@ -51,3 +56,36 @@ def test_the_checks_run_and_report_each_rule(tmp_path, instance):
     assert key.metadata["unsorted_pairs"].value == 1 and key.metadata["duplicate_keys"].value == 0
     few = evaluations["toy_few_rows"]
     assert not few.passed and few.severity == dg.AssetCheckSeverity.WARN and few.metadata["rows"].value == 3
+
+
+SYMBOL_PARTS = TableContract(name="parted", columns=(Column("symbol", "str"), Column("t", "int")), key=("symbol", "t"),
+                             sort=("symbol", "t"))
+
+
+def _context(records):
+    """The two things the checks of a parts artifact read from their context: the partition and the instance."""
+    return SimpleNamespace(partition_key="r", instance=SimpleNamespace(
+        fetch_materializations=lambda *_args, **_kwargs: SimpleNamespace(records=records)))
+
+
+def _materialization(sha256, verdicts):
+    return SimpleNamespace(asset_materialization=SimpleNamespace(metadata={
+        "sha256": dg.MetadataValue.text(sha256), "contract_checks": dg.MetadataValue.json(verdicts)}))
+
+
+def test_a_parts_artifact_is_checked_from_the_recorded_verdicts_only_when_they_are_of_the_stored_parts(tmp_path):
+    home = TraderHome(home=str(tmp_path))
+    folder = home.run_dir("r") / layout.ARTIFACT_PATHS["feature_frame"]
+    frames = [pd.DataFrame({"symbol": ["A", "A"], "t": [2, 1]}), pd.DataFrame({"symbol": ["B"], "t": [1]})]
+    digests = [parts.write_part(folder, f, contract=SYMBOL_PARTS) for f in frames]  # A's rows are out of order
+    manifest = parts.parts_manifest(folder, digests)
+    parts.write_manifest(folder, manifest)
+    recorded = verdicts_json(parts.contract_verdicts(digests, contract=SYMBOL_PARTS))
+    for records, source in (([_materialization(manifest.sha256, recorded)], "part figures"),
+                            ([_materialization("0" * 64, recorded)], "stored table"),  # another materialization's
+                            ([], "stored table")):
+        verdict, decided_from = _verdicts(_context(records), home, "feature_frame", manifest)
+        assert decided_from == source
+        passed, details = verdict(SYMBOL_PARTS.rules[1], {})
+        assert not passed and details["unsorted_pairs"] == 1 and details["rows"] == 3
+        assert verdict(SYMBOL_PARTS.rules[0], {})[0]

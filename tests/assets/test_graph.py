@@ -11,7 +11,7 @@ from trader_assets.definitions import defs
 from trader_assets.checks import CHECKS
 from trader_core import io, layout, parts
 from trader_core.costs import CostModel, with_trade_costs
-from trader_core.features import build_feature_frame
+from trader_core.features import build_feature_frame, feature_quality_report
 from trader_core.labels.base import compute_label_path_stats, label_horizons
 from trader_core.labels.price_plan import plan_params
 from trader_core.splits import assign_split
@@ -127,17 +127,27 @@ def test_same_spec_gives_byte_identical_artifacts_in_another_home(tmp_path, inst
 
 
 def test_fanned_out_assets_equal_the_single_process_stages(tmp_path, instance):
-    """feature_frame and path_stats run per symbol (DynamicOut fan-out) and merge to the exact single-process frames."""
+    """feature_frame and path_stats run per symbol (DynamicOut fan-out) and merge to the exact single-process frames;
+    the quality report combined from the parts is the single-process frame's, and the contract checks are
+    decided from the parts' figures."""
     spec = write_spec(tmp_path, SMALL_RUN)
     selection = [dg.AssetKey(k) for k in ("raw_market", "replay_1m", "split_manifest", "price_plan", "feature_frame",
                                          "path_stats")]
-    assert materialize_run(tmp_path, instance, "small", selection).success
+    result = materialize_run(tmp_path, instance, "small", selection)
+    assert result.success
     root = layout.run_root("small", tmp_path)
     replay = io.read_parquet(root / "replay/replay_1m.parquet")
     manifest = io.read_json(root / "split/split_manifest.json")
     single = build_feature_frame(replay, assign_split(replay["event_time"], manifest))  # every symbol in one call
     features = parts.read_frame(root / layout.ARTIFACT_PATHS["feature_frame"])
     assert features["symbol"].nunique() == 2 and io.frame_hash(features) == io.frame_hash(single)
+    assert (root / layout.FEATURE_REPORT_FILE).read_text() == feature_quality_report(
+        single, feature_order_hash=feature_order_hash(), data_hash=io.frame_hash(single))
+    decided = {e.check_name: (e.passed, e.metadata["decided_from"].value) for e in result.get_asset_check_evaluations()
+               if e.asset_key.to_user_string() in ("feature_frame", "path_stats") and "decided_from" in e.metadata}
+    assert decided == {name: (True, "part figures") for name in (
+        "feature_matches_contract", "feature_unique_sorted_keys", "feature_trainable_rows_finite",
+        "path_stats_matches_contract", "path_stats_unique_sorted_keys")}
     plan = PricePlan.from_json(io.read_json(root / "label/price_plan_context.json"))
     stats = compute_label_path_stats(replay, manifest, plan_params(plan), label_horizons(spec.labels))
     stats = with_trade_costs(stats, CostModel.from_replay(replay, spec.costs))

@@ -1,6 +1,7 @@
 """Per-symbol stored parts: loaded back as exactly the single-process frame, hashes combined exactly, a tampered
 part refused, and a crash before the manifest never taken as a complete artifact (docs/scaling.md)."""
 
+import dataclasses
 from io import BytesIO
 
 import numpy as np
@@ -10,14 +11,15 @@ import pytest
 from trader_core import io, layout, parts
 from trader_core.config import CostConfig, LabelConfig, SplitPlan
 from trader_core.errors import ArtifactError, DataContractError
-from trader_core.fanout import path_stats_blocks, symbol_slices
+from trader_core.fanout import merge_in_order, path_stats_blocks, symbol_slices
 from trader_core.features import build_feature_frame
 from trader_core.labels.base import compute_label_path_stats
 from trader_core.labels.price_plan import build_price_plan, plan_params
 from trader_core.market.synthetic import SyntheticMarketConfig, generate_synthetic_market
 from trader_core.replay import build_replay
-from trader_core.report import frame_preview
+from trader_core.report import frame_preview, markdown_table
 from trader_core.splits import assign_split, build_split_manifest
+from trader_core.stages.labels import _hit_counts, _hit_rates
 
 HORIZONS = (15, 45)  # two horizons, so the horizon-major row order is exercised
 
@@ -132,3 +134,30 @@ def test_bad_parts_are_named(market, tmp_path):
     stats = _path_stats(symbol_slices(replay)[0][1], manifest)
     with pytest.raises(DataContractError, match="rows outside horizon_minutes"):
         parts.write_part(tmp_path / "p.parts", stats, blocks=path_stats_blocks(HORIZONS[:1]))
+
+
+def test_the_hit_rates_added_up_from_the_parts_are_the_merged_frames(market, tmp_path):
+    replay, manifest = market
+    blocks = path_stats_blocks(HORIZONS)
+    frames = [_path_stats(p, manifest) for _, p in symbol_slices(replay)]
+    digests = [parts.write_part(tmp_path / "p.parts", f, blocks=blocks, tables=_hit_counts) for f in reversed(frames)]
+    merged = merge_in_order(frames, blocks)
+    hits = ["target_hit", "stop_hit", "timeout_hit"]
+    expected = merged.groupby(["horizon_minutes", "side"], observed=True)[hits].mean().reset_index()
+    rates = _hit_rates(parts.in_symbol_order(digests))
+    pd.testing.assert_frame_equal(rates, expected, check_exact=True)
+    assert len(rates) == 2 * len(HORIZONS) and markdown_table(rates) == markdown_table(expected)
+
+
+def test_the_parts_columns_come_from_their_schemas(market, tmp_path):
+    replay, manifest = market
+    folder = tmp_path / f"features{layout.PARTS_SUFFIX}"
+    frames = [_features(p, manifest) for _, p in symbol_slices(replay)]
+    _, stored = _store(folder, frames)
+    narrow = parts.write_part(folder, frames[1].drop(columns=[frames[1].columns[-1]]))  # a part the merge refused
+    stored = dataclasses.replace(stored, parts=(stored.parts[0], narrow.entry, stored.parts[2]))
+    columns = parts.part_columns(folder, stored)
+    assert columns[0] == columns[2] == list(frames[0].columns) and columns[1] == list(frames[0].columns[:-1])
+    (folder / stored.parts[2].file).unlink()
+    with pytest.raises(ArtifactError, match="part missing"):
+        parts.part_columns(folder, stored)

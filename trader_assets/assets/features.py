@@ -11,12 +11,13 @@ from trader_assets.partitions import runs_partitions
 from trader_assets.resources import TraderHome
 from trader_core import stages
 from trader_core.contracts.features import FEATURE_ORDER
+from trader_core.fanout import ReplaySlice, StoredReplay
 from trader_core.parts import PartDigest, PartsManifest
 
 
 @dg.op(out=dg.Out(io_manager_key=FANOUT_IO),
        description="The feature frame of one symbol's replay rows, stored as that symbol's part of the asset.")
-def symbol_features(context: dg.OpExecutionContext, trader_home: TraderHome, replay_part: pd.DataFrame,
+def symbol_features(context: dg.OpExecutionContext, trader_home: TraderHome, replay_part: ReplaySlice,
                     split_manifest: dict) -> dg.Output[PartDigest]:
     return stage_output(stages.symbol_features_stage(ctx=trader_home.context(context.partition_key),
                                                      replay=replay_part, manifest=split_manifest))
@@ -36,6 +37,6 @@ def merge_features(context: dg.OpExecutionContext, trader_home: TraderHome,
                 description=f"{len(FEATURE_ORDER)} look-ahead-free features per symbol-minute (float32) with split "
                             "ids and data_quality_flag, computed and stored per symbol (fan-out, one part each); writes "
                             "feature_order.json, feature_schema.json and the quality report.")
-def feature_frame(replay_1m: pd.DataFrame, split_manifest: dict) -> pd.DataFrame:
+def feature_frame(replay_1m: StoredReplay, split_manifest: dict) -> pd.DataFrame:
     parts = replay_by_symbol(replay_1m).map(lambda part: symbol_features(part, split_manifest))
     return merge_features(parts.collect())

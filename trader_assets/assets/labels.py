@@ -11,6 +11,7 @@ from trader_assets.resources import TraderHome
 from trader_core import stages
 from trader_core.contracts.price_plan import PricePlan
 from trader_core.contracts.versions import LABEL_VERSION
+from trader_core.fanout import ReplaySlice, StoredReplay
 from trader_core.parts import PartDigest, PartsManifest
 
 COMMON = dict(partitions_def=runs_partitions, group_name="labels", owners=["team:research"], code_version=LABEL_VERSION)
@@ -25,7 +26,7 @@ def price_plan(context: dg.AssetExecutionContext, trader_home: TraderHome, split
 
 @dg.op(out=dg.Out(io_manager_key=FANOUT_IO),
        description="The path statistics of one symbol's replay rows, stored as that symbol's part of the asset.")
-def symbol_path_stats(context: dg.OpExecutionContext, trader_home: TraderHome, replay_part: pd.DataFrame,
+def symbol_path_stats(context: dg.OpExecutionContext, trader_home: TraderHome, replay_part: ReplaySlice,
                       split_manifest: dict, price_plan: PricePlan) -> dg.Output[PartDigest]:
     return stage_output(stages.symbol_path_stats_stage(ctx=trader_home.context(context.partition_key),
                                                        replay=replay_part, manifest=split_manifest, plan=price_plan))
@@ -44,7 +45,7 @@ def merge_path_stats(context: dg.OpExecutionContext, trader_home: TraderHome,
                 description="The price plan's outcome for every start minute, side and label horizon: hits, times, "
                             "gross edge, future return, MFE/MAE, future spread and volatility; windows never cross a "
                             "split. Computed and stored per symbol (fan-out, one part each).")
-def path_stats(replay_1m: pd.DataFrame, split_manifest: dict, price_plan: PricePlan) -> pd.DataFrame:
+def path_stats(replay_1m: StoredReplay, split_manifest: dict, price_plan: PricePlan) -> pd.DataFrame:
     parts = replay_by_symbol(replay_1m).map(lambda part: symbol_path_stats(part, split_manifest, price_plan))
     return merge_path_stats(parts.collect())
 

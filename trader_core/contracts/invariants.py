@@ -34,20 +34,30 @@ def _finite(values: pd.Series) -> np.ndarray:
     return np.isfinite(array if array.dtype.kind == "f" else values.to_numpy(dtype=np.float64, na_value=np.nan))
 
 
-def trainable_rows_finite_rule(frame: pd.DataFrame) -> Verdict:
-    """Trainable rows have finite features and every training split has trainable rows."""
+def trainable_rows_counts(frame: pd.DataFrame) -> dict[str, Any]:
+    """What ``trainable_rows_finite`` decides from: non-finite trainable rows, and trainable and all rows per
+    split id. Counts of parts add up to the counts of the frame they make (a per-symbol part decides alone)."""
     trainable = frame["data_quality_flag"].isin(list(TRAINABLE_QUALITY)).to_numpy()
     finite = np.ones(len(frame), dtype=bool)
     for name in FEATURE_ORDER:  # column by column, in the stored dtype: no float64 copy of the whole frame
         finite &= _finite(frame[name])
-    non_finite = int(np.sum(trainable & ~finite))
     rows = _rows_per_split(frame, {"trainable": trainable, "all": np.ones(len(frame), dtype=bool)})
-    counts = {s: rows["trainable"].get(s, 0) for s in TRAINING_SPLITS}
-    empty = [s for s, n in counts.items() if n == 0]
-    embargo_rows = rows["all"].get(EMBARGO_SPLIT, 0)
+    return {"non_finite": int(np.sum(trainable & ~finite)), **rows}
+
+
+def trainable_rows_verdict(counts: Mapping[str, Any]) -> Verdict:
+    """Trainable rows have finite features and every training split has trainable rows."""
+    trainable = {s: counts["trainable"].get(s, 0) for s in TRAINING_SPLITS}
+    empty = [s for s, n in trainable.items() if n == 0]
+    non_finite = int(counts["non_finite"])
     return non_finite == 0 and not empty, {"non_finite_trainable_rows": non_finite,
-                                           "trainable_rows_per_split": counts, "empty_training_splits": empty,
-                                           "embargo_rows": embargo_rows}
+                                           "trainable_rows_per_split": trainable, "empty_training_splits": empty,
+                                           "embargo_rows": counts["all"].get(EMBARGO_SPLIT, 0)}
+
+
+def trainable_rows_finite_rule(frame: pd.DataFrame) -> Verdict:
+    """Trainable rows have finite features and every training split has trainable rows."""
+    return trainable_rows_verdict(trainable_rows_counts(frame))
 
 
 def windows_inside_splits_rule(labels: pd.DataFrame, *, split_manifest: Mapping[str, Any], horizon: int) -> Verdict:
@@ -107,7 +117,8 @@ def not_one_class_rule(labels: pd.DataFrame, *, targets: tuple[str, ...]) -> Ver
 def trainable_rows_finite() -> Invariant:
     return Invariant("trainable_rows_finite",
                      "Every trainable row (OK / PARTIAL_OPTIONAL) has finite features and every training split has "
-                     "trainable rows (embargo rows reported).", trainable_rows_finite_rule)
+                     "trainable rows (embargo rows reported).", trainable_rows_finite_rule,
+                     part_counts=trainable_rows_counts, counts_verdict=trainable_rows_verdict)
 
 
 def _with_horizon(frame: pd.DataFrame, *, rule: Any, horizon_field: str, label_config: Any, **context: Any) -> Verdict:

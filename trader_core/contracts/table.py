@@ -54,7 +54,10 @@ class Invariant:
     """A named rule over the whole table: ``rule(frame, **context) -> (passed, details)``.
 
     ``needs`` names the context a rule reads besides the frame (``split_manifest``, ``label_config``);
-    ``blocking`` False makes it a warning (e.g. a one-class target).
+    ``blocking`` False makes it a warning (e.g. a one-class target). A rule that can be decided from counts
+    that add up over row sets gives ``part_counts`` (a dict of numbers and dicts of numbers) and
+    ``counts_verdict``: a table stored as per-symbol parts is then checked from its parts' counts
+    (``trader_core.part_checks``).
     """
 
     name: str
@@ -62,6 +65,8 @@ class Invariant:
     rule: Callable[..., Verdict]
     needs: tuple[str, ...] = ()
     blocking: bool = True
+    part_counts: Callable[[pd.DataFrame], dict[str, Any]] | None = None
+    counts_verdict: Callable[[Mapping[str, Any]], Verdict] | None = None
 
     def evaluate(self, frame: pd.DataFrame, context: Mapping[str, Any] | None = None) -> Verdict:
         context = context or {}
@@ -257,7 +262,7 @@ def key_report(df: pd.DataFrame, *, key: tuple[str, ...], sort: tuple[str, ...])
     missing = [c for c in (*key, *sort) if c not in df.columns]
     if missing:
         return False, {"rows": int(len(df)), "missing_columns": missing}
-    unsorted, ties = _order_counts(df, sort)
+    unsorted, ties = order_counts(df, sort)
     if key and tuple(key) == tuple(sort) and unsorted == 0:
         duplicates = ties  # sorted by the key: equal keys are adjacent
     else:
@@ -268,10 +273,10 @@ def key_report(df: pd.DataFrame, *, key: tuple[str, ...], sort: tuple[str, ...])
 
 def unsorted_pairs(df: pd.DataFrame, sort: tuple[str, ...]) -> int:
     """Adjacent row pairs (i, i + 1) where row i + 1 sorts before row i by ``sort`` (lexicographic, ascending)."""
-    return _order_counts(df, sort)[0]
+    return order_counts(df, sort)[0]
 
 
-def _order_counts(df: pd.DataFrame, sort: tuple[str, ...]) -> tuple[int, int]:
+def order_counts(df: pd.DataFrame, sort: tuple[str, ...]) -> tuple[int, int]:
     """(adjacent pairs out of order, adjacent pairs equal on every ``sort`` column)."""
     if len(df) < 2 or not sort:
         return 0, 0

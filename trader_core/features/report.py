@@ -6,9 +6,14 @@ next to feature_order_hash; Split Coverage always lists the four training splits
 optional source's neutral fill as the share of rows where all of its features are exactly 0.0 (the
 frame carries no availability flags except liquidation_available, so this is an upper bound); in the
 Drift Check an empty split, and any diff involving it, prints "no rows"; quantiles skip NaN.
+
+The report is rendered from its figures (``ReportFigures``); ``feature_quality_report`` computes them from a frame
+and ``features.report_parts`` from the figures of a frame's per-symbol parts (the same text byte for byte).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,37 +35,73 @@ CORR_THRESHOLD = 0.95
 CORR_SAMPLE_ROWS = 5000
 CORR_RANDOM_STATE = 7
 CORR_MAX_ROWS = 30
-_FLAGS = {"ok": QUALITY_OK, "partial_optional": QUALITY_PARTIAL_OPTIONAL, "warmup": QUALITY_WARMUP,
-          "gap_window": QUALITY_GAP_WINDOW, "filled_bar": QUALITY_FILLED_BAR}
-_DRIFT_SPLITS = {"train": FIT_SPLIT, "tune": TUNE_SPLIT, "validation": VALIDATION_LOCKED_SPLIT}
-#: The columns the report reads (the merge of the per-symbol parts reads only these back).
-REPORT_COLUMNS = ("event_time", "split_id", "data_quality_flag", *FEATURE_ORDER)
+#: The report's flag columns and the data_quality_flag label each counts.
+FLAGS = {"ok": QUALITY_OK, "partial_optional": QUALITY_PARTIAL_OPTIONAL, "warmup": QUALITY_WARMUP,
+         "gap_window": QUALITY_GAP_WINDOW, "filled_bar": QUALITY_FILLED_BAR}
+#: The splits the drift check compares, by the name the report gives them.
+DRIFT_SPLITS = {"train": FIT_SPLIT, "tune": TUNE_SPLIT, "validation": VALIDATION_LOCKED_SPLIT}
+DISTRIBUTION_LEVELS = (0.01, 0.5, 0.99)
+DRIFT_LEVELS = {"p50": 0.5, "p99": 0.99}
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    """Everything the report shows, computed from a frame or combined from its parts."""
+
+    row_count: int
+    flag_counts: dict[str, int]  # rows per data_quality_flag label of ``FLAGS``
+    splits: pd.DataFrame  # per split id present: size, min and max event_time, rows per flag label
+    liquidation_share: str
+    source_rows: list[dict]
+    extreme_rows: pd.DataFrame
+    correlation_rows: list[dict]
+    drift_quantiles: dict[str, pd.DataFrame | None]  # per drift split: DRIFT_LEVELS x features, None when empty
+    null_count: np.ndarray
+    minimum: np.ndarray
+    maximum: np.ndarray
+    distribution_quantiles: pd.DataFrame  # DISTRIBUTION_LEVELS x features
 
 
 def feature_quality_report(frame: pd.DataFrame, *, feature_order_hash: str, data_hash: str) -> str:
     """Render the feature quality report of a feature frame (META_COLUMNS + FEATURE_ORDER)."""
     features = frame[list(FEATURE_ORDER)].astype(np.float64)
     flags = frame["data_quality_flag"]
+    drift = {}
+    for key, split in DRIFT_SPLITS.items():
+        rows = features[frame["split_id"].eq(split).to_numpy()]
+        drift[key] = rows.quantile(list(DRIFT_LEVELS.values())) if len(rows) else None
+    figures = ReportFigures(
+        row_count=len(frame), flag_counts={label: int(flags.eq(label).sum()) for label in FLAGS.values()},
+        splits=split_table(frame), liquidation_share=_share(features["liquidation_available"]),
+        source_rows=_source_rows(features), extreme_rows=_extreme_rows(features),
+        correlation_rows=correlation_rows(features.dropna()), drift_quantiles=drift,
+        null_count=features.isna().sum().to_numpy(), minimum=features.min().to_numpy(),
+        maximum=features.max().to_numpy(), distribution_quantiles=features.quantile(list(DISTRIBUTION_LEVELS)))
+    return render_report(figures, feature_order_hash=feature_order_hash, data_hash=data_hash)
+
+
+def render_report(figures: ReportFigures, *, feature_order_hash: str, data_hash: str) -> str:
+    """The report's markdown from its figures."""
     lines = [
         "# Trader Feature Quality Report",
         "",
-        f"- row_count: {len(frame)}",
-        *(f"- {label}: {int(flags.eq(label).sum())}" for label in _FLAGS.values()),
+        f"- row_count: {figures.row_count}",
+        *(f"- {label}: {figures.flag_counts[label]}" for label in FLAGS.values()),
         f"- feature_count: {len(FEATURE_ORDER)}",
         f"- feature_order_hash: {feature_order_hash}",
         f"- data_hash: {data_hash}",
         "",
         "## Split Coverage",
         "",
-        markdown_table(_split_rows(frame), ["split_id", "rows", "start", "end", *_FLAGS]),
+        markdown_table(_split_rows(figures.splits), ["split_id", "rows", "start", "end", *FLAGS]),
         "## Source Coverage",
         "",
-        f"- liquidation_available_share: {_share(features['liquidation_available'])}",
-        f"- partial_optional_rows: {int(flags.eq(QUALITY_PARTIAL_OPTIONAL).sum())}",
+        f"- liquidation_available_share: {figures.liquidation_share}",
+        f"- partial_optional_rows: {figures.flag_counts[QUALITY_PARTIAL_OPTIONAL]}",
         "- neutral_share: share of rows where every feature of an optional source is exactly 0.0, the neutral",
         "  value written while the source is unavailable (an upper bound of the unavailable share).",
         "",
-        markdown_table(_source_rows(features), ["source_flag", "features", "neutral_share"]),
+        markdown_table(figures.source_rows, ["source_flag", "features", "neutral_share"]),
         "## Leakage Check",
         "",
         "- Every feature at minute t uses only replay rows of its symbol at or before t (trailing row windows;",
@@ -69,24 +110,24 @@ def feature_quality_report(frame: pd.DataFrame, *, feature_order_hash: str, data
         "",
         "## Extreme Value Check",
         "",
-        markdown_table(_extreme_rows(features), ["feature", "nan_count", "inf_count", "finite_count"]),
+        markdown_table(figures.extreme_rows, ["feature", "nan_count", "inf_count", "finite_count"]),
         "## High Correlation Check",
         "",
         f"Pairs with |corr| >= {CORR_THRESHOLD} on a dropna sample of up to {CORR_SAMPLE_ROWS} rows "
         f"(random_state={CORR_RANDOM_STATE}), at most {CORR_MAX_ROWS} pairs.",
         "",
-        markdown_table(_correlation_rows(features), ["feature_a", "feature_b", "corr_abs"], digits=6),
+        markdown_table(figures.correlation_rows, ["feature_a", "feature_b", "corr_abs"], digits=6),
         "## Drift Check",
         "",
         "p50/p99 per split; train = fit_inner, tune = tune_inner, validation = validation_locked; "
         "diff = validation - train.",
         "",
-        markdown_table(_drift_rows(features, frame["split_id"]),
+        markdown_table(_drift_rows(figures.drift_quantiles),
                        ["feature", "train_p50", "tune_p50", "validation_p50", "p50_diff",
                         "train_p99", "tune_p99", "validation_p99", "p99_diff"], digits=6),
         "## Distribution",
         "",
-        markdown_table(_distribution_rows(features), ["feature", "null_count", "min", "p01", "p50", "p99", "max"],
+        markdown_table(_distribution_rows(figures), ["feature", "null_count", "min", "p01", "p50", "p99", "max"],
                        digits=6),
     ]
     return "\n".join(lines)
@@ -97,20 +138,27 @@ def _share(values: pd.Series) -> str:
     return fmt(float(values.mean()), 6) if len(values) else NO_ROWS
 
 
-def _split_rows(frame: pd.DataFrame) -> list[dict]:
-    """One row per training split (even when empty) and per other split id present."""
-    present = frame["split_id"].unique().tolist()
-    order = list(TRAINING_SPLITS) + sorted(s for s in present if s not in TRAINING_SPLITS)
-    times = frame.groupby("split_id")["event_time"].agg(["size", "min", "max"])
+def split_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per split id present (index): its rows (size), first and last event_time (min, max) and its rows per
+    data_quality_flag label (one column per label)."""
+    times = frame.groupby("split_id", observed=True)["event_time"].agg(["size", "min", "max"])
     counts = pd.crosstab(frame["split_id"], frame["data_quality_flag"])
+    for label in FLAGS.values():
+        times[label] = counts[label].reindex(times.index, fill_value=0) if label in counts.columns else 0
+    return times
+
+
+def _split_rows(table: pd.DataFrame) -> list[dict]:
+    """One row per training split (even when empty) and per other split id present."""
+    order = list(TRAINING_SPLITS) + sorted(s for s in table.index if s not in TRAINING_SPLITS)
     rows = []
     for split in order:
-        if split not in times.index:
-            rows.append({"split_id": split, "rows": 0, "start": NO_ROWS, "end": NO_ROWS} | dict.fromkeys(_FLAGS, 0))
+        if split not in table.index:
+            rows.append({"split_id": split, "rows": 0, "start": NO_ROWS, "end": NO_ROWS} | dict.fromkeys(FLAGS, 0))
             continue
-        row = {"split_id": split, "rows": int(times.at[split, "size"]), "start": times.at[split, "min"],
-               "end": times.at[split, "max"]}
-        row |= {key: int(counts.at[split, label]) if label in counts.columns else 0 for key, label in _FLAGS.items()}
+        row = {"split_id": split, "rows": int(table.at[split, "size"]), "start": table.at[split, "min"],
+               "end": table.at[split, "max"]}
+        row |= {key: int(table.at[split, label]) for key, label in FLAGS.items()}
         rows.append(row)
     return rows
 
@@ -127,10 +175,18 @@ def _extreme_rows(features: pd.DataFrame) -> pd.DataFrame:
                          "inf_count": np.isinf(values).sum(axis=0), "finite_count": np.isfinite(values).sum(axis=0)})
 
 
-def _correlation_rows(features: pd.DataFrame) -> list[dict]:
-    sample = features.dropna()
-    if len(sample) > CORR_SAMPLE_ROWS:
-        sample = sample.sample(CORR_SAMPLE_ROWS, random_state=CORR_RANDOM_STATE)
+def correlation_sample(rows: int) -> np.ndarray | None:
+    """Positions of the sampled rows among ``rows`` complete rows (as ``DataFrame.sample`` draws them); None when
+    every row is taken."""
+    if rows <= CORR_SAMPLE_ROWS:
+        return None
+    return np.random.RandomState(CORR_RANDOM_STATE).choice(rows, size=CORR_SAMPLE_ROWS, replace=False)
+
+
+def correlation_rows(complete: pd.DataFrame) -> list[dict]:
+    """The highly correlated pairs on a sample of the complete (dropna) rows."""
+    positions = correlation_sample(len(complete))
+    sample = complete if positions is None else complete.take(positions)
     none = [{"feature_a": "NONE", "feature_b": "NONE", "corr_abs": 0.0}]
     if sample.empty:
         return none
@@ -142,15 +198,10 @@ def _correlation_rows(features: pd.DataFrame) -> list[dict]:
              "corr_abs": round(float(values[k]), 6)} for k in hits] or none
 
 
-def _drift_rows(features: pd.DataFrame, split_id: pd.Series) -> pd.DataFrame:
+def _drift_rows(quantiles: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
     """p50/p99 per drift split; an empty split (and any diff involving it) prints 'no rows'."""
-    levels = {"p50": 0.5, "p99": 0.99}
-    quantiles = {}
-    for key, split in _DRIFT_SPLITS.items():
-        rows = features[split_id.eq(split).to_numpy()]
-        quantiles[key] = rows.quantile(list(levels.values())) if len(rows) else None
     table = pd.DataFrame({"feature": FEATURE_ORDER})
-    for p, level in levels.items():
+    for p, level in DRIFT_LEVELS.items():
         for key, q in quantiles.items():
             table[f"{key}_{p}"] = q.loc[level].to_numpy() if q is not None else NO_ROWS
         train, validation = quantiles["train"], quantiles["validation"]
@@ -159,9 +210,8 @@ def _drift_rows(features: pd.DataFrame, split_id: pd.Series) -> pd.DataFrame:
     return table
 
 
-def _distribution_rows(features: pd.DataFrame) -> pd.DataFrame:
-    q = features.quantile([0.01, 0.5, 0.99])
-    return pd.DataFrame({"feature": FEATURE_ORDER, "null_count": features.isna().sum().to_numpy(),
-                         "min": features.min().to_numpy(), "p01": q.loc[0.01].to_numpy(),
-                         "p50": q.loc[0.5].to_numpy(), "p99": q.loc[0.99].to_numpy(),
-                         "max": features.max().to_numpy()})
+def _distribution_rows(figures: ReportFigures) -> pd.DataFrame:
+    q = figures.distribution_quantiles
+    return pd.DataFrame({"feature": FEATURE_ORDER, "null_count": figures.null_count, "min": figures.minimum,
+                         "p01": q.loc[0.01].to_numpy(), "p50": q.loc[0.5].to_numpy(), "p99": q.loc[0.99].to_numpy(),
+                         "max": figures.maximum})

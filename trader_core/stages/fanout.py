@@ -1,16 +1,16 @@
-"""The fan-out stage: a replay split into one slice per symbol, for the per-symbol feature and path-statistics
-steps (``trader_core.fanout``; the Dagster layer maps the per-symbol steps over the slices)."""
+"""The fan-out stage: one replay slice per symbol of the stored replay, for the per-symbol feature and
+path-statistics steps (``trader_core.fanout``; the Dagster layer maps the per-symbol steps over the slices). Only
+the replay's symbol column is read here; each symbol step reads its own rows."""
 
 from __future__ import annotations
 
-import pandas as pd
-
-from trader_core.fanout import mapping_key, symbol_slices
+from trader_core.fanout import StoredReplay, mapping_key
 from trader_core.stages.result import StageResult
 
 
-def replay_slices_stage(*, replay: pd.DataFrame) -> StageResult:
-    """One output per symbol, keyed by its mapping key: that symbol's replay rows (ascending symbol order)."""
-    return StageResult(outputs={mapping_key(symbol): StageResult(value=part, figures={"symbol": symbol,
-                                                                                      "rows": len(part)})
-                                for symbol, part in symbol_slices(replay)})
+def replay_slices_stage(*, replay: StoredReplay) -> StageResult:
+    """One output per symbol, keyed by its mapping key: where that symbol's replay rows are (ascending symbol
+    order)."""
+    return StageResult(outputs={mapping_key(symbol): StageResult(value=replay.slice(symbol),
+                                                                 figures={"symbol": symbol, "rows": rows})
+                                for symbol, rows in replay.symbol_rows().items()})

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from trader_core import io, layout
-from trader_core.contracts.labels import DATASET_LABELS, RISK_PROB_LABELS, RISK_TARGETS
+from trader_core.contracts.labels import DATASET_LABELS, PATH_STATS, RISK_PROB_LABELS, RISK_TARGETS
 from trader_core.costs import CostModel, with_trade_costs
-from trader_core.fanout import path_stats_blocks
+from trader_core.fanout import ReplaySlice, path_stats_blocks, replay_rows
 from trader_core.contracts.invariants import rates_by_split
 from trader_core.labels.base import compute_label_path_stats, label_horizons
 from trader_core.labels.datasets import build_train_dataset, direction_opportunity_dataset
@@ -20,7 +21,8 @@ from trader_core.labels.entry import build_entry_labels
 from trader_core.labels.position import build_position_labels, position_label_report, risk_thresholds
 from trader_core.contracts.price_plan import PricePlan
 from trader_core.labels.price_plan import build_price_plan, plan_params
-from trader_core.parts import PartDigest, parts_manifest, read_head, read_parts, write_part
+from trader_core.part_checks import verdicts_json
+from trader_core.parts import PartDigest, contract_verdicts, in_symbol_order, parts_manifest, read_head, write_part
 from trader_core.parts import data_hash as combined_data_hash
 from trader_core.report import PREVIEW_ROWS, frame_preview, markdown_table
 from trader_core.run_context import RunContext
@@ -43,31 +45,52 @@ def price_plan_stage(*, ctx: RunContext) -> StageResult:
     return StageResult(value=plan, figures={"price_plan_id": plan.price_plan_id, "plan": plan.to_json()})
 
 
-def symbol_path_stats_stage(*, ctx: RunContext, replay: pd.DataFrame, manifest: dict[str, Any],
+def symbol_path_stats_stage(*, ctx: RunContext, replay: pd.DataFrame | ReplaySlice, manifest: dict[str, Any],
                             plan: PricePlan) -> StageResult:
     """The price plan's path statistics at every label horizon (shared by all label families), each (start row,
     side) priced by the cost model of this replay: the replay is here, and a symbol's costs need only its rows.
-    Stored as the symbol's part of the artifact; the value is the part's digest for the merge."""
+    A slice is read from the stored replay here. Stored as the symbol's part of the artifact; the value is the
+    part's digest for the merge."""
+    replay = replay_rows(replay)
     horizons = label_horizons(ctx.spec.labels)
     stats = compute_label_path_stats(replay, manifest, plan_params(plan), horizons)
     stats = with_trade_costs(stats, CostModel.from_replay(replay, ctx.spec.costs))
-    digest = write_part(ctx.run_dir / layout.ARTIFACT_PATHS["path_stats"], stats, blocks=path_stats_blocks(horizons))
+    digest = write_part(ctx.run_dir / layout.ARTIFACT_PATHS["path_stats"], stats, blocks=path_stats_blocks(horizons),
+                        contract=PATH_STATS, tables=_hit_counts)
     return StageResult(value=digest, figures={"symbol": digest.entry.symbol, "rows": digest.entry.row_count,
                                               "part": digest.entry.file, "sha256": digest.entry.sha256})
 
 
 def path_stats_stage(*, ctx: RunContext, parts: Sequence[PartDigest]) -> StageResult:
     """The manifest of the per-symbol path statistics (read back, horizon-major like the single-process frame;
-    never written merged) with their hit rates, read from the parts' hit columns; the data hash is combined from
-    the parts' row hashes."""
+    never written merged) with their hit rates, added up from the parts' hit counts; the data hash is combined
+    from the parts' row hashes, the contract's rules from the parts' figures (``contract_checks``, reported by the
+    asset checks)."""
     folder = ctx.run_dir / layout.ARTIFACT_PATHS["path_stats"]
     stored = parts_manifest(folder, parts, blocks=path_stats_blocks(label_horizons(ctx.spec.labels)))
-    keys, hits = ["horizon_minutes", "side"], ["target_hit", "stop_hit", "timeout_hit"]
-    rates = read_parts(folder, columns=keys + hits, manifest=stored).groupby(keys, observed=True)[hits].mean()
+    rates = _hit_rates(in_symbol_order(parts))
     preview = frame_preview(read_head(folder, rows=PREVIEW_ROWS, manifest=stored))
     return StageResult(value=stored, figures={"dagster/row_count": stored.row_count,
-                                              "data_hash_sha256": combined_data_hash(parts)},
-                       reports={"hit_rates": markdown_table(rates.reset_index()), "preview": preview})
+                                              "data_hash_sha256": combined_data_hash(parts),
+                                              "contract_checks": verdicts_json(contract_verdicts(
+                                                  parts, contract=PATH_STATS))},
+                       reports={"hit_rates": markdown_table(rates), "preview": preview})
+
+
+_HIT_KEYS, _HITS = ["horizon_minutes", "side"], ["target_hit", "stop_hit", "timeout_hit"]
+
+
+def _hit_counts(stats: pd.DataFrame) -> dict[str, pa.Table]:
+    """A part's hits and rows with a hit value per (horizon, side): the merge's hit rates add them up."""
+    grouped = stats.groupby(_HIT_KEYS, observed=True)[_HITS]
+    counts = grouped.sum().join(grouped.count().add_suffix(":rows"))
+    return {"hits": pa.Table.from_pandas(counts.reset_index(), preserve_index=False)}
+
+
+def _hit_rates(parts: Sequence[PartDigest]) -> pd.DataFrame:
+    """The hit rates per (horizon, side) of the merged path statistics (the mean of each hit column)."""
+    counts = pd.concat([d.tables["hits"].to_pandas() for d in parts]).groupby(_HIT_KEYS, observed=True).sum()
+    return pd.DataFrame({h: counts[h] / counts[f"{h}:rows"] for h in _HITS}).reset_index()
 
 
 def direction_labels_stage(*, ctx: RunContext, features: pd.DataFrame, path_stats: pd.DataFrame) -> StageResult:
