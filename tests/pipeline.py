@@ -19,6 +19,19 @@ from trader_core.replay import build_replay
 from trader_core.splits import assign_split, build_split_manifest
 
 
+#: Three symbols out of alphabetical order, so the per-symbol fan-out has to put them in order.
+FANOUT_SYMBOLS = ("SOL-USDT-PERP", "BTC-USDT-PERP", "ETH-USDT-PERP")
+
+
+def fanout_market(*, days: int, seed: int) -> tuple[pd.DataFrame, dict]:
+    """The replay and split manifest of a 3-symbol synthetic market (the tests of the per-symbol parts)."""
+    raw = generate_synthetic_market(SyntheticMarketConfig(symbols=FANOUT_SYMBOLS, days=days, seed=seed,
+                                                          depth_levels=5))
+    replay, _ = build_replay(raw)
+    manifest = build_split_manifest(replay["open_time_ms"].to_numpy(), SplitPlan(), longest_label_horizon_minutes=45)
+    return replay, manifest
+
+
 @dataclass
 class PipelineRun:
     features: pd.DataFrame

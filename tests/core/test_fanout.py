@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from trader_core import io
-from trader_core.config import CostConfig, LabelConfig, SplitPlan
+from trader_core.config import CostConfig, LabelConfig
 from trader_core.errors import ArtifactError, DataContractError
 from trader_core.fanout import (
     StoredReplay,
@@ -18,18 +18,15 @@ from trader_core.fanout import (
 from trader_core.features import build_feature_frame
 from trader_core.labels.base import compute_label_path_stats, label_horizons
 from trader_core.labels.price_plan import build_price_plan, plan_params
-from trader_core.market.synthetic import SyntheticMarketConfig, generate_synthetic_market
-from trader_core.replay import build_replay
-from trader_core.splits import assign_split, build_split_manifest
+from trader_core.splits import assign_split
 from trader_core.stages import replay_slices_stage
+
+from tests.pipeline import fanout_market
 
 
 @pytest.fixture(scope="module")
 def market():
-    raw = generate_synthetic_market(SyntheticMarketConfig(
-        symbols=("SOL-USDT-PERP", "BTC-USDT-PERP", "ETH-USDT-PERP"), days=9, seed=3, depth_levels=5))
-    replay, _ = build_replay(raw)
-    manifest = build_split_manifest(replay["open_time_ms"].to_numpy(), SplitPlan(), longest_label_horizon_minutes=45)
+    replay, manifest = fanout_market(days=9, seed=3)
     return replay, manifest
 
 

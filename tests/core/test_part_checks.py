@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trader_core.config import CostConfig, LabelConfig, SplitPlan
+from trader_core.config import CostConfig, LabelConfig
 from trader_core.contracts.feature_frame import FEATURE_FRAME
 from trader_core.contracts.labels import PATH_STATS
 from trader_core.contracts.table import TableContract
@@ -14,20 +14,17 @@ from trader_core.fanout import merge_in_order, path_stats_blocks, symbol_slices
 from trader_core.features import build_feature_frame
 from trader_core.labels.base import compute_label_path_stats
 from trader_core.labels.price_plan import build_price_plan, plan_params
-from trader_core.market.synthetic import SyntheticMarketConfig, generate_synthetic_market
 from trader_core.part_checks import combined_verdicts, decided_from_parts, part_figures
-from trader_core.replay import build_replay
-from trader_core.splits import assign_split, build_split_manifest
+from trader_core.splits import assign_split
+
+from tests.pipeline import fanout_market
 
 HORIZONS = (15, 45)
 
 
 @pytest.fixture(scope="module")
 def tables():
-    raw = generate_synthetic_market(SyntheticMarketConfig(
-        symbols=("SOL-USDT-PERP", "BTC-USDT-PERP", "ETH-USDT-PERP"), days=6, seed=4, depth_levels=5))
-    replay, _ = build_replay(raw)
-    manifest = build_split_manifest(replay["open_time_ms"].to_numpy(), SplitPlan(), longest_label_horizon_minutes=45)
+    replay, manifest = fanout_market(days=6, seed=4)
     plan = plan_params(build_price_plan(LabelConfig().entry, CostConfig()))
     slices = [p for _, p in symbol_slices(replay)]
     return {"features": [build_feature_frame(p, assign_split(p["event_time"], manifest)) for p in slices],

@@ -5,21 +5,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trader_core.config import SplitPlan
 from trader_core.fanout import merge_symbol_frames, symbol_slices
 from trader_core.features import build_feature_frame, feature_quality_report
 from trader_core.features.report_parts import part_tables, report_from_parts, union_quantiles
-from trader_core.market.synthetic import SyntheticMarketConfig, generate_synthetic_market
-from trader_core.replay import build_replay
-from trader_core.splits import assign_split, build_split_manifest
+from trader_core.splits import assign_split
+
+from tests.pipeline import fanout_market
 
 
 @pytest.fixture(scope="module")
 def parts():
-    raw = generate_synthetic_market(SyntheticMarketConfig(
-        symbols=("SOL-USDT-PERP", "BTC-USDT-PERP", "ETH-USDT-PERP"), days=9, seed=3, depth_levels=5))
-    replay, _ = build_replay(raw)
-    manifest = build_split_manifest(replay["open_time_ms"].to_numpy(), SplitPlan(), longest_label_horizon_minutes=45)
+    replay, manifest = fanout_market(days=9, seed=3)
     return [build_feature_frame(p, assign_split(p["event_time"], manifest)) for _, p in symbol_slices(replay)]
 
 
