@@ -496,7 +496,9 @@ def test_download_month_verifies_skips_and_tolerates_404(tmp_path: Path) -> None
     fetch.calls.clear()
     again = download_month([BTC], "2024-08", dest, tables=tables, fetch=fetch)
     assert sorted(again["skipped"]) == sorted([rel_k, rel_f, rel_m]) and again["downloaded"] == []
-    assert not any(rel_k in c or rel_f in c for c in fetch.calls)  # present and verified: no request
+    assert again["missing"] and set(again["missing"]) <= set(fetch.calls)  # missing files are asked for again
+    assert not [c for c in fetch.calls if rel_k in c]  # present and verified ones are not
+    assert not [c for c in fetch.calls if rel_f in c]
 
     (dest / rel_k).write_bytes(b"damaged")
     third = download_month([BTC], "2024-08", dest, tables=("klines",), fetch=fetch)

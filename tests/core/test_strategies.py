@@ -95,9 +95,10 @@ def test_perp_markers_keep_their_original_form(tmp_path):
 @pytest.mark.parametrize("strategy", [PERP, BUTTERFLY], ids=NAMES)
 def test_a_release_bundle_holds_only_the_strategys_artifacts_and_run_spec(tmp_path, strategy):
     files = strategy.release_files(tmp_path)
-    for src in files.values():
-        rel = Path(src).relative_to(tmp_path)
-        assert rel.as_posix() == layout.RUN_SPEC_FILE or rel.parts[0] in strategy.folders, rel
+    rels = [Path(src).relative_to(tmp_path) for src in files.values()]
+    assert rels.count(Path(layout.RUN_SPEC_FILE)) == 1
+    artifacts = [rel for rel in rels if rel != Path(layout.RUN_SPEC_FILE)]
+    assert artifacts and all(rel.parts[0] in strategy.folders for rel in artifacts), artifacts
     spec = from_mapping(RunSpec, {"run_id": "x", "strategy": strategy.name})
     with pytest.raises(release.ReleaseRefused, match="release bundle incomplete"):
         release.release_files(spec, tmp_path)

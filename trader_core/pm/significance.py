@@ -88,6 +88,8 @@ def edge_significance(edges: np.ndarray, *, looks: int = 1, reps: int = BOOTSTRA
         return EdgeSignificance(n, mean, 0.0, math.copysign(math.inf, mean) if mean else float("nan"), p, looks,
                                 p_k, z_k, (mean, mean), 1.0)
     block = _block_length(x)
+    # arch calls np.mean once per replication (2,000), not per trade; once per split of a backtest or arm of a
+    # weekly report: 30-80 ms for 300-3,000 trades.
     means = StationaryBootstrap(block, x, seed=seed).apply(np.mean, reps)[:, 0]
     se = float(means.std(ddof=1))
     statistic = mean / se

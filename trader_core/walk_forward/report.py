@@ -52,7 +52,7 @@ def report_text(plan: WalkForwardPlan, record: WalkForwardRecord, figures: dict[
         "The comparison with the champion (`decision`) only ranks the challenger; a release needs the gate to pass "
         "as well (`promoted`).", "",
     ]
-    for row in months.itertuples():
+    for row in months.itertuples():  # one line per walked month
         lines.append(f"- **{row.month}**: gate {row.gate}: {row.gate_reasons or 'passed'}; "
                      f"challenger vs champion {row.decision}: {row.decision_reasons or '-'}")
     return "\n".join(lines) + "\n"
